@@ -1,0 +1,199 @@
+"""The training flags, defined once and read once (`config_from_flags`) into a RunConfig.
+
+Imported by the `train` and `sweep` entry points; library code never reads flags.
+"""
+
+import dataclasses
+from pathlib import Path
+
+from absl import flags
+
+from cifar10_ablation import config as config_lib
+from cifar10_ablation import model
+
+DEFAULTS = config_lib.RunConfig()
+DEFAULT_LOG_ROOT = "tensorboard_logs"
+
+# Model switches.
+flags.DEFINE_boolean("conv_relu", None, "ReLU after conv1/conv2 (default true); false = linear.")
+flags.DEFINE_boolean("fc_relu", None, "ReLU after local3/local4 (default true); false = linear.")
+flags.DEFINE_enum(
+    "conv_activation",
+    None,
+    model.ACTIVATIONS,
+    "Activation after conv1/conv2 instead of --conv_relu.",
+)
+flags.DEFINE_enum(
+    "fc_activation", None, model.ACTIVATIONS, "Activation after local3/local4 instead of --fc_relu."
+)
+flags.DEFINE_enum("pool", DEFAULTS.pool, model.POOLS, "pool1/pool2: 3x3, stride 2, SAME.")
+flags.DEFINE_boolean("lrn", DEFAULTS.lrn, "Keep the local response normalizations norm1/norm2.")
+flags.DEFINE_integer(
+    "maxout_pieces",
+    DEFAULTS.maxout_pieces,
+    "Linear pieces per unit of a 'maxout' activation.",
+    lower_bound=2,
+)
+# Data.
+flags.DEFINE_string(
+    "data_dir",
+    DEFAULTS.data_dir,
+    "Folder with cifar-10-binary.tar.gz or cifar-10-batches-bin/; otherwise "
+    "tensorflow-datasets' data dir (downloads cifar10 when online).",
+)
+flags.DEFINE_integer("batch_size", DEFAULTS.batch_size, "Training batch size.", lower_bound=1)
+# Schedule.
+flags.DEFINE_enum(
+    "schedule",
+    DEFAULTS.schedule,
+    config_lib.SCHEDULES,
+    "tutorial: SGD, lr 0.1 x0.1 every 350 epochs. fast: SGD+Nesterov momentum, "
+    "linear warm-up then cosine to 0 at --decay_steps.",
+)
+flags.DEFINE_integer(
+    "max_steps", DEFAULTS.max_steps, "Train until this global step.", lower_bound=0
+)
+flags.DEFINE_float(
+    "learning_rate",
+    None,
+    "Initial (tutorial) or peak (fast) learning rate; default: tutorial 0.1, fast 0.05.",
+    lower_bound=0,
+)
+flags.DEFINE_float("momentum", None, "SGD momentum; default: tutorial 0, fast 0.9 (Nesterov).")
+flags.DEFINE_integer(
+    "warmup_steps", None, "fast: linear warm-up steps (default 200).", lower_bound=0
+)
+flags.DEFINE_integer(
+    "decay_steps",
+    DEFAULTS.decay_steps,
+    "fast: step where the cosine reaches 0; 0 = --max_steps of the first start.",
+    lower_bound=0,
+)
+flags.DEFINE_float("lr_decay_factor", DEFAULTS.lr_decay_factor, "tutorial: staircase factor.")
+flags.DEFINE_float(
+    "epochs_per_decay", DEFAULTS.epochs_per_decay, "tutorial: epochs between learning-rate decays."
+)
+flags.DEFINE_float(
+    "ema_decay",
+    DEFAULTS.ema_decay,
+    "Largest decay of the averaged weights (warm-up min(d, (1+n)/(10+n))).",
+)
+flags.DEFINE_integer(
+    "seed", DEFAULTS.seed, "Seeds the weights, data order and distortions.", lower_bound=0
+)
+# Run control. absl.logging defines a --log_dir for its own log files, unused unless asked for;
+# ours names the run directory (absl would then write its files there too).
+if "log_dir" in flags.FLAGS:
+    delattr(flags.FLAGS, "log_dir")
+flags.DEFINE_string(
+    "log_dir",
+    None,
+    "Run directory (TensorBoard, checkpoints, results.json); default "
+    "tensorboard_logs/<name from the switches>.",
+)
+flags.DEFINE_boolean(
+    "overwrite", False, "Delete an existing run in --log_dir whose config differs, and start over."
+)
+flags.DEFINE_integer(
+    "checkpoint_every", DEFAULTS.checkpoint_every, "Steps between checkpoints.", lower_bound=1
+)
+flags.DEFINE_integer(
+    "keep_checkpoints",
+    DEFAULTS.keep_checkpoints,
+    "Checkpoints kept on disk (the newest).",
+    lower_bound=1,
+)
+flags.DEFINE_integer(
+    "eval_every",
+    DEFAULTS.eval_every,
+    "Steps between test-set evaluations (and one at the end).",
+    lower_bound=1,
+)
+flags.DEFINE_integer(
+    "summary_every",
+    DEFAULTS.summary_every,
+    "Steps between train scalars and progress-bar updates.",
+    lower_bound=1,
+)
+flags.DEFINE_integer(
+    "histogram_every",
+    DEFAULTS.histogram_every,
+    "Steps between weight/activation histograms and sparsity.",
+    lower_bound=1,
+)
+flags.DEFINE_integer(
+    "steps_per_execution",
+    DEFAULTS.steps_per_execution,
+    "Training steps per call into the TF graph.",
+    lower_bound=1,
+)
+flags.DEFINE_boolean(
+    "jit_compile",
+    DEFAULTS.jit_compile,
+    "Compile train and eval steps with XLA; default: with a GPU only.",
+)
+flags.DEFINE_boolean(
+    "deterministic",
+    DEFAULTS.deterministic,
+    "TF op determinism: identical losses step by step for one --seed.",
+)
+
+
+@flags.multi_flags_validator(
+    ["conv_relu", "conv_activation"], message="give --conv_relu or --conv_activation, not both"
+)
+def _one_conv_switch(values):
+    return values["conv_relu"] is None or values["conv_activation"] is None
+
+
+@flags.multi_flags_validator(
+    ["fc_relu", "fc_activation"], message="give --fc_relu or --fc_activation, not both"
+)
+def _one_fc_switch(values):
+    return values["fc_relu"] is None or values["fc_activation"] is None
+
+
+def _activation(relu, activation):
+    if activation is not None:
+        return activation
+    return "linear" if relu is False else "relu"
+
+
+def config_from_flags(values=None):
+    """The RunConfig the parsed flags describe (validated; ValueError otherwise)."""
+    f = values or flags.FLAGS
+    config = config_lib.validate(
+        config_lib.RunConfig(
+            conv_activation=_activation(f.conv_relu, f.conv_activation),
+            fc_activation=_activation(f.fc_relu, f.fc_activation),
+            pool=f.pool,
+            lrn=f.lrn,
+            maxout_pieces=f.maxout_pieces,
+            data_dir=f.data_dir,
+            batch_size=f.batch_size,
+            schedule=f.schedule,
+            max_steps=f.max_steps,
+            learning_rate=f.learning_rate,
+            momentum=f.momentum,
+            warmup_steps=f.warmup_steps,
+            decay_steps=f.decay_steps,
+            lr_decay_factor=f.lr_decay_factor,
+            epochs_per_decay=f.epochs_per_decay,
+            ema_decay=f.ema_decay,
+            seed=f.seed,
+            log_dir=f.log_dir or "",
+            checkpoint_every=f.checkpoint_every,
+            keep_checkpoints=f.keep_checkpoints,
+            eval_every=f.eval_every,
+            summary_every=f.summary_every,
+            histogram_every=f.histogram_every,
+            steps_per_execution=f.steps_per_execution,
+            jit_compile=f.jit_compile,
+            deterministic=f.deterministic,
+        )
+    )
+    if not config.log_dir:
+        config = dataclasses.replace(
+            config, log_dir=str(Path(DEFAULT_LOG_ROOT) / config.run_name())
+        )
+    return config

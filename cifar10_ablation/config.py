@@ -1,0 +1,207 @@
+"""One run, described: a frozen, validated RunConfig, saved as `config.json` in its run directory.
+
+Flags become a RunConfig once (`cli.config_from_flags`); the sweep builds them with
+`dataclasses.replace`. Both go through `validate`, and library code only ever sees the config.
+
+A run directory is continued when its saved config has the same *identity* (everything that
+changes what is trained); run-control fields (`RUN_CONTROL_FIELDS`) may differ between
+invocations, e.g. a higher `max_steps` continues a finished run.
+"""
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from cifar10_ablation import model
+
+NUM_TRAIN_EXAMPLES = 50_000
+SCHEDULES = ("tutorial", "fast")
+# Values a schedule uses for the flags left unset (None); the tutorial's are cifar10.py's.
+SCHEDULE_DEFAULTS = {
+    "tutorial": {"learning_rate": 0.1, "momentum": 0.0, "warmup_steps": 0},
+    "fast": {"learning_rate": 0.05, "momentum": 0.9, "warmup_steps": 200},
+}
+RUN_CONTROL_FIELDS = frozenset(
+    {
+        "max_steps",
+        "data_dir",
+        "log_dir",
+        "checkpoint_every",
+        "keep_checkpoints",
+        "eval_every",
+        "summary_every",
+        "histogram_every",
+        "steps_per_execution",
+        "jit_compile",
+        "deterministic",
+    }
+)
+CONFIG_FILENAME = "config.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """Everything one training run depends on. Field docs are the flags' help texts (cli.py)."""
+
+    # Model switches (model.build_model's arguments).
+    conv_activation: str = "relu"
+    fc_activation: str = "relu"
+    pool: str = "max"
+    lrn: bool = True
+    maxout_pieces: int = model.DEFAULT_MAXOUT_PIECES
+    # Data.
+    data_dir: str = "~/tensorflow_datasets"
+    batch_size: int = 128
+    # Schedule; None means the schedule's default (SCHEDULE_DEFAULTS).
+    schedule: str = "tutorial"
+    max_steps: int = 100_000
+    learning_rate: float | None = None
+    momentum: float | None = None
+    warmup_steps: int | None = None
+    decay_steps: int = 0  # fast: cosine horizon, 0 = max_steps when the run starts
+    lr_decay_factor: float = 0.1  # tutorial: staircase factor...
+    epochs_per_decay: float = 350.0  # ...every this many epochs
+    ema_decay: float = 0.9999
+    seed: int = 0
+    # Run control.
+    log_dir: str = ""
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 5
+    eval_every: int = 5000
+    summary_every: int = 100
+    histogram_every: int = 1000
+    steps_per_execution: int = 25
+    jit_compile: bool | None = None  # None: XLA with a GPU only (slower on CPU, measured)
+    deterministic: bool = False
+
+    def resolved(self):
+        """Fills schedule defaults and the cosine horizon; the form saved with a run."""
+        defaults = {
+            k: v for k, v in SCHEDULE_DEFAULTS[self.schedule].items() if getattr(self, k) is None
+        }
+        config = dataclasses.replace(self, **defaults)
+        if config.schedule == "fast" and config.decay_steps == 0:
+            config = dataclasses.replace(config, decay_steps=config.max_steps)
+        return config
+
+    def run_name(self):
+        """A directory name that tells the switches apart, so TensorBoard's run list reads."""
+        parts = [f"conv-{self.conv_activation}", f"fc-{self.fc_activation}", f"pool-{self.pool}"]
+        parts += [] if self.lrn else ["nolrn"]
+        parts += [self.schedule, f"seed{self.seed}"]
+        return "_".join(parts)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown config fields {', '.join(unknown)}")
+        return cls(**values)
+
+
+def validate(config):
+    """Raises ValueError naming the field, its value and what is allowed; returns the config."""
+    model.validate_model_args(
+        config.conv_activation, config.fc_activation, config.pool, config.lrn, config.maxout_pieces
+    )
+    if config.schedule not in SCHEDULES:
+        raise ValueError(
+            f"schedule={config.schedule!r} is not known; allowed: {', '.join(SCHEDULES)}"
+        )
+    positive = (
+        "batch_size",
+        "checkpoint_every",
+        "keep_checkpoints",
+        "eval_every",
+        "summary_every",
+        "histogram_every",
+        "steps_per_execution",
+    )
+    for name in positive:
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name}={value!r} must be a positive integer")
+    for name in ("max_steps", "seed", "decay_steps"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name}={value!r} must be an integer >= 0")
+    if config.learning_rate is not None and not config.learning_rate > 0:
+        raise ValueError(f"learning_rate={config.learning_rate!r} must be > 0")
+    if config.momentum is not None and not 0 <= config.momentum < 1:
+        raise ValueError(f"momentum={config.momentum!r} must be in [0, 1)")
+    if config.warmup_steps is not None and config.warmup_steps < 0:
+        raise ValueError(f"warmup_steps={config.warmup_steps!r} must be >= 0")
+    if not 0 <= config.ema_decay < 1:
+        raise ValueError(f"ema_decay={config.ema_decay!r} must be in [0, 1)")
+    if not 0 < config.lr_decay_factor <= 1 or not config.epochs_per_decay > 0:
+        raise ValueError("lr_decay_factor must be in (0, 1] and epochs_per_decay > 0")
+    resolved = config.resolved()
+    if resolved.schedule == "fast" and resolved.warmup_steps >= resolved.decay_steps > 0:
+        raise ValueError(
+            f"warmup_steps={resolved.warmup_steps} must be below decay_steps="
+            f"{resolved.decay_steps} (the fast schedule's horizon)"
+        )
+    return config
+
+
+def use_xla(config):
+    """config.jit_compile, or when unset: XLA on a GPU, not on CPU (where it measured slower)."""
+    if config.jit_compile is not None:
+        return config.jit_compile
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def identity_differences(saved, requested):
+    """Fields, other than run control, in which `requested` differs from a run's `saved` config.
+
+    Fields left to their automatic value in `requested` (None, decay_steps=0) take the saved one.
+    """
+    differences = []
+    for field in dataclasses.fields(RunConfig):
+        name = field.name
+        if name in RUN_CONTROL_FIELDS:
+            continue
+        new, old = getattr(requested, name), getattr(saved, name)
+        automatic = new is None or (name == "decay_steps" and new == 0)
+        if not automatic and new != old:
+            differences.append(f"{name}: saved {old!r}, requested {new!r}")
+    return differences
+
+
+def write_json_atomic(path, values):
+    """Writes JSON to a temporary file in the same folder, then renames it over `path`."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(values, f, indent=2, sort_keys=True)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_run_config(run_dir):
+    """The config saved in a run directory; ValueError when there is none or it is unreadable."""
+    path = Path(run_dir) / CONFIG_FILENAME
+    try:
+        return RunConfig.from_dict(json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise ValueError(f"{run_dir} is not a run directory: it has no {CONFIG_FILENAME}") from None
+    except (json.JSONDecodeError, TypeError, ValueError) as error:
+        raise ValueError(f"{path} is unreadable: {error}") from None
+
+
+def load_json(path):
+    return json.loads(Path(path).read_text())

@@ -1,0 +1,325 @@
+"""CIFAR-10 in, batches out: the only module that knows where images come from.
+
+    load(data_dir)                          -> Cifar10 (decoded uint8 images and labels, in memory)
+    train_dataset(images, labels, ...)      -> endless distorted, shuffled batches
+    eval_dataset(images, labels, ...)       -> every test image once, centrally cropped
+
+Sources, chosen by what `data_dir` holds: the tutorial's binary format (`cifar-10-binary.tar.gz`,
+extracted once into a cache, or an extracted `cifar-10-batches-bin/`), read with tf.data's
+FixedLengthRecordDataset; otherwise tensorflow-datasets' `cifar10` in that directory.
+
+The train stream is a pure function of (seed, step): each epoch is a stateless permutation of the
+50,000 images and each batch's distortions are drawn from stateless ops seeded with the step.
+So a run resumed at step s sees exactly the batches it would have seen, with no iterator state.
+Distortions are the tutorial's (`cifar10_input.distorted_inputs`), applied to a whole batch.
+"""
+
+import hashlib
+import os
+import shutil
+import socket
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+ARCHIVE_NAME = "cifar-10-binary.tar.gz"
+BATCHES_DIRNAME = "cifar-10-batches-bin"
+TRAIN_FILES = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
+TEST_FILES = ("test_batch.bin",)
+LABEL_BYTES = 1
+IMAGE_SHAPE_ON_DISK = (3, 32, 32)  # depth-major
+RECORD_BYTES = LABEL_BYTES + int(np.prod(IMAGE_SHAPE_ON_DISK))  # 3073
+NUM_CLASSES = 10
+CLASS_NAMES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
+WHOLE_SPLIT = 100_000  # a batch size that holds any CIFAR-10 split
+CROP_SIZE = 24
+MAX_BRIGHTNESS_DELTA = 63.0
+CONTRAST_RANGE = (0.2, 1.8)
+TFDS_DOWNLOAD_HOST = "www.cs.toronto.edu"  # where tensorflow-datasets' cifar10 downloads from
+DEFAULT_CACHE_DIR = Path(os.environ.get("CIFAR10_ABLATION_CACHE", "~/.cache/cifar10_ablation"))
+
+
+class DataError(ValueError):
+    """The data directory does not hold usable CIFAR-10; the message says what to provide."""
+
+
+@dataclass(frozen=True)
+class Cifar10:
+    """Decoded CIFAR-10: images uint8 [N, 32, 32, 3], labels int32 [N]."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    source: str
+
+
+def load(data_dir, cache_dir=DEFAULT_CACHE_DIR):
+    """Reads CIFAR-10 from `data_dir` (binary folder, binary archive or TFDS), all into memory."""
+    data_dir = Path(data_dir).expanduser()
+    if not data_dir.exists():
+        raise DataError(
+            f"data_dir {data_dir} does not exist; pass --data_dir=<folder holding {ARCHIVE_NAME}>"
+        )
+    folder = _find_batches_folder(data_dir, Path(cache_dir).expanduser())
+    if folder is not None:
+        return Cifar10(
+            *_read_split(folder, TRAIN_FILES),
+            *_read_split(folder, TEST_FILES),
+            source=f"binary:{folder}",
+        )
+    return _load_tfds(data_dir)
+
+
+def _find_batches_folder(data_dir, cache_dir):
+    """The folder of .bin files under data_dir, extracting an archive once; None if neither."""
+    if data_dir.is_file():
+        return _extract_once(data_dir, cache_dir)
+    for candidate in (data_dir / BATCHES_DIRNAME, data_dir):
+        if any((candidate / name).exists() for name in TRAIN_FILES + TEST_FILES):
+            return candidate
+    if (data_dir / ARCHIVE_NAME).exists():
+        return _extract_once(data_dir / ARCHIVE_NAME, cache_dir)
+    return None
+
+
+def _extract_once(archive, cache_dir):
+    """Extracts `archive` into `cache_dir` (the data folder may be read-only) once, then reuses it.
+
+    The cache entry is keyed by the archive's path, size and mtime. Extraction goes to a temporary
+    folder renamed into place, so a killed extraction leaves nothing that looks finished.
+    """
+    stat = archive.stat()
+    key = hashlib.sha1(f"{archive.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    entry = cache_dir / key.hexdigest()[:16]
+    if (entry / BATCHES_DIRNAME).is_dir():
+        return entry / BATCHES_DIRNAME
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".extracting-"))
+        try:
+            _extract_batches(archive, tmp)
+            os.replace(tmp, entry)
+        except OSError:
+            if not (entry / BATCHES_DIRNAME).is_dir():  # else another process won the race
+                raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as error:
+        raise DataError(f"cannot extract {archive} into {cache_dir}: {error}") from error
+    return entry / BATCHES_DIRNAME
+
+
+def _extract_batches(archive, target):
+    try:
+        with tarfile.open(archive, mode="r:gz") as tar:
+            members = [
+                m
+                for m in tar.getmembers()
+                if m.name.startswith(f"{BATCHES_DIRNAME}/") and m.isfile()
+            ]
+            if not members:
+                raise DataError(
+                    f"{archive} holds no {BATCHES_DIRNAME}/ folder; "
+                    f"expected the CIFAR-10 binary archive {ARCHIVE_NAME}"
+                )
+            tar.extractall(target, members=members, filter="data")
+    except (tarfile.ReadError, EOFError, OSError) as error:
+        if isinstance(error, DataError):
+            raise
+        raise DataError(
+            f"{archive} is not a readable gzip tar archive ({error}); "
+            f"expected the CIFAR-10 binary archive {ARCHIVE_NAME}"
+        ) from error
+
+
+def _read_split(folder, names):
+    """Decodes the records of `names` in `folder` with tf.data: uint8 [N,32,32,3], int32 [N]."""
+    paths = [folder / name for name in names]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        raise DataError(
+            f"{folder} lacks {', '.join(missing)}; a CIFAR-10 binary folder holds "
+            f"{', '.join(TRAIN_FILES + TEST_FILES)}"
+        )
+    for path in paths:
+        size = path.stat().st_size
+        if size == 0 or size % RECORD_BYTES:
+            raise DataError(
+                f"{path} has {size} bytes, not a positive multiple of the "
+                f"{RECORD_BYTES}-byte CIFAR-10 record: truncated or corrupt"
+            )
+    records = tf.data.FixedLengthRecordDataset([str(p) for p in paths], RECORD_BYTES)
+    raw = tf.io.decode_raw(records.batch(WHOLE_SPLIT).get_single_element(), tf.uint8)
+    labels = tf.cast(raw[:, 0], tf.int32).numpy()
+    images = tf.transpose(
+        tf.reshape(raw[:, LABEL_BYTES:], (-1, *IMAGE_SHAPE_ON_DISK)), (0, 2, 3, 1)
+    )
+    bad = np.flatnonzero(labels >= NUM_CLASSES)
+    if bad.size:
+        counts = np.cumsum([p.stat().st_size // RECORD_BYTES for p in paths])
+        path = paths[int(np.searchsorted(counts, bad[0], side="right"))]
+        raise DataError(
+            f"{path} has a record with label {labels[bad[0]]}; CIFAR-10 labels are "
+            f"0..{NUM_CLASSES - 1}: corrupt file or not CIFAR-10"
+        )
+    return images.numpy(), labels
+
+
+def _load_tfds(data_dir):
+    """tensorflow-datasets' cifar10 in data_dir; downloaded and prepared first when online."""
+    import tensorflow_datasets as tfds  # slow import; only this source needs it
+
+    def load(download):
+        splits = tfds.load(
+            "cifar10",
+            split=["train", "test"],
+            data_dir=str(data_dir),
+            as_supervised=True,
+            download=download,
+        )
+        # One batch per split (batch_size=-1 aborts on datasets of unknown size, e.g. mocks).
+        (train_x, train_y), (test_x, test_y) = [
+            tfds.as_numpy(split.batch(WHOLE_SPLIT).get_single_element()) for split in splits
+        ]
+        return Cifar10(
+            train_x,
+            train_y.astype(np.int32),
+            test_x,
+            test_y.astype(np.int32),
+            source=f"tfds:{data_dir}",
+        )
+
+    looked_for = (
+        f"no CIFAR-10 in {data_dir}: looked for {ARCHIVE_NAME}, {BATCHES_DIRNAME}/ and "
+        "a prepared tensorflow-datasets cifar10"
+    )
+    how = f"pass --data_dir=<folder holding {ARCHIVE_NAME}>"
+    try:
+        return load(download=False)
+    except Exception:  # noqa: BLE001 - not prepared here: try the download below
+        pass
+    try:  # tfds retries an unreachable host for minutes; fail at once when offline
+        socket.getaddrinfo(TFDS_DOWNLOAD_HOST, 443)
+    except OSError:
+        raise DataError(
+            f"{looked_for}, and {TFDS_DOWNLOAD_HOST} is unreachable (offline); {how}"
+        ) from None
+    try:
+        return load(download=True)
+    except Exception as error:  # noqa: BLE001 - any failure means: no data, say what to do
+        raise DataError(
+            f"{looked_for}, and its download failed ({type(error).__name__}: "
+            f"{str(error)[:200]}); {how}"
+        ) from None
+
+
+def train_dataset(images, labels, batch_size, seed, start_step=0):
+    """Endless (float32 [B,24,24,3], int32 [B]) batches; batch k depends only on (seed, k).
+
+    Epochs are consecutive stateless permutations (a perfect shuffle: the whole set is the
+    buffer), concatenated so no image is dropped at epoch ends. Starting at `start_step` yields
+    the same batches as a stream started at 0 and advanced `start_step` batches.
+    """
+    images = tf.convert_to_tensor(images)
+    labels = tf.convert_to_tensor(labels)
+    num_images = images.shape[0]
+    first_image = start_step * batch_size
+    first_epoch, offset = divmod(first_image, num_images)
+
+    def permutation(epoch):
+        noise = tf.random.stateless_uniform([num_images], seed=tf.stack([seed, epoch]))
+        return tf.data.Dataset.from_tensor_slices(tf.argsort(noise))
+
+    indices = (
+        tf.data.Dataset.range(first_epoch, np.iinfo(np.int64).max)
+        .flat_map(permutation)
+        .skip(offset)
+        .batch(batch_size, drop_remainder=True)
+    )
+    steps = tf.data.Dataset.range(start_step, np.iinfo(np.int64).max)
+
+    def make_batch(step, batch_indices):
+        batch_seed = tf.stack([tf.constant(seed, tf.int64), step])
+        distorted = distort(
+            tf.gather(images, batch_indices), random_distortions(batch_size, batch_seed)
+        )
+        return distorted, tf.gather(labels, batch_indices)
+
+    return (
+        tf.data.Dataset.zip(steps, indices)
+        .map(make_batch, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def eval_dataset(images, labels, batch_size):
+    """Every image once, in order: central 24x24 crop, standardized; the last batch may be short."""
+
+    def prepare(batch_images, batch_labels):
+        return center_crop_standardize(batch_images), batch_labels
+
+    return (
+        tf.data.Dataset.from_tensor_slices((images, labels))
+        .batch(batch_size)
+        .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def random_distortions(batch_size, seed):
+    """Per-image draws of the tutorial's distortions from a stateless [2] seed."""
+    crop_seed, flip_seed, brightness_seed, contrast_seed = tf.unstack(
+        tf.random.experimental.stateless_split(seed, num=4)
+    )
+    max_offset = 32 - CROP_SIZE
+    return {
+        "offsets": tf.random.stateless_uniform(
+            [batch_size, 2], crop_seed, minval=0, maxval=max_offset + 1, dtype=tf.int32
+        ),
+        "flips": tf.random.stateless_uniform([batch_size], flip_seed) < 0.5,
+        "brightness": tf.random.stateless_uniform(
+            [batch_size], brightness_seed, -MAX_BRIGHTNESS_DELTA, MAX_BRIGHTNESS_DELTA
+        ),
+        "contrast": tf.random.stateless_uniform([batch_size], contrast_seed, *CONTRAST_RANGE),
+    }
+
+
+def distort(images, draws):
+    """The tutorial's train distortions on a uint8 [B,32,32,3] batch -> float32 [B,24,24,3].
+
+    Per image: crop 24x24 at `offsets` (no padding), flip left-right where `flips`, add the
+    `brightness` delta (0..255 scale, no clipping), scale each channel's deviation from its mean
+    by `contrast` (tf.image.adjust_contrast), then tf.image.per_image_standardization.
+    """
+    rows = draws["offsets"][:, :1] + tf.range(CROP_SIZE)
+    cols = draws["offsets"][:, 1:] + tf.range(CROP_SIZE)
+    x = tf.gather(tf.gather(images, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
+    x = tf.cast(x, tf.float32)
+    x = tf.where(draws["flips"][:, None, None, None], tf.reverse(x, axis=[2]), x)
+    x = x + draws["brightness"][:, None, None, None]
+    mean = tf.reduce_mean(x, axis=[1, 2], keepdims=True)
+    x = (x - mean) * draws["contrast"][:, None, None, None] + mean
+    return tf.image.per_image_standardization(x)
+
+
+def center_crop_standardize(images):
+    """The tutorial's eval input: central 24x24 crop of uint8 [B,32,32,3], standardized."""
+    offset = (32 - CROP_SIZE) // 2
+    crop = tf.image.crop_to_bounding_box(images, offset, offset, CROP_SIZE, CROP_SIZE)
+    return tf.image.per_image_standardization(tf.cast(crop, tf.float32))

@@ -1,0 +1,116 @@
+"""Evaluates a run's checkpoint on all 10,000 test images: python -m cifar10_ablation.eval
+
+    RUN=tensorboard_logs/conv-linear_fc-linear_pool-avg_fast_seed0
+    python -m cifar10_ablation.eval --log_dir=$RUN
+
+Rebuilds the model from the run's saved config.json (never from flags), restores the newest
+checkpoint (or --checkpoint), and prints precision @ 1 with the averaged weights (what the
+tutorial reports) and the raw weights. Writes both to TensorBoard (`eval/...`) and eval.json.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from absl import app, flags
+
+from cifar10_ablation import config as config_lib
+from cifar10_ablation import data
+from cifar10_ablation import state as state_lib
+
+EVAL_BATCH_SIZE = 500
+EVAL_FILENAME = "eval.json"
+
+
+def predict_classes(model, dataset, jit_compile=False):
+    """Predicted class per example of `dataset`, in order, and its labels: two int32 arrays."""
+
+    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
+    def classes(images):
+        return tf.argmax(model(images, training=False), axis=-1, output_type=tf.int32)
+
+    predictions, labels = [], []
+    for images, batch_labels in dataset:
+        predictions.append(classes(images).numpy())
+        labels.append(batch_labels.numpy())
+    return np.concatenate(predictions), np.concatenate(labels)
+
+
+def accuracy(model, dataset, jit_compile=False):
+    """Precision @ 1 over every example of `dataset` (the tutorial's eval metric)."""
+    predictions, labels = predict_classes(model, dataset, jit_compile)
+    return float(np.mean(predictions == labels))
+
+
+def evaluate_state(state, test_dataset, jit_compile=False):
+    """Test accuracy with averaged weights and with raw weights."""
+    return {
+        "test_accuracy": accuracy(state.averaged_model(), test_dataset, jit_compile),
+        "test_accuracy_raw": accuracy(state.model, test_dataset, jit_compile),
+    }
+
+
+def evaluate_run(run_dir, checkpoint=None, data_dir=None):
+    """Evaluates a run's newest (or given) checkpoint; writes TensorBoard scalars and eval.json.
+
+    Raises ValueError (DataError, CheckpointMismatch) when the run, its checkpoint or the data
+    cannot be used.
+    """
+    run_dir = Path(run_dir)
+    config = config_lib.load_run_config(run_dir)
+    dataset = data.load(data_dir or config.data_dir)
+    state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
+    path = state.restore(checkpoint, for_training=False)
+    if path is None:
+        raise ValueError(f"{run_dir} has no checkpoint yet; train it first")
+    test = data.eval_dataset(dataset.test_images, dataset.test_labels, EVAL_BATCH_SIZE)
+    start = time.time()
+    results = evaluate_state(state, test, config_lib.use_xla(config))
+    results.update(
+        checkpoint=path,
+        global_step=state.step,
+        num_examples=len(dataset.test_labels),
+        eval_seconds=round(time.time() - start, 2),
+    )
+    with tf.summary.create_file_writer(str(run_dir)).as_default(step=state.step):
+        tf.summary.scalar("eval/accuracy", results["test_accuracy"])
+        tf.summary.scalar("eval/accuracy_raw", results["test_accuracy_raw"])
+    config_lib.write_json_atomic(run_dir / EVAL_FILENAME, results)
+    return results
+
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+    """Defined by the entry point only: `train` imports this module and has flags of its own."""
+    if "log_dir" in FLAGS:  # absl.logging's log-file folder; ours names the run
+        delattr(FLAGS, "log_dir")
+    flags.DEFINE_string("log_dir", None, "Run directory written by cifar10_ablation.train.")
+    flags.DEFINE_string("checkpoint", None, "Checkpoint prefix to evaluate; default: the newest.")
+    flags.DEFINE_string("data_dir", None, "Data directory; default: the one the run trained on.")
+    flags.mark_flag_as_required("log_dir")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    try:
+        results = evaluate_run(FLAGS.log_dir, FLAGS.checkpoint, FLAGS.data_dir)
+    except (ValueError, OSError) as error:
+        sys.exit(f"error: {error}")
+    print(
+        f"step {results['global_step']}: precision @ 1 = {results['test_accuracy']:.4f} "
+        f"(averaged weights), {results['test_accuracy_raw']:.4f} (raw weights)"
+    )
+
+
+def run_main():
+    define_flags()
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run_main()

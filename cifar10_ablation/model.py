@@ -1,0 +1,216 @@
+"""The TensorFlow CIFAR-10 tutorial net as a Keras 3 model, with its non-linearities as switches.
+
+    build_model()  ->  keras.Model: 24x24x3 standardized images -> 10 logits.
+
+Layers, initialisers and weight decay are the tutorial's (`cifar10.py` `inference()`):
+
+    conv1 -> conv1_act -> pool1 -> norm1 -> conv2 -> conv2_act -> norm2 -> pool2 -> flatten
+          -> local3 -> local3_act -> local4 -> local4_act -> softmax_linear
+
+`convN`/`localN` are the linear layers; their activation is a separate `*_act` layer so the
+pre-activation stays observable. Ablation switches are table lookups, never string fall-through:
+`conv_activation`/`fc_activation` name an entry of `ACTIVATIONS`, `pool` an entry of `POOLS`.
+"""
+
+import keras
+import tensorflow as tf
+
+IMAGE_SIZE = 24
+NUM_CLASSES = 10
+CONV_FILTERS = 64
+LOCAL3_UNITS = 384
+LOCAL4_UNITS = 192
+# TF's 0.004 * l2_loss(w) = 0.004 * sum(w^2) / 2 = keras L2(0.002).
+FC_WEIGHT_DECAY = 0.004 / 2
+LRN_DEPTH_RADIUS = 4
+LRN_BIAS = 1.0
+LRN_ALPHA = 0.001 / 9.0
+LRN_BETA = 0.75
+DEFAULT_MAXOUT_PIECES = 2
+
+# Activations Keras knows by name that keep the shape and act elementwise.
+KERAS_ACTIVATIONS = (
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "celu",
+    "gelu",
+    "silu",
+    "swish",
+    "mish",
+    "hard_silu",
+    "tanh",
+    "sigmoid",
+    "hard_sigmoid",
+    "softplus",
+    "softsign",
+)
+LINEAR_ACTIVATIONS = ("linear", "none")
+ACTIVATIONS = KERAS_ACTIVATIONS + LINEAR_ACTIVATIONS + ("abs", "maxout")
+POOLS = ("max", "avg")
+
+
+@keras.saving.register_keras_serializable(package="cifar10_ablation")
+class LocalResponseNormalization(keras.layers.Layer):
+    """TF's `local_response_normalization` over channels: x / (bias + alpha * sum_window x^2)^beta.
+
+    The window is 2 * depth_radius + 1 channels and alpha is NOT divided by it (TF semantics).
+    """
+
+    def __init__(
+        self, depth_radius=LRN_DEPTH_RADIUS, bias=LRN_BIAS, alpha=LRN_ALPHA, beta=LRN_BETA, **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.depth_radius = depth_radius
+        self.bias = bias
+        self.alpha = alpha
+        self.beta = beta
+
+    def call(self, inputs):
+        return tf.nn.local_response_normalization(
+            inputs,
+            depth_radius=self.depth_radius,
+            bias=self.bias,
+            alpha=self.alpha,
+            beta=self.beta,
+        )
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "depth_radius": self.depth_radius,
+            "bias": self.bias,
+            "alpha": self.alpha,
+            "beta": self.beta,
+        }
+
+
+@keras.saving.register_keras_serializable(package="cifar10_ablation")
+class Abs(keras.layers.Layer):
+    """|x|: a non-linearity that, unlike ReLU, discards the sign but no magnitude."""
+
+    def call(self, inputs):
+        return keras.ops.abs(inputs)
+
+
+@keras.saving.register_keras_serializable(package="cifar10_ablation")
+class Maxout(keras.layers.Layer):
+    """Max over `pieces` consecutive channels: width * pieces channels in, width out."""
+
+    def __init__(self, pieces, **kwargs):
+        super().__init__(**kwargs)
+        self.pieces = pieces
+
+    def call(self, inputs):
+        shape = keras.ops.shape(inputs)
+        width = inputs.shape[-1] // self.pieces
+        grouped = keras.ops.reshape(inputs, (*shape[:-1], width, self.pieces))
+        return keras.ops.max(grouped, axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "pieces": self.pieces}
+
+
+def _pool_layer(pool, name):
+    pool_class = {"max": keras.layers.MaxPooling2D, "avg": keras.layers.AveragePooling2D}[pool]
+    # 'same' average pooling on the TF backend divides by the valid cells only, as tf.nn.avg_pool.
+    return pool_class(pool_size=3, strides=2, padding="same", name=name)
+
+
+def _activation_layer(activation, maxout_pieces, name):
+    if activation in LINEAR_ACTIVATIONS:
+        return keras.layers.Identity(name=name)
+    if activation == "abs":
+        return Abs(name=name)
+    if activation == "maxout":
+        return Maxout(maxout_pieces, name=name)
+    return keras.layers.Activation(activation, name=name)
+
+
+def validate_model_args(conv_activation, fc_activation, pool, lrn, maxout_pieces):
+    """Raises ValueError, naming the allowed values, for any switch the factory cannot build."""
+    for group, activation in (
+        ("conv_activation", conv_activation),
+        ("fc_activation", fc_activation),
+    ):
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"{group}={activation!r} is not a known activation; "
+                f"allowed: {', '.join(ACTIVATIONS)}"
+            )
+    if pool not in POOLS:
+        raise ValueError(f"pool={pool!r} is not a known pooling; allowed: {', '.join(POOLS)}")
+    if not isinstance(lrn, bool):
+        raise ValueError(f"lrn={lrn!r} must be True or False")
+    if isinstance(maxout_pieces, bool) or not isinstance(maxout_pieces, int) or maxout_pieces < 2:
+        raise ValueError(f"maxout_pieces={maxout_pieces!r} must be an integer >= 2")
+
+
+def build_model(
+    conv_activation="relu",
+    fc_activation="relu",
+    pool="max",
+    lrn=True,
+    maxout_pieces=DEFAULT_MAXOUT_PIECES,
+):
+    """The tutorial net; defaults give it exactly (1,068,298 trainable parameters).
+
+    Args:
+      conv_activation: activation after conv1 and conv2, a name from `ACTIVATIONS`.
+      fc_activation: activation after local3 and local4, a name from `ACTIVATIONS`.
+      pool: "max" or "avg" for pool1 and pool2 (3x3, stride 2, SAME).
+      lrn: keep norm1 and norm2 (True) or drop them (False).
+      maxout_pieces: linear pieces per unit when an activation is "maxout"; the layer in front
+        gets `pieces` times the units so the widths after the activation stay the tutorial's.
+
+    Returns:
+      A functional keras.Model mapping [batch, 24, 24, 3] float32 to [batch, 10] logits.
+    """
+    validate_model_args(conv_activation, fc_activation, pool, lrn, maxout_pieces)
+
+    def units(width, activation):
+        return width * maxout_pieces if activation == "maxout" else width
+
+    def conv(name, bias, x):
+        x = keras.layers.Conv2D(
+            units(CONV_FILTERS, conv_activation),
+            5,
+            padding="same",
+            name=name,
+            kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.05),
+            bias_initializer=keras.initializers.Constant(bias),
+        )(x)
+        return _activation_layer(conv_activation, maxout_pieces, f"{name}_act")(x)
+
+    def local(name, width, x):
+        x = keras.layers.Dense(
+            units(width, fc_activation),
+            name=name,
+            kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.04),
+            bias_initializer=keras.initializers.Constant(0.1),
+            kernel_regularizer=keras.regularizers.L2(FC_WEIGHT_DECAY),
+        )(x)
+        return _activation_layer(fc_activation, maxout_pieces, f"{name}_act")(x)
+
+    def norm(name, x):
+        return LocalResponseNormalization(name=name)(x) if lrn else x
+
+    inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="images")
+    x = conv("conv1", 0.0, inputs)
+    x = _pool_layer(pool, "pool1")(x)
+    x = norm("norm1", x)
+    x = conv("conv2", 0.1, x)
+    x = norm("norm2", x)
+    x = _pool_layer(pool, "pool2")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = local("local3", LOCAL3_UNITS, x)
+    x = local("local4", LOCAL4_UNITS, x)
+    logits = keras.layers.Dense(
+        NUM_CLASSES,
+        name="softmax_linear",
+        kernel_initializer=keras.initializers.TruncatedNormal(stddev=1 / LOCAL4_UNITS),
+        bias_initializer=keras.initializers.Constant(0.0),
+    )(x)
+    return keras.Model(inputs, logits, name="cifar10_tutorial")

@@ -1,0 +1,147 @@
+"""What a run saves and restores: the model, its optimizer (step included) and averaged weights.
+
+    state = TrainState.create(config, checkpoint_dir)
+    state.restore()          # newest checkpoint, or nothing on a fresh run
+    state.save()             # atomic: TF writes to temporary files and renames them
+
+Averaged weights are the tutorial's `tf.train.ExponentialMovingAverage(0.9999, global_step)`:
+after update n (n = 1, 2, ...), average <- average - (1 - d) * (average - weight) with
+d = min(ema_decay, (1 + n) / (10 + n)). Keras' optimizer EMA has no such warm-up.
+"""
+
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from cifar10_ablation import config as config_lib
+from cifar10_ablation import model as model_lib
+
+
+def averaging_decay(step, max_decay):
+    """TF's ExponentialMovingAverage decay with num_updates=step: min(max, (1+n)/(10+n))."""
+    step = tf.cast(step, tf.float32)
+    return tf.minimum(tf.constant(max_decay, tf.float32), (1.0 + step) / (10.0 + step))
+
+
+class AveragedWeights(tf.Module):
+    """Exponential moving averages of variables, started at their current values."""
+
+    def __init__(self, variables, max_decay):
+        super().__init__(name="averaged_weights")
+        self.max_decay = max_decay
+        self.averages = [
+            tf.Variable(v, trainable=False, name=v.name.replace("/", "_")) for v in variables
+        ]
+
+    def update(self, variables, step):
+        decay = averaging_decay(step, self.max_decay)
+        for average, variable in zip(self.averages, variables, strict=True):
+            average.assign_sub((1.0 - decay) * (average - tf.convert_to_tensor(variable)))
+        return decay
+
+    def copy_to(self, variables):
+        for average, variable in zip(self.averages, variables, strict=True):
+            variable.assign(average)
+
+
+def make_learning_rate(config):
+    """The schedule named by config.schedule, as a Keras LearningRateSchedule of the step."""
+    config = config.resolved()
+    if config.schedule == "tutorial":
+        # cifar10.py: lr * factor^floor(step / int(examples / batch * epochs_per_decay)).
+        steps_per_decay = int(
+            config_lib.NUM_TRAIN_EXAMPLES / config.batch_size * config.epochs_per_decay
+        )
+        return keras.optimizers.schedules.ExponentialDecay(
+            config.learning_rate, steps_per_decay, config.lr_decay_factor, staircase=True
+        )
+    # fast: linear warm-up from 0 to the peak, then cosine to 0 at decay_steps.
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0,
+        decay_steps=config.decay_steps - config.warmup_steps,
+        warmup_target=config.learning_rate,
+        warmup_steps=config.warmup_steps,
+    )
+
+
+def build_model(config):
+    return model_lib.build_model(
+        conv_activation=config.conv_activation,
+        fc_activation=config.fc_activation,
+        pool=config.pool,
+        lrn=config.lrn,
+        maxout_pieces=config.maxout_pieces,
+    )
+
+
+class CheckpointMismatch(ValueError):
+    """A checkpoint that does not fit the model the config describes."""
+
+
+class TrainState:
+    """Model, optimizer and averaged weights of one run, and their checkpoints."""
+
+    def __init__(self, config, checkpoint_dir, max_to_keep=None):
+        config = config.resolved()
+        self.model = build_model(config)
+        momentum = config.momentum
+        self.optimizer = keras.optimizers.SGD(
+            make_learning_rate(config), momentum=momentum, nesterov=momentum > 0
+        )
+        self.optimizer.build(self.model.trainable_variables)
+        self.averages = AveragedWeights(self.model.trainable_variables, config.ema_decay)
+        # Seconds spent training over all invocations, for results.json.
+        self.train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
+        self.checkpoint = tf.train.Checkpoint(
+            model=self.model,
+            optimizer=self.optimizer,
+            averages=self.averages,
+            train_seconds=self.train_seconds,
+        )
+        self.manager = tf.train.CheckpointManager(
+            self.checkpoint,
+            str(checkpoint_dir),
+            max_to_keep=max_to_keep or config.keep_checkpoints,
+            checkpoint_name="ckpt",
+        )
+
+    @property
+    def step(self):
+        return int(self.optimizer.iterations.numpy())
+
+    def restore(self, path=None, *, for_training=True):
+        """Loads `path` or the newest checkpoint; returns its path, or None if there is none."""
+        path = path or self.manager.latest_checkpoint
+        if path is None:
+            return None
+        try:
+            status = self.checkpoint.restore(path)
+            if for_training:
+                status.assert_existing_objects_matched()
+            else:
+                status.expect_partial()
+        except (ValueError, AssertionError, tf.errors.OpError) as error:
+            reason = str(error).strip().splitlines()[0][:200]
+            raise CheckpointMismatch(
+                f"checkpoint {path} does not match the model of this run's config: {reason}"
+            ) from None
+        return path
+
+    def checkpoint_variables(self):
+        """Everything a checkpoint restores: weights, optimizer state, averages, step."""
+        return [*self.model.weights, *self.optimizer.variables, *self.averages.averages]
+
+    def save(self):
+        return self.manager.save(checkpoint_number=self.step)
+
+    def averaged_model(self):
+        """A separate model carrying the averaged weights (the training model is untouched)."""
+        if not hasattr(self, "_averaged_model"):
+            self._averaged_model = keras.models.clone_model(self.model)
+        self.averages.copy_to(self._averaged_model.trainable_variables)
+        return self._averaged_model
+
+
+def checkpoint_dir(run_dir):
+    return Path(run_dir) / "checkpoints"

@@ -1,0 +1,373 @@
+"""Trains the tutorial net with its non-linearities switched: python -m cifar10_ablation.train
+
+    python -m cifar10_ablation.train --conv_relu=false --pool=avg --data_dir=../shared/cifar10
+    python -m cifar10_ablation.train --flagfile=flags/quick.flags --data_dir=../shared/cifar10
+
+The tutorial schedule (default, 100K steps) is the published run: ~83-86% test accuracy with
+averaged weights. Everything goes to --log_dir: TensorBoard events, checkpoints, config.json and,
+at the end, results.json. Started again with the same --log_dir, a run continues from its newest
+checkpoint (the data stream resumes exactly: it is a function of seed and step).
+"""
+
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import app, flags, logging
+
+from cifar10_ablation import cli, data
+from cifar10_ablation import config as config_lib
+from cifar10_ablation import eval as eval_lib
+from cifar10_ablation import state as state_lib
+
+RESULTS_FILENAME = "results.json"
+ACTIVATION_LAYERS = ("conv1_act", "conv2_act", "local3_act", "local4_act")
+NUM_SUMMARY_IMAGES = 6
+
+
+class RunDirError(ValueError):
+    """The run directory cannot be used as asked: other config, not writable, past max_steps."""
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+def prepare_run_dir(config, overwrite=False):
+    """Creates or continues config.log_dir; returns the config to train with.
+
+    An existing run is continued only when its saved identity matches (RunDirError otherwise,
+    unless `overwrite`, which deletes it). The saved config.json is updated with this
+    invocation's run-control fields, and written atomically.
+    """
+    run_dir = Path(config.log_dir)
+    config_path = run_dir / config_lib.CONFIG_FILENAME
+    if overwrite and run_dir.exists():
+        shutil.rmtree(run_dir)
+    if config_path.exists():
+        saved = config_lib.load_run_config(run_dir)
+        differences = config_lib.identity_differences(saved, config)
+        if differences:
+            raise RunDirError(
+                f"{run_dir} holds a run with another configuration "
+                f"({'; '.join(differences)}); use another --log_dir, or --overwrite "
+                "to delete it"
+            )
+        control = {name: getattr(config, name) for name in config_lib.RUN_CONTROL_FIELDS}
+        config = config_lib.RunConfig.from_dict({**saved.to_dict(), **control})
+    elif state_lib.checkpoint_dir(run_dir).exists():
+        raise RunDirError(
+            f"{run_dir} has checkpoints but no {config_lib.CONFIG_FILENAME}; use "
+            "another --log_dir, or --overwrite to delete it"
+        )
+    config = config.resolved()
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        config_lib.write_json_atomic(config_path, config.to_dict())
+    except OSError as error:
+        raise RunDirError(f"cannot write to --log_dir={run_dir}: {error.strerror}") from None
+    return config
+
+
+def library_versions():
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
+
+
+class _Progress:
+    """A status line per summary: step, loss, accuracy, lr, images/s, ETA (redrawn on a tty)."""
+
+    def __init__(self, start_step, max_steps):
+        self.max_steps = max_steps
+        self.width = len(str(max_steps))
+        self.interactive = sys.stdout.isatty()
+
+    def update(self, step, values, steps_per_second):
+        eta = int((self.max_steps - step) / max(steps_per_second, 1e-9))
+        line = (
+            f"step {step:>{self.width}}/{self.max_steps}  loss {values['loss']:.4f}  "
+            f"accuracy {values['accuracy']:.4f}  lr {values['learning_rate']:.4g}  "
+            f"{values['images_per_second']:.0f} images/s  "
+            f"ETA {eta // 3600:d}:{eta // 60 % 60:02d}:{eta % 60:02d}"
+        )
+        print(
+            f"\r{line}" if self.interactive else line,
+            end="" if self.interactive else "\n",
+            flush=True,
+        )
+
+
+class _Trainer:
+    """The training loop of one run: compiled steps, summaries, evaluation, checkpoints."""
+
+    def __init__(self, config, state, dataset, run_dir):
+        self.config = config
+        self.state = state
+        self.run_dir = run_dir
+        self.test = data.eval_dataset(
+            dataset.test_images, dataset.test_labels, eval_lib.EVAL_BATCH_SIZE
+        )
+        self.iterator = iter(
+            data.train_dataset(
+                dataset.train_images,
+                dataset.train_labels,
+                config.batch_size,
+                config.seed,
+                state.step,
+            )
+        )
+        # A fixed batch (the run's first) for activation histograms and the distorted-input images.
+        first_images, _ = next(
+            iter(
+                data.train_dataset(
+                    dataset.train_images[:4096],
+                    dataset.train_labels[:4096],
+                    config.batch_size,
+                    config.seed,
+                )
+            )
+        )
+        self.probe_images = first_images
+        model = state.model
+        self.probe = keras.Model(
+            model.input, [model.get_layer(n).output for n in ACTIVATION_LAYERS]
+        )
+        # [loss sum, cross-entropy sum, correct, examples] since the last summary; first bad step.
+        self.sums = tf.Variable(tf.zeros(4, tf.float64), trainable=False)
+        self.bad_step = tf.Variable(-1, dtype=tf.int64, trainable=False)
+        self.train_steps = self._compile_train_steps()
+        self.writer = tf.summary.create_file_writer(str(run_dir))
+
+    def _compile_train_steps(self):
+        model, optimizer, averages = self.state.model, self.state.optimizer, self.state.averages
+        variables = model.trainable_variables
+        cross_entropy_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+        @tf.function(jit_compile=config_lib.use_xla(self.config))
+        def train_step(images, labels):
+            with tf.GradientTape() as tape:
+                logits = model(images, training=True)
+                cross_entropy = cross_entropy_fn(labels, logits)
+                loss = cross_entropy + tf.add_n(model.losses)
+            gradients = tape.gradient(loss, variables)
+            optimizer.apply_gradients(zip(gradients, variables, strict=False))
+            averages.update(variables, optimizer.iterations)
+            correct = tf.reduce_sum(
+                tf.cast(
+                    tf.equal(tf.argmax(logits, axis=-1, output_type=labels.dtype), labels),
+                    tf.float32,
+                )
+            )
+            return loss, cross_entropy, correct
+
+        @tf.function
+        def train_steps(iterator, num_steps):
+            for _ in tf.range(num_steps):
+                images, labels = next(iterator)
+                loss, cross_entropy, correct = train_step(images, labels)
+                batch = tf.cast(tf.shape(labels)[0], tf.float32)
+                self.sums.assign_add(
+                    tf.cast(
+                        tf.stack([loss * batch, cross_entropy * batch, correct, batch]), tf.float64
+                    )
+                )
+                if not tf.math.is_finite(loss) and self.bad_step < 0:
+                    self.bad_step.assign(optimizer.iterations)
+
+        return train_steps
+
+    def run(self):
+        config, state = self.config, self.state
+        start_step = state.step
+        progress = _Progress(start_step, config.max_steps)
+        if start_step == 0:
+            self._write_histograms(0)
+        window_seconds, window_steps = 0.0, 0
+        trained_seconds, trained_steps = 0.0, 0
+        evaluated_at = None
+        while state.step < config.max_steps:
+            step = state.step
+            stop = min(
+                config.max_steps,
+                *(
+                    (step // every + 1) * every
+                    for every in (
+                        config.summary_every,
+                        config.histogram_every,
+                        config.eval_every,
+                        config.checkpoint_every,
+                    )
+                ),
+            )
+            num_steps = min(config.steps_per_execution, stop - step)
+            started = time.perf_counter()
+            self.train_steps(self.iterator, tf.constant(num_steps))
+            bad_step = int(self.bad_step.numpy())
+            seconds = time.perf_counter() - started
+            if bad_step >= 0:
+                raise TrainingDiverged(
+                    f"loss became NaN or infinite at step {bad_step}; stopped. Last good "
+                    f"checkpoint: {state.manager.latest_checkpoint or 'none'} (lower "
+                    "--learning_rate?)"
+                )
+            state.train_seconds.assign_add(seconds)
+            window_seconds += seconds
+            window_steps += num_steps
+            trained_seconds += seconds
+            trained_steps += num_steps
+            step = state.step
+            if step % config.summary_every == 0 or step == config.max_steps:
+                images_per_second = window_steps * config.batch_size / window_seconds
+                values = self._write_train_scalars(step, images_per_second)
+                progress.update(step, values, window_steps / window_seconds)
+                window_seconds, window_steps = 0.0, 0
+            if step % config.histogram_every == 0:
+                self._write_histograms(step)
+            if step % config.eval_every == 0 or step == config.max_steps:
+                self._evaluate(step)
+                evaluated_at = step
+            if step % config.checkpoint_every == 0 or step == config.max_steps:
+                state.save()
+                self.writer.flush()
+        if evaluated_at != state.step:
+            self._evaluate(state.step)
+        if state.manager.latest_checkpoint is None or not state.manager.latest_checkpoint.endswith(
+            f"-{state.step}"
+        ):
+            state.save()
+        self.writer.flush()
+        return {
+            "train_images_per_second": (
+                trained_steps * config.batch_size / trained_seconds if trained_seconds else None
+            ),
+            "steps_this_invocation": trained_steps,
+            **self.last_eval,
+        }
+
+    def _write_train_scalars(self, step, images_per_second):
+        loss_sum, cross_entropy_sum, correct, examples = self.sums.numpy()
+        self.sums.assign(tf.zeros(4, tf.float64))
+        learning_rate = float(self.state.optimizer.learning_rate.numpy())
+        values = {
+            "loss": loss_sum / examples,
+            "cross_entropy": cross_entropy_sum / examples,
+            "accuracy": correct / examples,
+            "learning_rate": learning_rate,
+            "images_per_second": images_per_second,
+            "averaging_decay": float(state_lib.averaging_decay(step, self.config.ema_decay)),
+        }
+        with self.writer.as_default(step=step):
+            for name, value in values.items():
+                tf.summary.scalar(f"train/{name}", value)
+        return values
+
+    def _write_histograms(self, step):
+        """Weights, per-layer activations and sparsity (the tutorial's zero fraction), inputs."""
+        with self.writer.as_default(step=step):
+            for variable in self.state.model.trainable_variables:
+                tf.summary.histogram(f"weights/{variable.path}", variable)
+            for name, activations in zip(
+                ACTIVATION_LAYERS, self.probe(self.probe_images), strict=False
+            ):
+                tf.summary.histogram(f"{name}/activations", activations)
+                tf.summary.scalar(f"{name}/sparsity", tf.math.zero_fraction(activations))
+            if step == 0:
+                images = self.probe_images[:NUM_SUMMARY_IMAGES]
+                low = tf.reduce_min(images, axis=[1, 2, 3], keepdims=True)
+                high = tf.reduce_max(images, axis=[1, 2, 3], keepdims=True)
+                tf.summary.image(
+                    "input/distorted", (images - low) / (high - low), max_outputs=NUM_SUMMARY_IMAGES
+                )
+
+    def _evaluate(self, step):
+        self.last_eval = eval_lib.evaluate_state(
+            self.state, self.test, config_lib.use_xla(self.config)
+        )
+        with self.writer.as_default(step=step):
+            tf.summary.scalar("test/accuracy", self.last_eval["test_accuracy"])
+            tf.summary.scalar("test/accuracy_raw", self.last_eval["test_accuracy_raw"])
+        newline = "\n" if sys.stdout.isatty() else ""  # end the redrawn progress line
+        print(
+            f"{newline}step {step}: test accuracy {self.last_eval['test_accuracy']:.4f} "
+            f"(averaged), {self.last_eval['test_accuracy_raw']:.4f} (raw)",
+            flush=True,
+        )
+
+
+def train(config, overwrite=False):
+    """Trains (or continues) the run `config` describes to config.max_steps; returns results.
+
+    Raises DataError, RunDirError, CheckpointMismatch or ValueError before writing anything
+    when the data, the run directory or the config is unusable; TrainingDiverged on NaN loss.
+    """
+    started = time.time()
+    config = config_lib.validate(config)
+    dataset = data.load(config.data_dir)
+    config = prepare_run_dir(config, overwrite)
+    run_dir = Path(config.log_dir)
+    results_path = run_dir / RESULTS_FILENAME
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    keras.utils.set_random_seed(config.seed)
+    state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
+    state.restore()
+    if state.step > config.max_steps:
+        raise RunDirError(
+            f"{run_dir} is at step {state.step}, past --max_steps="
+            f"{config.max_steps}; pass --max_steps>={state.step}"
+        )
+    if state.step == config.max_steps and results_path.exists():
+        results = config_lib.load_json(results_path)
+        if results.get("global_step") == state.step:
+            print(
+                f"{run_dir} is finished at step {state.step}: test accuracy "
+                f"{results['test_accuracy']:.4f} (averaged), "
+                f"{results['test_accuracy_raw']:.4f} (raw)"
+            )
+            return results
+    print(
+        f"{run_dir}: training {config.run_name()} from step {state.step} to {config.max_steps} "
+        f"on {dataset.source}",
+        flush=True,
+    )
+    outcome = _Trainer(config, state, dataset, run_dir).run()
+    results = {
+        "config": config.to_dict(),
+        "global_step": state.step,
+        **outcome,
+        "num_test_examples": int(len(dataset.test_labels)),
+        "wall_seconds": round(time.time() - started, 2),
+        "train_seconds_total": round(float(state.train_seconds.numpy()), 2),
+        "data_source": dataset.source,
+        "versions": library_versions(),
+    }
+    config_lib.write_json_atomic(results_path, results)
+    return results
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    if not flags.FLAGS["verbosity"].present:
+        logging.set_verbosity(logging.WARNING)  # TF's checkpoint INFO lines drown the progress
+    try:
+        train(cli.config_from_flags(), overwrite=flags.FLAGS.overwrite)
+    except (ValueError, TrainingDiverged) as error:
+        sys.exit(f"error: {error}")
+
+
+def run_main():
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run_main()

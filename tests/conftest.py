@@ -1,0 +1,45 @@
+"""Shared fixtures: tiny CIFAR-10 binary files written by the tests (never the real data)."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from cifar10_ablation import data  # noqa: E402
+
+
+def write_cifar_binary(folder, records_per_train_file=40, test_records=30, seed=0):
+    """Writes data_batch_1..5.bin and test_batch.bin with random pixels; returns the arrays.
+
+    Labels cycle 0..9 so every class is present; images are returned HWC uint8 as a reader
+    should decode them.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    arrays = {}
+    names = [*data.TRAIN_FILES, *data.TEST_FILES]
+    for index, name in enumerate(names):
+        count = test_records if name in data.TEST_FILES else records_per_train_file
+        images = rng.integers(0, 256, size=(count, 32, 32, 3), dtype=np.uint8)
+        labels = ((np.arange(count) + index) % 10).astype(np.uint8)
+        depth_major = images.transpose(0, 3, 1, 2).reshape(count, -1)
+        (folder / name).write_bytes(
+            np.concatenate([labels[:, None], depth_major], axis=1).tobytes()
+        )
+        arrays[name] = (images, labels.astype(np.int32))
+    return arrays
+
+
+@pytest.fixture
+def cifar_dir(tmp_path):
+    """A data dir holding cifar-10-batches-bin/ with 200 train and 30 test records."""
+    write_cifar_binary(tmp_path / "data" / data.BATCHES_DIRNAME)
+    return tmp_path / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path, monkeypatch):
+    """Archive extraction goes to a per-test cache, never the user's."""
+    monkeypatch.setattr(data, "DEFAULT_CACHE_DIR", tmp_path / "cache")

@@ -1,0 +1,238 @@
+"""Training and evaluation: a short real run through the library and the command lines."""
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorboard.backend.event_processing import event_accumulator
+
+from cifar10_ablation import config as config_lib
+from cifar10_ablation import state as state_lib
+from cifar10_ablation import train
+
+# Small enough for CI: 16-image batches, every event every few steps.
+SMOKE = dict(
+    batch_size=16,
+    summary_every=5,
+    histogram_every=10,
+    eval_every=10,
+    checkpoint_every=10,
+    steps_per_execution=5,
+)
+SMOKE_FLAGS = [f"--{k}={v}" for k, v in SMOKE.items()]
+
+
+def _config(cifar_dir, log_dir, **overrides):
+    return config_lib.RunConfig(
+        data_dir=str(cifar_dir), log_dir=str(log_dir), **{**SMOKE, **overrides}
+    )
+
+
+def _tags(run_dir):
+    accumulator = event_accumulator.EventAccumulator(
+        str(run_dir), size_guidance={event_accumulator.TENSORS: 0, event_accumulator.IMAGES: 0}
+    )
+    accumulator.Reload()
+    return set(accumulator.Tags()["tensors"]), accumulator
+
+
+def _run_cli(module, *args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", f"cifar10_ablation.{module}", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+def test_averaging_decay_is_tfs_warm_up():
+    for step in (0, 1, 5, 100, 1000, 10**5, 10**6):
+        assert float(state_lib.averaging_decay(step, 0.9999)) == pytest.approx(
+            min(0.9999, (1 + step) / (10 + step)), rel=1e-6
+        )
+
+
+def test_averaged_weights_follow_the_formula():
+    variable = tf.Variable([1.0, -2.0])
+    averages = state_lib.AveragedWeights([variable], max_decay=0.9)
+    expected = np.array([1.0, -2.0])
+    for step, value in enumerate([[3.0, 0.0], [-1.0, 4.0], [10.0, 10.0], [0.0, 0.0]], start=1):
+        variable.assign(value)
+        decay = min(0.9, (1 + step) / (10 + step))
+        expected = expected - (1 - decay) * (expected - np.array(value))
+        averages.update([variable], tf.constant(step, tf.int64))
+        np.testing.assert_allclose(averages.averages[0].numpy(), expected, rtol=1e-6)
+
+
+def test_schedules():
+    tutorial = state_lib.make_learning_rate(config_lib.RunConfig())
+    assert float(tutorial(0)) == pytest.approx(0.1)
+    assert float(tutorial(136_717)) == pytest.approx(0.1)  # int(50000/128*350) steps per decay
+    assert float(tutorial(136_718)) == pytest.approx(0.01)
+    fast = state_lib.make_learning_rate(config_lib.RunConfig(schedule="fast", max_steps=1000))
+    assert float(fast(0)) == pytest.approx(0.0)
+    assert float(fast(100)) == pytest.approx(0.025)  # half-way through the 200-step warm-up
+    assert float(fast(200)) == pytest.approx(0.05)
+    assert float(fast(600)) == pytest.approx(0.025, rel=1e-3)  # cosine half-way
+    assert float(fast(1000)) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_short_run_writes_events_checkpoints_results_and_resumes(cifar_dir, tmp_path):
+    run_dir = tmp_path / "run"
+    results = train.train(_config(cifar_dir, run_dir, max_steps=20))
+    assert results["global_step"] == 20 and results["steps_this_invocation"] == 20
+    for key in (
+        "test_accuracy",
+        "test_accuracy_raw",
+        "wall_seconds",
+        "train_images_per_second",
+        "versions",
+        "config",
+    ):
+        assert key in results
+    assert 0 <= results["test_accuracy"] <= 1 and results["num_test_examples"] == 30
+    assert json.loads((run_dir / "results.json").read_text()) == results
+    assert results["config"]["max_steps"] == 20 and results["config"]["learning_rate"] == 0.1
+    assert tf.train.latest_checkpoint(run_dir / "checkpoints").endswith("ckpt-20")
+    tags, accumulator = _tags(run_dir)
+    expected = {
+        "train/loss",
+        "train/cross_entropy",
+        "train/accuracy",
+        "train/learning_rate",
+        "train/images_per_second",
+        "test/accuracy",
+        "test/accuracy_raw",
+        "weights/conv1/kernel",
+        "weights/softmax_linear/bias",
+        "conv1_act/activations",
+        "conv1_act/sparsity",
+        "local4_act/sparsity",
+        "input/distorted",
+    }
+    assert expected <= tags
+    assert [e.step for e in accumulator.Tensors("test/accuracy")] == [10, 20]
+    # Continued with a higher max_steps: from step 20, not 0.
+    more = train.train(_config(cifar_dir, run_dir, max_steps=30))
+    assert more["global_step"] == 30 and more["steps_this_invocation"] == 10
+    # Asked for the step it is at: reports, trains nothing.
+    again = train.train(_config(cifar_dir, run_dir, max_steps=30))
+    assert again == more
+
+
+def test_resume_is_exact(cifar_dir, tmp_path):
+    """10 + 10 steps in two invocations end with the weights of 20 steps in one."""
+    straight = _config(cifar_dir, tmp_path / "straight", max_steps=20, deterministic=True)
+    train.train(straight)
+    split = dataclasses.replace(straight, log_dir=str(tmp_path / "split"))
+    train.train(dataclasses.replace(split, max_steps=10))
+    train.train(split)
+    states = []
+    for config in (straight, split):
+        state = state_lib.TrainState(config, state_lib.checkpoint_dir(config.log_dir))
+        state.restore()
+        states.append(state)
+    assert states[0].step == states[1].step == 20
+    for a, b in zip(
+        states[0].checkpoint_variables(), states[1].checkpoint_variables(), strict=False
+    ):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_run_with_another_config_is_refused_unless_overwritten(cifar_dir, tmp_path):
+    run_dir = tmp_path / "run"
+    train.train(_config(cifar_dir, run_dir, max_steps=5))
+    with pytest.raises(train.RunDirError, match="pool: saved 'max', requested 'avg'"):
+        train.train(_config(cifar_dir, run_dir, max_steps=5, pool="avg"))
+    results = train.train(_config(cifar_dir, run_dir, max_steps=5, pool="avg"), overwrite=True)
+    assert results["config"]["pool"] == "avg"
+    with pytest.raises(train.RunDirError, match="is at step 5, past --max_steps=3"):
+        train.train(_config(cifar_dir, run_dir, max_steps=3, pool="avg"))
+
+
+def test_nan_loss_stops_with_the_step(cifar_dir, tmp_path):
+    config = _config(cifar_dir, tmp_path / "run", max_steps=40, learning_rate=1e6)
+    with pytest.raises(train.TrainingDiverged, match=r"NaN or infinite at step \d+"):
+        train.train(config)
+
+
+def test_cli_train_then_eval(cifar_dir, tmp_path):
+    run_dir = tmp_path / "run"
+    done = _run_cli(
+        "train",
+        f"--data_dir={cifar_dir}",
+        f"--log_dir={run_dir}",
+        "--max_steps=10",
+        "--conv_relu=false",
+        "--pool=avg",
+        *SMOKE_FLAGS,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "step 10/10" in done.stdout and "test accuracy" in done.stdout
+    saved = config_lib.load_run_config(run_dir)
+    assert (saved.conv_activation, saved.fc_activation, saved.pool) == ("linear", "relu", "avg")
+    done = _run_cli("eval", f"--log_dir={run_dir}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "step 10: precision @ 1 = " in done.stdout and "(raw weights)" in done.stdout
+    evaluated = json.loads((run_dir / "eval.json").read_text())
+    assert evaluated["global_step"] == 10 and evaluated["num_examples"] == 30
+    assert {"eval/accuracy", "eval/accuracy_raw"} <= _tags(run_dir)[0]
+
+
+def test_default_log_dir_is_named_after_the_switches(cifar_dir, tmp_path):
+    done = _run_cli(
+        "train",
+        f"--data_dir={cifar_dir}",
+        "--max_steps=1",
+        "--fc_relu=false",
+        "--pool=avg",
+        *SMOKE_FLAGS,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (
+        tmp_path
+        / "tensorboard_logs"
+        / "conv-relu_fc-linear_pool-avg_tutorial_seed0"
+        / "results.json"
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--pool=median"], "flag --pool=median: value should be one of <max|avg>"),
+        (
+            ["--conv_activation=sigmoidal"],
+            "flag --conv_activation=sigmoidal: value should be one of",
+        ),
+        (["--conv_relu=false", "--conv_activation=tanh"], "give --conv_relu or --conv_activation"),
+        (["--fc_relu", "--fc_activation=relu"], "give --fc_relu or --fc_activation, not both"),
+        (["--max_steps=-5"], "flag --max_steps=-5: -5 is not a non-negative integer"),
+        (["--batch_size=0"], "flag --batch_size=0: 0 is not a positive integer"),
+        (["--data_dir=/nonexistent/cifar"], "error: data_dir /nonexistent/cifar does not exist"),
+        (
+            ["--schedule=fast", "--warmup_steps=50", "--max_steps=40"],
+            "error: warmup_steps=50 must be",
+        ),
+    ],
+)
+def test_bad_flags_exit_nonzero_with_one_clear_line_and_write_nothing(
+    cifar_dir, tmp_path, args, message
+):
+    run_dir = tmp_path / "run"
+    done = _run_cli("train", f"--data_dir={cifar_dir}", f"--log_dir={run_dir}", *args)
+    assert done.returncode != 0
+    assert message in done.stderr
+    assert not run_dir.exists()
+
+
+def test_eval_of_a_missing_run_fails_clearly(tmp_path):
+    done = _run_cli("eval", f"--log_dir={tmp_path / 'nothing'}")
+    assert done.returncode != 0
+    assert "is not a run directory: it has no config.json" in done.stderr
