@@ -4,6 +4,7 @@ Imported by the `train` and `sweep` entry points; library code never reads flags
 """
 
 import dataclasses
+import types
 from pathlib import Path
 
 from absl import flags
@@ -153,47 +154,53 @@ def _one_fc_switch(values):
     return values["fc_relu"] is None or values["fc_activation"] is None
 
 
-def _activation(relu, activation):
+def _activation(group, relu, activation):
+    if relu is not None and activation is not None:
+        raise ValueError(f"give --{group}_relu or --{group}_activation, not both")
     if activation is not None:
         return activation
     return "linear" if relu is False else "relu"
 
 
+def train_flag_names():
+    """The names of the flags defined here: what `config_from_flags` reads and a sweep may vary."""
+    return sorted(flag.name for flag in flags.FLAGS.get_flags_for_module(__name__))
+
+
+def flag_values(overrides=None):
+    """The parsed training flags as a plain namespace, with `overrides` (name -> value) applied.
+
+    Overriding one of a group's two switches (`conv_relu`/`conv_activation`) clears the other.
+    """
+    values = {name: flags.FLAGS[name].value for name in train_flag_names()}
+    for name, value in (overrides or {}).items():
+        for group in ("conv", "fc"):
+            pair = (f"{group}_relu", f"{group}_activation")
+            if name in pair:
+                values[pair[1 - pair.index(name)]] = None
+        values[name] = value
+    return types.SimpleNamespace(**values)
+
+
 def config_from_flags(values=None):
-    """The RunConfig the parsed flags describe (validated; ValueError otherwise)."""
+    """The RunConfig the parsed flags (or a `flag_values` namespace) describe, validated.
+
+    Raises ValueError naming the flag and what is allowed.
+    """
     f = values or flags.FLAGS
-    config = config_lib.validate(
-        config_lib.RunConfig(
-            conv_activation=_activation(f.conv_relu, f.conv_activation),
-            fc_activation=_activation(f.fc_relu, f.fc_activation),
-            pool=f.pool,
-            lrn=f.lrn,
-            maxout_pieces=f.maxout_pieces,
-            data_dir=f.data_dir,
-            batch_size=f.batch_size,
-            schedule=f.schedule,
-            max_steps=f.max_steps,
-            learning_rate=f.learning_rate,
-            momentum=f.momentum,
-            warmup_steps=f.warmup_steps,
-            decay_steps=f.decay_steps,
-            lr_decay_factor=f.lr_decay_factor,
-            epochs_per_decay=f.epochs_per_decay,
-            ema_decay=f.ema_decay,
-            seed=f.seed,
-            log_dir=f.log_dir or "",
-            checkpoint_every=f.checkpoint_every,
-            keep_checkpoints=f.keep_checkpoints,
-            eval_every=f.eval_every,
-            summary_every=f.summary_every,
-            histogram_every=f.histogram_every,
-            steps_per_execution=f.steps_per_execution,
-            jit_compile=f.jit_compile,
-            deterministic=f.deterministic,
-        )
+    fields = {
+        field.name: getattr(f, field.name)
+        for field in dataclasses.fields(config_lib.RunConfig)
+        if field.name not in ("conv_activation", "fc_activation", "log_dir")
+    }
+    config = config_lib.RunConfig(
+        conv_activation=_activation("conv", f.conv_relu, f.conv_activation),
+        fc_activation=_activation("fc", f.fc_relu, f.fc_activation),
+        log_dir=f.log_dir or "",
+        **fields,
     )
+    config_lib.validate(config)
     if not config.log_dir:
-        config = dataclasses.replace(
-            config, log_dir=str(Path(DEFAULT_LOG_ROOT) / config.run_name())
-        )
+        log_dir = str(Path(DEFAULT_LOG_ROOT) / config.run_name())
+        config = dataclasses.replace(config, log_dir=log_dir)
     return config

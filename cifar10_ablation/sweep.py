@@ -1,0 +1,293 @@
+"""Runs an ablation grid and reports it: python -m cifar10_ablation.sweep
+
+    python -m cifar10_ablation.sweep --flagfile=flags/quick.flags --data_dir=../shared/cifar10 \\
+        --log_dir=tensorboard_logs/grid --seeds=3
+    python -m cifar10_ablation.sweep --sweep=conv_activation=linear,relu,tanh --fc_relu=false \\
+        --pool=avg --flagfile=flags/quick.flags --log_dir=tensorboard_logs/activations
+    python -m cifar10_ablation.sweep --report_only --log_dir=tensorboard_logs/grid
+
+The grid is the product of every `--sweep=FLAG=V1,V2,...` (default: conv_relu x fc_relu x pool,
+8 configs) times `--seeds` seeds; every other training flag is the base of each run. Each
+(config, seed) trains in its own run directory under --log_dir, whose name lists the swept
+values. Finished runs are skipped and unfinished ones resume from their checkpoints, so a
+sweep is restarted by running the same command. `--shard_index/--num_shards` split one grid
+between machines sharing the directory. At the end (or with --report_only) every results.json
+under --log_dir goes into results.csv, results.md (mean, std, n, min, max per config) and
+results.png, and the table is printed.
+"""
+
+import csv
+import itertools
+import json
+import multiprocessing
+import statistics
+import sys
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+from absl import app, flags
+from tensorboard.plugins.hparams import api as hp
+
+from cifar10_ablation import cli, train
+from cifar10_ablation import config as config_lib
+
+DEFAULT_GRID = ("conv_relu=true,false", "fc_relu=true,false", "pool=max,avg")
+DEFAULT_SWEEP_DIR = "tensorboard_logs/sweep"
+SWEEP_FILENAME = "sweep.json"
+METRICS = ("test_accuracy", "test_accuracy_raw")
+# Columns of results.csv after the varying config fields.
+RUN_COLUMNS = ("run", "seed", "global_step", "test_accuracy", "test_accuracy_raw",
+               "train_seconds_total", "wall_seconds", "train_images_per_second")  # fmt: skip
+
+FLAGS = flags.FLAGS
+flags.DEFINE_multi_string("sweep", None, "FLAG=V1,V2,...: a training flag and its values; "
+                          "repeat for a product. Default: " + " ".join(DEFAULT_GRID))  # fmt: skip
+flags.DEFINE_integer("seeds", 1, "Seeds per config: --seed, --seed+1, ...", lower_bound=1)
+flags.DEFINE_integer("shard_index", 0, "This machine's share of the grid.", lower_bound=0)
+flags.DEFINE_integer("num_shards", 1, "Machines splitting the grid.", lower_bound=1)
+flags.DEFINE_integer("parallel", 1, "Trainings at once (separate processes when > 1).",
+                     lower_bound=1)  # fmt: skip
+flags.DEFINE_boolean("report_only", False, "Only aggregate the finished runs under --log_dir.")
+
+
+@flags.multi_flags_validator(["shard_index", "num_shards"],
+                             message="--shard_index must be below --num_shards")  # fmt: skip
+def _shard_in_range(values):
+    return values["shard_index"] < values["num_shards"]
+
+
+def parse_sweep(specs):
+    """[(flag name, [parsed values])] from 'name=v1,v2' strings; ValueError on a bad one."""
+    allowed = [n for n in cli.train_flag_names() if n not in ("log_dir", "data_dir")]
+    axes = []
+    for spec in specs:
+        name, sep, values = spec.partition("=")
+        if not sep or not values:
+            raise ValueError(f"--sweep={spec!r} must look like FLAG=V1,V2,...")
+        if name not in allowed:
+            raise ValueError(f"--sweep={spec!r}: {name!r} is not a training flag a sweep can "
+                             f"vary; allowed: {', '.join(allowed)}")  # fmt: skip
+        if name in dict(axes):
+            raise ValueError(f"--sweep names {name!r} twice")
+        parser = FLAGS[name].parser
+        try:
+            parsed = [parser.parse(value) for value in values.split(",")]
+        except ValueError as error:
+            raise ValueError(f"--sweep={spec!r}: {error}") from None
+        axes.append((name, parsed))
+    return axes
+
+
+def _value_name(value):
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def expand(axes, seeds, sweep_dir):
+    """Every (run name, RunConfig) of the grid, in a fixed order; validated before anything runs."""
+    base = cli.flag_values()
+    runs = []
+    for values in itertools.product(*(v for _, v in axes)):
+        point = dict(zip((n for n, _ in axes), values, strict=True))
+        for seed in range(base.seed, base.seed + seeds):
+            name = "_".join([*(f"{k}-{_value_name(v)}" for k, v in point.items()), f"seed{seed}"])
+            overrides = {**point, "seed": seed, "log_dir": str(Path(sweep_dir) / name)}
+            try:
+                runs.append((name, cli.config_from_flags(cli.flag_values(overrides))))
+            except ValueError as error:
+                raise ValueError(f"grid point {name}: {error}") from None
+    return runs
+
+
+def varying_fields(configs):
+    """Config fields (other than seed and run control) whose value differs between configs."""
+    skip = config_lib.RUN_CONTROL_FIELDS | {"seed"}
+    dicts = [c.to_dict() for c in configs]
+    return [name for name in dicts[0] if name not in skip
+            and len({json.dumps(d[name]) for d in dicts}) > 1] if dicts else []  # fmt: skip
+
+
+def _hparam_value(value):
+    return value if isinstance(value, bool | int | float | str) else json.dumps(value)
+
+
+def write_hparams_config(sweep_dir, configs):
+    """The HParams plugin's table: the varying fields and the seed, with test accuracy."""
+    fields = varying_fields(configs)
+    hparams = [
+        hp.HParam(
+            name, hp.Discrete(sorted({_hparam_value(getattr(c, name)) for c in configs}))
+        )  # fmt: skip
+        for name in fields + ["seed"]
+    ]
+    metrics = [hp.Metric("test/accuracy", display_name="test accuracy (averaged)"),
+               hp.Metric("test/accuracy_raw", display_name="test accuracy (raw)")]  # fmt: skip
+    with tf.summary.create_file_writer(str(sweep_dir)).as_default():
+        hp.hparams_config(hparams=hparams, metrics=metrics)
+    return fields
+
+
+def _train_one(config, fields):
+    """Trains one grid point (resuming it); returns its results, or the error as a string."""
+    run_dir = Path(config.log_dir)
+    try:
+        results = train.train(config)
+    except (ValueError, train.TrainingDiverged) as error:
+        return f"{run_dir.name}: {error}"
+    finally:
+        keras.backend.clear_session()
+    marker = run_dir / "hparams.written"
+    if not marker.exists():  # one hparams record per run, also across restarts
+        with tf.summary.create_file_writer(str(run_dir)).as_default():
+            hp.hparams({n: _hparam_value(getattr(config, n)) for n in fields + ["seed"]},
+                       trial_id=run_dir.name)  # fmt: skip
+        marker.touch()
+    return results
+
+
+def is_finished(config):
+    path = Path(config.log_dir) / train.RESULTS_FILENAME
+    if not path.exists():
+        return False
+    return config_lib.load_json(path).get("global_step") == config.max_steps
+
+
+def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1):
+    """Trains this shard's unfinished runs; returns (trained names, skipped names, errors)."""
+    configs = [c for _, c in runs]
+    Path(sweep_dir).mkdir(parents=True, exist_ok=True)
+    fields = write_hparams_config(sweep_dir, configs)
+    config_lib.write_json_atomic(Path(sweep_dir) / SWEEP_FILENAME, {
+        "runs": [name for name, _ in runs], "varying_fields": fields})  # fmt: skip
+    mine = [(n, c) for i, (n, c) in enumerate(runs) if i % num_shards == shard_index]
+    skipped = [n for n, c in mine if is_finished(c)]
+    todo = [(n, c) for n, c in mine if not is_finished(c)]
+    print(f"sweep {sweep_dir}: {len(runs)} runs, shard {shard_index}/{num_shards}: "
+          f"{len(mine)}, finished {len(skipped)}, to train {len(todo)}", flush=True)  # fmt: skip
+    if parallel > 1:
+        with multiprocessing.get_context("spawn").Pool(parallel) as pool:
+            outcomes = pool.starmap(_train_one, [(c, fields) for _, c in todo])
+    else:
+        outcomes = [_train_one(c, fields) for _, c in todo]
+    errors = [o for o in outcomes if isinstance(o, str)]
+    return [n for (n, _), o in zip(todo, outcomes, strict=True) if not isinstance(o, str)], \
+        skipped, errors  # fmt: skip
+
+
+def collect(sweep_dir):
+    """Every finished run's results.json under sweep_dir, one per run directory, by name."""
+    rows = []
+    for path in sorted(Path(sweep_dir).glob(f"*/{train.RESULTS_FILENAME}")):
+        results = config_lib.load_json(path)
+        rows.append({"run": path.parent.name, **results})
+    if not rows:
+        raise ValueError(f"no finished runs under {sweep_dir} (no */{train.RESULTS_FILENAME}); "
+                         "run the sweep first")  # fmt: skip
+    return rows
+
+
+def summarize(rows):
+    """(varying fields, per-config summaries): mean, std, n, min, max of test accuracy."""
+    configs = [config_lib.RunConfig.from_dict(r["config"]) for r in rows]
+    fields = varying_fields(configs)
+    groups = {}
+    for row, config in zip(rows, configs, strict=True):
+        key = tuple(getattr(config, name) for name in fields)
+        groups.setdefault(key, []).append(row["test_accuracy"])
+    summaries = []
+    for key, accuracies in groups.items():
+        summaries.append({
+            **dict(zip(fields, key, strict=True)), "mean": statistics.fmean(accuracies),
+            "std": statistics.stdev(accuracies) if len(accuracies) > 1 else None,
+            "n": len(accuracies), "min": min(accuracies), "max": max(accuracies),
+            "accuracies": accuracies})  # fmt: skip
+    return fields, summaries
+
+
+def markdown_table(fields, summaries):
+    def percent(value):
+        return "" if value is None else f"{100 * value:.1f}"
+
+    header = [*fields, "mean %", "std", "n", "min %", "max %"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for s in summaries:
+        cells = [_value_name(s[f]) for f in fields]
+        cells += [percent(s["mean"]), percent(s["std"]), str(s["n"]), percent(s["min"]),
+                  percent(s["max"])]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(path, rows, fields):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([*fields, *RUN_COLUMNS])
+        for row in rows:
+            config = row["config"]
+            writer.writerow([_value_name(config[n]) for n in fields]
+                            + [row["run"], config["seed"]]
+                            + [row.get(c) for c in RUN_COLUMNS[2:]])  # fmt: skip
+
+
+def plot(path, fields, summaries, title):
+    """Test accuracy per config: a point per seed and the mean as a bar."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = ["\n".join(f"{f}={_value_name(s[f])}" for f in fields) or "all" for s in summaries]
+    figure, axis = plt.subplots(figsize=(max(4, 1.6 * len(summaries)), 4.5))
+    positions = range(len(summaries))
+    axis.bar(positions, [100 * s["mean"] for s in summaries], color="#c6dbef", label="mean")
+    for position, summary in zip(positions, summaries, strict=True):
+        axis.scatter([position] * summary["n"], [100 * a for a in summary["accuracies"]],
+                     color="#08519c", zorder=3, s=18)  # fmt: skip
+    axis.set_xticks(list(positions), labels, fontsize=7)
+    axis.set_ylabel("test accuracy, averaged weights (%)")
+    axis.set_ylim(0, 100)
+    axis.set_title(title, fontsize=9)
+    axis.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def report(sweep_dir):
+    """Writes results.csv, results.md and results.png under sweep_dir; returns the table."""
+    sweep_dir = Path(sweep_dir)
+    rows = collect(sweep_dir)
+    fields, summaries = summarize(rows)
+    write_csv(sweep_dir / "results.csv", rows, fields)
+    table = markdown_table(fields, summaries)
+    (sweep_dir / "results.md").write_text(table)
+    plot(sweep_dir / "results.png", fields, summaries, f"{sweep_dir.name}: {len(rows)} runs")
+    return table
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    sweep_dir = FLAGS.log_dir or DEFAULT_SWEEP_DIR
+    try:
+        if not FLAGS.report_only:
+            runs = expand(parse_sweep(FLAGS.sweep or DEFAULT_GRID), FLAGS.seeds, sweep_dir)
+            trained, skipped, errors = run_sweep(runs, sweep_dir, FLAGS.shard_index,
+                                                 FLAGS.num_shards, FLAGS.parallel)  # fmt: skip
+            print(f"trained {len(trained)}, already finished {len(skipped)}, failed {len(errors)}")
+            for error in errors:
+                print(f"failed: {error}", file=sys.stderr)
+        table = report(sweep_dir)
+    except ValueError as error:
+        sys.exit(f"error: {error}")
+    print(table, end="")
+    if not FLAGS.report_only and errors:
+        sys.exit(1)
+
+
+def run_main():
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run_main()

@@ -1,0 +1,120 @@
+"""The sweep: grid expansion, resumable runs, sharding, HParams and the report."""
+
+import csv
+import subprocess
+import sys
+
+import pytest
+from absl import flags
+from tensorboard.backend.event_processing import event_accumulator
+
+from cifar10_ablation import sweep
+
+SMOKE_FLAGS = ["--batch_size=8", "--max_steps=4", "--summary_every=2", "--histogram_every=4",
+               "--eval_every=4", "--checkpoint_every=2", "--steps_per_execution=2"]  # fmt: skip
+
+
+@pytest.fixture
+def parsed_flags(cifar_dir, tmp_path):
+    """Parses the training and sweep flags as the command line would; restores them after."""
+    saved = flags.FLAGS.flag_values_dict()
+
+    def parse(*args):
+        flags.FLAGS.unparse_flags()
+        flags.FLAGS([sys.argv[0], f"--data_dir={cifar_dir}", *SMOKE_FLAGS, *args])
+        return flags.FLAGS
+
+    yield parse
+    flags.FLAGS.unparse_flags()
+    for name, value in saved.items():
+        flags.FLAGS[name].value = value
+
+
+def _run_cli(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "cifar10_ablation.sweep", *args],
+                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+
+
+def test_default_grid_is_conv_relu_x_fc_relu_x_pool(parsed_flags, tmp_path):
+    parsed_flags()
+    runs = sweep.expand(sweep.parse_sweep(sweep.DEFAULT_GRID), 2, tmp_path)
+    assert len(runs) == 16
+    names = [n for n, _ in runs]
+    assert names[:2] == ["conv_relu-true_fc_relu-true_pool-max_seed0",
+                         "conv_relu-true_fc_relu-true_pool-max_seed1"]  # fmt: skip
+    assert len(set(names)) == 16
+    switches = {(c.conv_activation, c.fc_activation, c.pool) for _, c in runs}
+    assert len(switches) == 8 and ("linear", "linear", "avg") in switches
+    assert {c.seed for _, c in runs} == {0, 1}
+    assert all(c.log_dir == str(tmp_path / n) for n, c in runs)
+    assert all(c.max_steps == 4 and c.batch_size == 8 for _, c in runs)  # base flags pass through
+
+
+def test_any_flag_can_be_swept_and_overrides_the_base_switch(parsed_flags, tmp_path):
+    parsed_flags("--conv_relu=false", "--learning_rate=0.2")
+    axes = sweep.parse_sweep(["conv_activation=linear,tanh,maxout", "learning_rate=0.1,0.01"])
+    runs = sweep.expand(axes, 1, tmp_path)
+    assert len(runs) == 6
+    assert {(c.conv_activation, c.learning_rate) for _, c in runs} == {
+        (a, lr) for a in ("linear", "tanh", "maxout") for lr in (0.1, 0.01)
+    }
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("pool=max,median", "value should be one of <max|avg>"),
+    ("pool", "must look like FLAG=V1,V2"),
+    ("poool=max", "'poool' is not a training flag a sweep can vary; allowed:"),
+    ("max_steps=10,-1", "-1 is not a non-negative integer"),
+])  # fmt: skip
+def test_bad_sweeps_raise_before_anything_runs(parsed_flags, tmp_path, spec, message):
+    parsed_flags()
+    with pytest.raises(ValueError, match=message.replace("|", r"\|")):
+        sweep.expand(sweep.parse_sweep([spec]), 1, tmp_path)
+    assert not list(tmp_path.glob("*seed*"))
+
+
+def test_shards_split_the_grid_without_overlap(parsed_flags, tmp_path):
+    parsed_flags()
+    runs = sweep.expand(sweep.parse_sweep(sweep.DEFAULT_GRID), 1, tmp_path)
+    shares = [[n for i, (n, _) in enumerate(runs) if i % 3 == k] for k in range(3)]
+    assert sorted(sum(shares, [])) == sorted(n for n, _ in runs)
+    trained, skipped, errors = sweep.run_sweep(runs[:2], tmp_path / "s", shard_index=1,
+                                               num_shards=2)  # fmt: skip
+    assert trained == [runs[1][0]] and skipped == [] and errors == []
+
+
+def test_sweep_runs_reports_and_resumes(cifar_dir, tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    args = [f"--data_dir={cifar_dir}", f"--log_dir={sweep_dir}", "--sweep=conv_relu=true,false",
+            "--fc_relu=false", "--pool=avg", "--seeds=2", *SMOKE_FLAGS]  # fmt: skip
+    done = _run_cli(*args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "trained 4, already finished 0, failed 0" in done.stdout
+    assert "| conv_activation | mean % | std | n | min % | max % |" in done.stdout
+    with open(sweep_dir / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4 and {r["conv_activation"] for r in rows} == {"relu", "linear"}
+    assert (sweep_dir / "results.png").stat().st_size > 1000
+    assert "| relu |" in (sweep_dir / "results.md").read_text()
+    top = event_accumulator.EventAccumulator(str(sweep_dir))
+    top.Reload()
+    assert "_hparams_/experiment" in top.Tags()["tensors"]
+    run = event_accumulator.EventAccumulator(str(sweep_dir / "conv_relu-false_seed1"))
+    run.Reload()
+    assert "_hparams_/session_start_info" in run.Tags()["tensors"]
+    # Again: nothing new runs. Then one run loses its results (as if killed before the end).
+    done = _run_cli(*args)
+    assert "trained 0, already finished 4, failed 0" in done.stdout
+    (sweep_dir / "conv_relu-true_seed0" / "results.json").unlink()
+    done = _run_cli(*args)
+    assert "trained 1, already finished 3, failed 0" in done.stdout
+    assert "from step 4 to 4" in done.stdout  # resumed from its checkpoint, not retrained
+    # The report alone regenerates the table.
+    done = _run_cli("--report_only", f"--log_dir={sweep_dir}")
+    assert done.returncode == 0 and "| linear |" in done.stdout
+
+
+def test_report_only_without_results_fails_clearly(tmp_path):
+    done = _run_cli("--report_only", f"--log_dir={tmp_path}")
+    assert done.returncode != 0
+    assert f"error: no finished runs under {tmp_path}" in done.stderr
