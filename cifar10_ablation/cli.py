@@ -139,6 +139,13 @@ flags.DEFINE_boolean(
     "TF op determinism: identical losses step by step for one --seed.",
 )
 
+flags.DEFINE_boolean(
+    "diagnostics",
+    DEFAULTS.diagnostics,
+    "Pool-window sign fractions and dead units at --histogram_every, and at the end the "
+    "confusion matrix and per-class accuracy.",
+)
+
 
 @flags.multi_flags_validator(
     ["conv_relu", "conv_activation"], message="give --conv_relu or --conv_activation, not both"

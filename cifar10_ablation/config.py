@@ -36,6 +36,7 @@ RUN_CONTROL_FIELDS = frozenset(
         "steps_per_execution",
         "jit_compile",
         "deterministic",
+        "diagnostics",
     }
 )
 CONFIG_FILENAME = "config.json"
@@ -75,6 +76,7 @@ class RunConfig:
     steps_per_execution: int = 25
     jit_compile: bool | None = None  # None: XLA with a GPU only (slower on CPU, measured)
     deterministic: bool = False
+    diagnostics: bool = True
 
     def resolved(self):
         """Fills schedule defaults and the cosine horizon; the form saved with a run."""

@@ -17,10 +17,11 @@ import tensorflow as tf
 from absl import app, flags
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import data
+from cifar10_ablation import data, diagnostics
 from cifar10_ablation import state as state_lib
 
 EVAL_BATCH_SIZE = 500
+PROBE_SIZE = 500  # test images the diagnostics are measured on
 EVAL_FILENAME = "eval.json"
 
 
@@ -45,11 +46,41 @@ def accuracy(model, dataset, jit_compile=False):
 
 
 def evaluate_state(state, test_dataset, jit_compile=False):
-    """Test accuracy with averaged weights and with raw weights."""
+    """Test accuracy with averaged and raw weights; the averaged weights' confusion matrix."""
+    predictions, labels = predict_classes(state.averaged_model(), test_dataset, jit_compile)
+    matrix = diagnostics.confusion_matrix(labels, predictions)
     return {
-        "test_accuracy": accuracy(state.averaged_model(), test_dataset, jit_compile),
+        "test_accuracy": float(np.mean(predictions == labels)),
         "test_accuracy_raw": accuracy(state.model, test_dataset, jit_compile),
+        "confusion_matrix": matrix.tolist(),
+        "per_class_accuracy": diagnostics.per_class_accuracy(matrix),
     }
+
+
+def probe_images(dataset):
+    """The fixed batch diagnostics are measured on: the first test images, as evaluated."""
+    return data.center_crop_standardize(dataset.test_images[:PROBE_SIZE])
+
+
+def diagnose(state, images):
+    """The diagnostics of the averaged weights on `images` (see diagnostics.py)."""
+    return diagnostics.Probe(state.averaged_model(), images).measure()
+
+
+def write_summaries(writer, step, results, prefix, with_matrix=True):
+    """Accuracies (and per-class accuracy, the confusion matrix, diagnostics) to TensorBoard."""
+    with writer.as_default(step=step):
+        tf.summary.scalar(f"{prefix}/accuracy", results["test_accuracy"])
+        tf.summary.scalar(f"{prefix}/accuracy_raw", results["test_accuracy_raw"])
+        if with_matrix:
+            for name, value in results["per_class_accuracy"].items():
+                tf.summary.scalar(f"{prefix}/class_accuracy/{name}", value)
+            title = f"step {step}: accuracy {results['test_accuracy']:.4f} (averaged weights)"
+            image = diagnostics.confusion_image(np.array(results["confusion_matrix"]), title)
+            tf.summary.image(f"{prefix}/confusion_matrix", image)
+        for tag, value in results.get("diagnostics", {}).items():
+            tf.summary.scalar(f"{prefix}_averaged/{tag}", value)
+    writer.flush()
 
 
 def evaluate_run(run_dir, checkpoint=None, data_dir=None):
@@ -68,15 +99,14 @@ def evaluate_run(run_dir, checkpoint=None, data_dir=None):
     test = data.eval_dataset(dataset.test_images, dataset.test_labels, EVAL_BATCH_SIZE)
     start = time.time()
     results = evaluate_state(state, test, config_lib.use_xla(config))
+    results["diagnostics"] = diagnose(state, probe_images(dataset))
     results.update(
         checkpoint=path,
         global_step=state.step,
         num_examples=len(dataset.test_labels),
         eval_seconds=round(time.time() - start, 2),
     )
-    with tf.summary.create_file_writer(str(run_dir)).as_default(step=state.step):
-        tf.summary.scalar("eval/accuracy", results["test_accuracy"])
-        tf.summary.scalar("eval/accuracy_raw", results["test_accuracy_raw"])
+    write_summaries(tf.summary.create_file_writer(str(run_dir)), state.step, results, "eval")
     config_lib.write_json_atomic(run_dir / EVAL_FILENAME, results)
     return results
 

@@ -31,28 +31,48 @@ from tensorboard.plugins.hparams import api as hp
 
 from cifar10_ablation import cli, train
 from cifar10_ablation import config as config_lib
+from cifar10_ablation import eval as eval_lib
 
 DEFAULT_GRID = ("conv_relu=true,false", "fc_relu=true,false", "pool=max,avg")
 DEFAULT_SWEEP_DIR = "tensorboard_logs/sweep"
 SWEEP_FILENAME = "sweep.json"
-METRICS = ("test_accuracy", "test_accuracy_raw")
+# Report columns of the final pool-window diagnostics (diagnostics.py), averaged per config.
+WINDOW_COLUMNS = {
+    f"{pool} {kind}": f"diagnostics/{pool}_{tag}_windows"
+    for pool in ("pool1", "pool2")
+    for kind, tag in (("all-negative", "all_negative"), ("mixed-sign", "mixed_sign"))
+}
 # Columns of results.csv after the varying config fields.
-RUN_COLUMNS = ("run", "seed", "global_step", "test_accuracy", "test_accuracy_raw",
-               "train_seconds_total", "wall_seconds", "train_images_per_second")  # fmt: skip
+RUN_COLUMNS = (
+    "run",
+    "seed",
+    "global_step",
+    "test_accuracy",
+    "test_accuracy_raw",
+    "train_seconds_total",
+    "wall_seconds",
+    "train_images_per_second",
+)
 
 FLAGS = flags.FLAGS
-flags.DEFINE_multi_string("sweep", None, "FLAG=V1,V2,...: a training flag and its values; "
-                          "repeat for a product. Default: " + " ".join(DEFAULT_GRID))  # fmt: skip
+flags.DEFINE_multi_string(
+    "sweep",
+    None,
+    "FLAG=V1,V2,...: a training flag and its values; "
+    "repeat for a product. Default: " + " ".join(DEFAULT_GRID),
+)
 flags.DEFINE_integer("seeds", 1, "Seeds per config: --seed, --seed+1, ...", lower_bound=1)
 flags.DEFINE_integer("shard_index", 0, "This machine's share of the grid.", lower_bound=0)
 flags.DEFINE_integer("num_shards", 1, "Machines splitting the grid.", lower_bound=1)
-flags.DEFINE_integer("parallel", 1, "Trainings at once (separate processes when > 1).",
-                     lower_bound=1)  # fmt: skip
+flags.DEFINE_integer(
+    "parallel", 1, "Trainings at once (separate processes when > 1).", lower_bound=1
+)
 flags.DEFINE_boolean("report_only", False, "Only aggregate the finished runs under --log_dir.")
 
 
-@flags.multi_flags_validator(["shard_index", "num_shards"],
-                             message="--shard_index must be below --num_shards")  # fmt: skip
+@flags.multi_flags_validator(
+    ["shard_index", "num_shards"], message="--shard_index must be below --num_shards"
+)
 def _shard_in_range(values):
     return values["shard_index"] < values["num_shards"]
 
@@ -66,8 +86,10 @@ def parse_sweep(specs):
         if not sep or not values:
             raise ValueError(f"--sweep={spec!r} must look like FLAG=V1,V2,...")
         if name not in allowed:
-            raise ValueError(f"--sweep={spec!r}: {name!r} is not a training flag a sweep can "
-                             f"vary; allowed: {', '.join(allowed)}")  # fmt: skip
+            raise ValueError(
+                f"--sweep={spec!r}: {name!r} is not a training flag a sweep can "
+                f"vary; allowed: {', '.join(allowed)}"
+            )
         if name in dict(axes):
             raise ValueError(f"--sweep names {name!r} twice")
         parser = FLAGS[name].parser
@@ -103,8 +125,15 @@ def varying_fields(configs):
     """Config fields (other than seed and run control) whose value differs between configs."""
     skip = config_lib.RUN_CONTROL_FIELDS | {"seed"}
     dicts = [c.to_dict() for c in configs]
-    return [name for name in dicts[0] if name not in skip
-            and len({json.dumps(d[name]) for d in dicts}) > 1] if dicts else []  # fmt: skip
+    return (
+        [
+            name
+            for name in dicts[0]
+            if name not in skip and len({json.dumps(d[name]) for d in dicts}) > 1
+        ]
+        if dicts
+        else []
+    )
 
 
 def _hparam_value(value):
@@ -115,13 +144,13 @@ def write_hparams_config(sweep_dir, configs):
     """The HParams plugin's table: the varying fields and the seed, with test accuracy."""
     fields = varying_fields(configs)
     hparams = [
-        hp.HParam(
-            name, hp.Discrete(sorted({_hparam_value(getattr(c, name)) for c in configs}))
-        )  # fmt: skip
+        hp.HParam(name, hp.Discrete(sorted({_hparam_value(getattr(c, name)) for c in configs})))
         for name in fields + ["seed"]
     ]
-    metrics = [hp.Metric("test/accuracy", display_name="test accuracy (averaged)"),
-               hp.Metric("test/accuracy_raw", display_name="test accuracy (raw)")]  # fmt: skip
+    metrics = [
+        hp.Metric("test/accuracy", display_name="test accuracy (averaged)"),
+        hp.Metric("test/accuracy_raw", display_name="test accuracy (raw)"),
+    ]
     with tf.summary.create_file_writer(str(sweep_dir)).as_default():
         hp.hparams_config(hparams=hparams, metrics=metrics)
     return fields
@@ -139,8 +168,10 @@ def _train_one(config, fields):
     marker = run_dir / "hparams.written"
     if not marker.exists():  # one hparams record per run, also across restarts
         with tf.summary.create_file_writer(str(run_dir)).as_default():
-            hp.hparams({n: _hparam_value(getattr(config, n)) for n in fields + ["seed"]},
-                       trial_id=run_dir.name)  # fmt: skip
+            hp.hparams(
+                {n: _hparam_value(getattr(config, n)) for n in fields + ["seed"]},
+                trial_id=run_dir.name,
+            )
         marker.touch()
     return results
 
@@ -157,21 +188,29 @@ def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1):
     configs = [c for _, c in runs]
     Path(sweep_dir).mkdir(parents=True, exist_ok=True)
     fields = write_hparams_config(sweep_dir, configs)
-    config_lib.write_json_atomic(Path(sweep_dir) / SWEEP_FILENAME, {
-        "runs": [name for name, _ in runs], "varying_fields": fields})  # fmt: skip
+    config_lib.write_json_atomic(
+        Path(sweep_dir) / SWEEP_FILENAME,
+        {"runs": [name for name, _ in runs], "varying_fields": fields},
+    )
     mine = [(n, c) for i, (n, c) in enumerate(runs) if i % num_shards == shard_index]
     skipped = [n for n, c in mine if is_finished(c)]
     todo = [(n, c) for n, c in mine if not is_finished(c)]
-    print(f"sweep {sweep_dir}: {len(runs)} runs, shard {shard_index}/{num_shards}: "
-          f"{len(mine)}, finished {len(skipped)}, to train {len(todo)}", flush=True)  # fmt: skip
+    print(
+        f"sweep {sweep_dir}: {len(runs)} runs, shard {shard_index}/{num_shards}: "
+        f"{len(mine)}, finished {len(skipped)}, to train {len(todo)}",
+        flush=True,
+    )
     if parallel > 1:
         with multiprocessing.get_context("spawn").Pool(parallel) as pool:
             outcomes = pool.starmap(_train_one, [(c, fields) for _, c in todo])
     else:
         outcomes = [_train_one(c, fields) for _, c in todo]
     errors = [o for o in outcomes if isinstance(o, str)]
-    return [n for (n, _), o in zip(todo, outcomes, strict=True) if not isinstance(o, str)], \
-        skipped, errors  # fmt: skip
+    return (
+        [n for (n, _), o in zip(todo, outcomes, strict=True) if not isinstance(o, str)],
+        skipped,
+        errors,
+    )
 
 
 def collect(sweep_dir):
@@ -179,10 +218,17 @@ def collect(sweep_dir):
     rows = []
     for path in sorted(Path(sweep_dir).glob(f"*/{train.RESULTS_FILENAME}")):
         results = config_lib.load_json(path)
+        evaluated = path.parent / eval_lib.EVAL_FILENAME
+        if "diagnostics" not in results and evaluated.exists():  # a run from before diagnostics
+            at_end = config_lib.load_json(evaluated)
+            if at_end.get("global_step") == results["global_step"]:
+                results["diagnostics"] = at_end.get("diagnostics")
         rows.append({"run": path.parent.name, **results})
     if not rows:
-        raise ValueError(f"no finished runs under {sweep_dir} (no */{train.RESULTS_FILENAME}); "
-                         "run the sweep first")  # fmt: skip
+        raise ValueError(
+            f"no finished runs under {sweep_dir} (no */{train.RESULTS_FILENAME}); "
+            "run the sweep first"
+        )
     return rows
 
 
@@ -193,14 +239,23 @@ def summarize(rows):
     groups = {}
     for row, config in zip(rows, configs, strict=True):
         key = tuple(getattr(config, name) for name in fields)
-        groups.setdefault(key, []).append(row["test_accuracy"])
+        groups.setdefault(key, []).append(row)
     summaries = []
-    for key, accuracies in groups.items():
-        summaries.append({
-            **dict(zip(fields, key, strict=True)), "mean": statistics.fmean(accuracies),
+    for key, group in groups.items():
+        accuracies = [row["test_accuracy"] for row in group]
+        summary = {
+            **dict(zip(fields, key, strict=True)),
+            "mean": statistics.fmean(accuracies),
             "std": statistics.stdev(accuracies) if len(accuracies) > 1 else None,
-            "n": len(accuracies), "min": min(accuracies), "max": max(accuracies),
-            "accuracies": accuracies})  # fmt: skip
+            "n": len(accuracies),
+            "min": min(accuracies),
+            "max": max(accuracies),
+            "accuracies": accuracies,
+        }
+        for column, tag in WINDOW_COLUMNS.items():  # mean over the runs that measured it
+            values = [row["diagnostics"][tag] for row in group if row.get("diagnostics")]
+            summary[column] = statistics.fmean(values) if values else None
+        summaries.append(summary)
     return fields, summaries
 
 
@@ -208,25 +263,31 @@ def markdown_table(fields, summaries):
     def percent(value):
         return "" if value is None else f"{100 * value:.1f}"
 
-    header = [*fields, "mean %", "std", "n", "min %", "max %"]
+    windows = [c for c in WINDOW_COLUMNS if any(s[c] is not None for s in summaries)]
+    header = [*fields, "mean %", "std", "n", "min %", "max %", *(f"{c} %" for c in windows)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for s in summaries:
         cells = [_value_name(s[f]) for f in fields]
-        cells += [percent(s["mean"]), percent(s["std"]), str(s["n"]), percent(s["min"]),
-                  percent(s["max"])]  # fmt: skip
+        cells += [percent(s["mean"]), percent(s["std"]), str(s["n"]), percent(s["min"])]
+        cells += [percent(s["max"]), *(percent(s[c]) for c in windows)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def write_csv(path, rows, fields):
+    """One row per run: the varying fields, RUN_COLUMNS and the final pool-window fractions."""
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow([*fields, *RUN_COLUMNS])
+        writer.writerow([*fields, *RUN_COLUMNS, *WINDOW_COLUMNS])
         for row in rows:
             config = row["config"]
-            writer.writerow([_value_name(config[n]) for n in fields]
-                            + [row["run"], config["seed"]]
-                            + [row.get(c) for c in RUN_COLUMNS[2:]])  # fmt: skip
+            measured = row.get("diagnostics") or {}
+            writer.writerow(
+                [_value_name(config[n]) for n in fields]
+                + [row["run"], config["seed"]]
+                + [row.get(c) for c in RUN_COLUMNS[2:]]
+                + [measured.get(tag) for tag in WINDOW_COLUMNS.values()]
+            )
 
 
 def plot(path, fields, summaries, title):
@@ -241,8 +302,13 @@ def plot(path, fields, summaries, title):
     positions = range(len(summaries))
     axis.bar(positions, [100 * s["mean"] for s in summaries], color="#c6dbef", label="mean")
     for position, summary in zip(positions, summaries, strict=True):
-        axis.scatter([position] * summary["n"], [100 * a for a in summary["accuracies"]],
-                     color="#08519c", zorder=3, s=18)  # fmt: skip
+        axis.scatter(
+            [position] * summary["n"],
+            [100 * a for a in summary["accuracies"]],
+            color="#08519c",
+            zorder=3,
+            s=18,
+        )
     axis.set_xticks(list(positions), labels, fontsize=7)
     axis.set_ylabel("test accuracy, averaged weights (%)")
     axis.set_ylim(0, 100)
@@ -272,8 +338,9 @@ def main(argv):
     try:
         if not FLAGS.report_only:
             runs = expand(parse_sweep(FLAGS.sweep or DEFAULT_GRID), FLAGS.seeds, sweep_dir)
-            trained, skipped, errors = run_sweep(runs, sweep_dir, FLAGS.shard_index,
-                                                 FLAGS.num_shards, FLAGS.parallel)  # fmt: skip
+            trained, skipped, errors = run_sweep(
+                runs, sweep_dir, FLAGS.shard_index, FLAGS.num_shards, FLAGS.parallel
+            )
             print(f"trained {len(trained)}, already finished {len(skipped)}, failed {len(errors)}")
             for error in errors:
                 print(f"failed: {error}", file=sys.stderr)

@@ -20,13 +20,12 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags, logging
 
-from cifar10_ablation import cli, data
+from cifar10_ablation import cli, data, diagnostics
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import eval as eval_lib
 from cifar10_ablation import state as state_lib
 
 RESULTS_FILENAME = "results.json"
-ACTIVATION_LAYERS = ("conv1_act", "conv2_act", "local3_act", "local4_act")
 NUM_SUMMARY_IMAGES = 6
 
 
@@ -125,8 +124,8 @@ class _Trainer:
                 state.step,
             )
         )
-        # A fixed batch (the run's first) for activation histograms and the distorted-input images.
-        first_images, _ = next(
+        # The run's first distorted batch, shown as images; a fixed test batch for activations.
+        self.input_images, _ = next(
             iter(
                 data.train_dataset(
                     dataset.train_images[:4096],
@@ -136,11 +135,8 @@ class _Trainer:
                 )
             )
         )
-        self.probe_images = first_images
-        model = state.model
-        self.probe = keras.Model(
-            model.input, [model.get_layer(n).output for n in ACTIVATION_LAYERS]
-        )
+        self.probe_images = eval_lib.probe_images(dataset)
+        self.probe = diagnostics.Probe(state.model, self.probe_images)
         # [loss sum, cross-entropy sum, correct, examples] since the last summary; first bad step.
         self.sums = tf.Variable(tf.zeros(4, tf.float64), trainable=False)
         self.bad_step = tf.Variable(-1, dtype=tf.int64, trainable=False)
@@ -271,17 +267,20 @@ class _Trainer:
         return values
 
     def _write_histograms(self, step):
-        """Weights, per-layer activations and sparsity (the tutorial's zero fraction), inputs."""
+        """Weights; activations, sparsity (the tutorial's zero fraction) and, unless disabled, the
+        pool-window and dead-unit diagnostics on the fixed test batch; the distorted inputs."""
+        outputs = self.probe.outputs()
         with self.writer.as_default(step=step):
             for variable in self.state.model.trainable_variables:
                 tf.summary.histogram(f"weights/{variable.path}", variable)
-            for name, activations in zip(
-                ACTIVATION_LAYERS, self.probe(self.probe_images), strict=False
-            ):
-                tf.summary.histogram(f"{name}/activations", activations)
-                tf.summary.scalar(f"{name}/sparsity", tf.math.zero_fraction(activations))
+            for name in diagnostics.ACTIVATION_LAYERS:
+                tf.summary.histogram(f"{name}/activations", outputs[name])
+                tf.summary.scalar(f"{name}/sparsity", tf.math.zero_fraction(outputs[name]))
+            if self.config.diagnostics:
+                for tag, value in self.probe.measure(outputs).items():
+                    tf.summary.scalar(tag, value)
             if step == 0:
-                images = self.probe_images[:NUM_SUMMARY_IMAGES]
+                images = self.input_images[:NUM_SUMMARY_IMAGES]
                 low = tf.reduce_min(images, axis=[1, 2, 3], keepdims=True)
                 high = tf.reduce_max(images, axis=[1, 2, 3], keepdims=True)
                 tf.summary.image(
@@ -292,9 +291,10 @@ class _Trainer:
         self.last_eval = eval_lib.evaluate_state(
             self.state, self.test, config_lib.use_xla(self.config)
         )
-        with self.writer.as_default(step=step):
-            tf.summary.scalar("test/accuracy", self.last_eval["test_accuracy"])
-            tf.summary.scalar("test/accuracy_raw", self.last_eval["test_accuracy_raw"])
+        final = step == self.config.max_steps
+        if final and self.config.diagnostics:
+            self.last_eval["diagnostics"] = eval_lib.diagnose(self.state, self.probe_images)
+        eval_lib.write_summaries(self.writer, step, self.last_eval, "test", with_matrix=final)
         newline = "\n" if sys.stdout.isatty() else ""  # end the redrawn progress line
         print(
             f"{newline}step {step}: test accuracy {self.last_eval['test_accuracy']:.4f} "

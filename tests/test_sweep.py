@@ -96,6 +96,8 @@ def test_sweep_runs_reports_and_resumes(cifar_dir, tmp_path):
     assert len(rows) == 4 and {r["conv_activation"] for r in rows} == {"relu", "linear"}
     assert (sweep_dir / "results.png").stat().st_size > 1000
     assert "| relu |" in (sweep_dir / "results.md").read_text()
+    assert "pool1 all-negative % | pool1 mixed-sign % | pool2 all-negative %" in done.stdout
+    assert all(0 <= float(r["pool2 all-negative"]) <= 1 for r in rows)
     top = event_accumulator.EventAccumulator(str(sweep_dir))
     top.Reload()
     assert "_hparams_/experiment" in top.Tags()["tensors"]

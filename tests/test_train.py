@@ -11,8 +11,8 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
 from cifar10_ablation import config as config_lib
+from cifar10_ablation import data, train
 from cifar10_ablation import state as state_lib
-from cifar10_ablation import train
 
 # Small enough for CI: 16-image batches, every event every few steps.
 SMOKE = dict(
@@ -114,9 +114,18 @@ def test_short_run_writes_events_checkpoints_results_and_resumes(cifar_dir, tmp_
         "conv1_act/sparsity",
         "local4_act/sparsity",
         "input/distorted",
+        "diagnostics/pool1_all_negative_windows",
+        "diagnostics/pool2_mixed_sign_windows",
+        "conv2_act/dead_units",
+        "test/class_accuracy/truck",
+        "test/confusion_matrix",
+        "test_averaged/diagnostics/pool1_all_negative_windows",
     }
     assert expected <= tags
     assert [e.step for e in accumulator.Tensors("test/accuracy")] == [10, 20]
+    assert np.array(results["confusion_matrix"]).sum() == 30
+    assert set(results["per_class_accuracy"]) == set(data.CLASS_NAMES)
+    assert 0 <= results["diagnostics"]["diagnostics/pool2_all_negative_windows"] <= 1
     # Continued with a higher max_steps: from step 20, not 0.
     more = train.train(_config(cifar_dir, run_dir, max_steps=30))
     assert more["global_step"] == 30 and more["steps_this_invocation"] == 10
@@ -153,6 +162,13 @@ def test_a_run_with_another_config_is_refused_unless_overwritten(cifar_dir, tmp_
     assert results["config"]["pool"] == "avg"
     with pytest.raises(train.RunDirError, match="is at step 5, past --max_steps=3"):
         train.train(_config(cifar_dir, run_dir, max_steps=3, pool="avg"))
+
+
+def test_diagnostics_can_be_turned_off(cifar_dir, tmp_path):
+    results = train.train(_config(cifar_dir, tmp_path / "run", max_steps=10, diagnostics=False))
+    tags, _ = _tags(tmp_path / "run")
+    assert not any(t.startswith("diagnostics/") or t.endswith("dead_units") for t in tags)
+    assert "conv1_act/sparsity" in tags and "diagnostics" not in results
 
 
 def test_nan_loss_stops_with_the_step(cifar_dir, tmp_path):

@@ -1,0 +1,119 @@
+"""Measurements that explain the finding: where ReLU changes pooling, sparsity, dead units, errors.
+
+ReLU-then-max-pool differs from max-pool alone only in windows whose inputs are all negative
+(ReLU outputs 0 there and blocks the gradient); ReLU-then-average differs from average alone in
+every window holding a negative input, and non-trivially where signs are mixed. So for each
+conv -> pool block we measure, on a fixed batch, the fraction of pooling windows (3x3, stride 2,
+SAME, padded cells excluded) of the conv's pre-activation that are all negative, and that have
+mixed signs. Plus, per activation layer, the fraction of zeros (the tutorial's "sparsity") and
+of units (channels / neurons) that are zero on the whole batch ("dead"), and, on the test set,
+the confusion matrix and per-class accuracy.
+"""
+
+import io
+
+import numpy as np
+import tensorflow as tf
+
+from cifar10_ablation import data
+
+# (pre-activation layer, the pooling layer its windows feed, activation layer)
+POOL_BLOCKS = (("conv1", "pool1"), ("conv2", "pool2"))
+ACTIVATION_LAYERS = ("conv1_act", "conv2_act", "local3_act", "local4_act")
+POOL_SIZE, POOL_STRIDE = 3, 2
+
+
+def pool_window_fractions(pre_activation):
+    """(all-negative, mixed-sign) fractions of the 3x3/2 SAME windows of [B,H,W,C] inputs.
+
+    TF's SAME max-pool ignores padded cells, so the window max/min are over real inputs only.
+    """
+    window_max = tf.nn.max_pool2d(pre_activation, POOL_SIZE, POOL_STRIDE, "SAME")
+    window_min = -tf.nn.max_pool2d(-pre_activation, POOL_SIZE, POOL_STRIDE, "SAME")
+    all_negative = tf.reduce_mean(tf.cast(window_max < 0, tf.float32))
+    mixed = tf.reduce_mean(tf.cast((window_max > 0) & (window_min < 0), tf.float32))
+    return float(all_negative), float(mixed)
+
+
+def activation_stats(activations):
+    """(fraction of zeros, fraction of units zero for every example and position)."""
+    zeros = tf.equal(activations, 0)
+    per_unit = tf.reduce_all(tf.reshape(zeros, [-1, activations.shape[-1]]), axis=0)
+    return float(tf.math.zero_fraction(activations)), float(
+        tf.reduce_mean(tf.cast(per_unit, tf.float32))
+    )
+
+
+class Probe:
+    """The model's pre-activations and activations on a fixed batch, summarized by name."""
+
+    def __init__(self, model, images):
+        import keras
+
+        names = [p for p, _ in POOL_BLOCKS] + list(ACTIVATION_LAYERS)
+        self.names = names
+        self.images = images
+        self.model = keras.Model(model.input, [model.get_layer(n).output for n in names])
+
+    def outputs(self):
+        return dict(zip(self.names, self.model(self.images, training=False), strict=True))
+
+    def measure(self, outputs=None):
+        """{tag: value} of every diagnostic scalar on the fixed batch."""
+        outputs = outputs or self.outputs()
+        values = {}
+        for conv, pool in POOL_BLOCKS:
+            all_negative, mixed = pool_window_fractions(outputs[conv])
+            values[f"diagnostics/{pool}_all_negative_windows"] = all_negative
+            values[f"diagnostics/{pool}_mixed_sign_windows"] = mixed
+        for name in ACTIVATION_LAYERS:
+            sparsity, dead = activation_stats(outputs[name])
+            values[f"{name}/sparsity"] = sparsity
+            values[f"{name}/dead_units"] = dead
+        return values
+
+
+def confusion_matrix(labels, predictions, num_classes=data.NUM_CLASSES):
+    """Counts [true class, predicted class] as int64 numpy."""
+    return tf.math.confusion_matrix(labels, predictions, num_classes, dtype=tf.int64).numpy()
+
+
+def per_class_accuracy(matrix):
+    """{class name: accuracy} from a confusion matrix (rows: true classes)."""
+    totals = matrix.sum(axis=1)
+    return {
+        name: float(matrix[i, i] / totals[i]) if totals[i] else None
+        for i, name in enumerate(data.CLASS_NAMES)
+    }
+
+
+def confusion_image(matrix, title):
+    """The matrix as a [1, H, W, 4] uint8 PNG-decoded image for tf.summary.image."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 5.5))
+    rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    axis.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    for (i, j), count in np.ndenumerate(matrix):
+        axis.text(
+            j,
+            i,
+            str(count),
+            ha="center",
+            va="center",
+            fontsize=6,
+            color="white" if rates[i, j] > 0.5 else "black",
+        )
+    axis.set_xticks(range(len(data.CLASS_NAMES)), data.CLASS_NAMES, rotation=60, fontsize=7)
+    axis.set_yticks(range(len(data.CLASS_NAMES)), data.CLASS_NAMES, fontsize=7)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    axis.set_title(title, fontsize=9)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    plt.close(figure)
+    return tf.image.decode_png(buffer.getvalue(), channels=4)[None]
