@@ -37,12 +37,12 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 
 
-def prepare_run_dir(config, overwrite=False):
-    """Creates or continues config.log_dir; returns the config to train with.
+def resolve_run_config(config, overwrite=False):
+    """The config to train config.log_dir with: a new run's, or the continued run's.
 
     An existing run is continued only when its saved identity matches (RunDirError otherwise,
-    unless `overwrite`, which deletes it). The saved config.json is updated with this
-    invocation's run-control fields, and written atomically.
+    unless `overwrite`, which deletes it); it keeps its saved identity and takes this
+    invocation's run-control fields. Writes nothing (see write_run_config).
     """
     run_dir = Path(config.log_dir)
     config_path = run_dir / config_lib.CONFIG_FILENAME
@@ -64,13 +64,17 @@ def prepare_run_dir(config, overwrite=False):
             f"{run_dir} has checkpoints but no {config_lib.CONFIG_FILENAME}; use "
             "another --log_dir, or --overwrite to delete it"
         )
-    config = config.resolved()
+    return config.resolved()
+
+
+def write_run_config(config):
+    """Creates the run directory and writes config.json (atomically)."""
+    run_dir = Path(config.log_dir)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        config_lib.write_json_atomic(config_path, config.to_dict())
+        config_lib.write_json_atomic(run_dir / config_lib.CONFIG_FILENAME, config.to_dict())
     except OSError as error:
         raise RunDirError(f"cannot write to --log_dir={run_dir}: {error.strerror}") from None
-    return config
 
 
 def library_versions():
@@ -105,7 +109,7 @@ class _Progress:
         )
 
 
-class _Trainer:
+class Trainer:
     """The training loop of one run: compiled steps, summaries, evaluation, checkpoints."""
 
     def __init__(self, config, state, dataset, run_dir):
@@ -312,14 +316,14 @@ def train(config, overwrite=False):
     started = time.time()
     config = config_lib.validate(config)
     dataset = data.load(config.data_dir)
-    config = prepare_run_dir(config, overwrite)
+    config = resolve_run_config(config, overwrite)
     run_dir = Path(config.log_dir)
     results_path = run_dir / RESULTS_FILENAME
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.seed)
     state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
-    state.restore()
+    state.restore()  # raises CheckpointMismatch before anything is written
     if state.step > config.max_steps:
         raise RunDirError(
             f"{run_dir} is at step {state.step}, past --max_steps="
@@ -334,12 +338,13 @@ def train(config, overwrite=False):
                 f"{results['test_accuracy_raw']:.4f} (raw)"
             )
             return results
+    write_run_config(config)
     print(
         f"{run_dir}: training {config.run_name()} from step {state.step} to {config.max_steps} "
         f"on {dataset.source}",
         flush=True,
     )
-    outcome = _Trainer(config, state, dataset, run_dir).run()
+    outcome = Trainer(config, state, dataset, run_dir).run()
     results = {
         "config": config.to_dict(),
         "global_step": state.step,

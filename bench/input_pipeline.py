@@ -1,0 +1,49 @@
+"""Images/second of the training input pipeline (decoded images in memory, batched distortions).
+
+    python bench/input_pipeline.py --data_dir=../shared/cifar10 [--batch_size=128] [--batches=400]
+
+Prints one figure per line and, last, a machine-readable line:
+    input_pipeline images_per_second=<float> batch_size=<int> threads=<int>
+"""
+
+import argparse
+import os
+import time
+
+from cifar10_ablation import data
+
+
+def pipeline_images_per_second(dataset, batch_size, batches, warmup=20, seed=0):
+    """Images/second drawn from data.train_dataset after `warmup` batches."""
+    stream = data.train_dataset(dataset.train_images, dataset.train_labels, batch_size, seed)
+    iterator = iter(stream)
+    for _ in range(warmup):
+        next(iterator)
+    start = time.perf_counter()
+    for _ in range(batches):
+        images, _ = next(iterator)
+    images.numpy()
+    return batches * batch_size / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data_dir", default="../shared/cifar10")
+    parser.add_argument("--batch_size", type=int, default=128)
+    parser.add_argument("--batches", type=int, default=400)
+    args = parser.parse_args()
+    start = time.perf_counter()
+    dataset = data.load(args.data_dir)
+    print(
+        f"loaded {len(dataset.train_labels)} train images from {dataset.source} "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
+    rate = pipeline_images_per_second(dataset, args.batch_size, args.batches)
+    print(
+        f"input_pipeline images_per_second={rate:.0f} batch_size={args.batch_size} "
+        f"threads={os.cpu_count()}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Training images/second through the project's real training step, against the FLOP ceiling.
+
+    python bench/train_throughput.py --data_dir=../shared/cifar10
+    python bench/train_throughput.py --synthetic --steps=200 --steps_per_execution=1
+
+For each config (the tutorial net, and --conv_relu=false --pool=avg) it builds the same state
+and compiled multi-step function `cifar10_ablation.train` uses, runs --warmup steps, then times
+--steps steps. It also times the input pipeline alone, and measures this machine's float32
+matrix-multiply rate (numpy, 2048x2048) to express training as a fraction of the ceiling:
+~111 MFLOP per 24x24 training image (18.5M multiply-adds forward, x3 with the backward pass).
+Last line, machine-readable JSON: {"train_images_per_second": {...}, ...}.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from cifar10_ablation import config as config_lib
+from cifar10_ablation import data, train
+from cifar10_ablation import state as state_lib
+
+sys.path.insert(0, str(Path(__file__).parent))
+from input_pipeline import pipeline_images_per_second  # noqa: E402
+
+FLOP_PER_TRAINING_IMAGE = 3 * 2 * 18.5e6
+CONFIGS = {
+    "tutorial": {},
+    "conv_relu=false,pool=avg": {"conv_activation": "linear", "pool": "avg"},
+}
+
+
+MATMUL = """
+import time, numpy as np
+a = np.random.default_rng(0).standard_normal((2048, 2048), dtype=np.float32)
+b = np.random.default_rng(1).standard_normal((2048, 2048), dtype=np.float32)
+a @ b
+best = min((lambda t: (a @ b, time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(5))
+print(2 * 2048**3 / best)
+"""
+# Set on some machines to dodge old OpenBLAS bugs; they slow a current numpy's matmul.
+OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def matmul_flops():
+    """Best float32 FLOP/s of numpy's 2048x2048 a @ b: {"as set": x, "overrides unset": y}.
+
+    Each in a fresh process, as numpy reads the OpenBLAS variables at import.
+    """
+    rates = {}
+    for name, env in (
+        ("as set", dict(os.environ)),
+        ("overrides unset", {k: v for k, v in os.environ.items() if k not in OPENBLAS_OVERRIDES}),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", MATMUL], env=env, capture_output=True, text=True, check=True
+        )
+        rates[name] = float(done.stdout.split()[-1])
+    return rates
+
+
+def synthetic_cifar10(num_images=4096):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (num_images, 32, 32, 3), dtype=np.uint8)
+    labels = rng.integers(0, 10, num_images, dtype=np.int32)
+    return data.Cifar10(images, labels, images[:1000], labels[:1000], source="synthetic")
+
+
+def train_images_per_second(dataset, overrides, args):
+    """Times the real compiled training function of train.Trainer after a warm-up."""
+    with tempfile.TemporaryDirectory() as run_dir:
+        config = config_lib.RunConfig(
+            log_dir=run_dir,
+            batch_size=args.batch_size,
+            steps_per_execution=args.steps_per_execution,
+            jit_compile=args.jit_compile,
+            **overrides,
+        ).resolved()
+        state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
+        trainer = train.Trainer(config, state, dataset, Path(run_dir))
+        chunk = tf.constant(config.steps_per_execution)
+        for _ in range(-(-args.warmup // config.steps_per_execution)):
+            trainer.train_steps(trainer.iterator, chunk)
+        int(state.step)  # waits for the warm-up to finish
+        calls = -(-args.steps // config.steps_per_execution)
+        start = time.perf_counter()
+        for _ in range(calls):
+            trainer.train_steps(trainer.iterator, chunk)
+        int(state.step)  # waits for the last call
+        seconds = time.perf_counter() - start
+    return calls * config.steps_per_execution * config.batch_size / seconds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data_dir", default="../shared/cifar10")
+    parser.add_argument("--synthetic", action="store_true", help="random images, no data dir")
+    parser.add_argument("--batch_size", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--steps_per_execution", type=int, default=25)
+    parser.add_argument(
+        "--jit_compile",
+        type=lambda s: {"true": True, "false": False}[s.lower()],
+        default=None,
+        help="true/false; default: the trainer's (XLA on GPU)",
+    )
+    args = parser.parse_args()
+
+    matmul = matmul_flops()
+    flops = max(matmul.values())
+    ceiling = flops / FLOP_PER_TRAINING_IMAGE
+    for name, rate in matmul.items():
+        print(f"float32 matmul, OpenBLAS {name}: {rate / 1e9:.0f} GFLOP/s")
+    print(f"ceiling: {flops / 1e9:.0f} GFLOP/s / 111 MFLOP = {ceiling:.0f} training images/s")
+    dataset = synthetic_cifar10() if args.synthetic else data.load(args.data_dir)
+    pipeline = pipeline_images_per_second(dataset, args.batch_size, batches=300)
+    print(f"input pipeline: {pipeline:.0f} images/s ({dataset.source})")
+    rates = {}
+    for name, overrides in CONFIGS.items():
+        rates[name] = train_images_per_second(dataset, overrides, args)
+        print(
+            f"train {name}: {rates[name]:.0f} images/s = {rates[name] / ceiling:.0%} of the "
+            f"ceiling; input pipeline {pipeline / rates[name]:.1f}x faster"
+        )
+    print(
+        json.dumps(
+            {
+                "train_images_per_second": {k: round(v, 1) for k, v in rates.items()},
+                "input_pipeline_images_per_second": round(pipeline, 1),
+                "matmul_gflops": {k: round(v / 1e9, 1) for k, v in matmul.items()},
+                "ceiling_images_per_second": round(ceiling, 1),
+                "fraction_of_ceiling": {k: round(v / ceiling, 3) for k, v in rates.items()},
+                "batch_size": args.batch_size,
+                "steps": args.steps,
+                "steps_per_execution": args.steps_per_execution,
+                "jit_compile": args.jit_compile,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
