@@ -29,12 +29,13 @@ import tensorflow as tf
 from absl import app, flags
 from tensorboard.plugins.hparams import api as hp
 
-from cifar10_ablation import cli, train
+from cifar10_ablation import cli, scale, train
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import eval as eval_lib
 
 DEFAULT_GRID = ("conv_relu=true,false", "fc_relu=true,false", "pool=max,avg")
 DEFAULT_SWEEP_DIR = "tensorboard_logs/sweep"
+SCALE_TAG = "scale/position"
 SWEEP_FILENAME = "sweep.json"
 # Report columns of the final pool-window diagnostics (diagnostics.py), averaged per config.
 WINDOW_COLUMNS = {
@@ -68,6 +69,15 @@ flags.DEFINE_integer(
     "parallel", 1, "Trainings at once (separate processes when > 1).", lower_bound=1
 )
 flags.DEFINE_boolean("report_only", False, "Only aggregate the finished runs under --log_dir.")
+flags.DEFINE_enum(
+    "preset",
+    None,
+    ["activation_scale"],
+    "activation_scale: sweep --conv_activation over --activations (with flags/"
+    "activation_scale.flags: FC activations linear, average pooling) and report each one's "
+    "position between linear (0) and relu (1).",
+)
+flags.DEFINE_list("activations", list(scale.ACTIVATIONS), "The activation_scale preset's set.")
 
 
 @flags.multi_flags_validator(
@@ -75,6 +85,14 @@ flags.DEFINE_boolean("report_only", False, "Only aggregate the finished runs und
 )
 def _shard_in_range(values):
     return values["shard_index"] < values["num_shards"]
+
+
+def grid_specs():
+    """The --sweep specs, with the preset's axis first; the default grid when none is given."""
+    specs = list(FLAGS.sweep or [])
+    if FLAGS.preset == "activation_scale":
+        specs.insert(0, f"conv_activation={','.join(FLAGS.activations)}")
+    return specs or list(DEFAULT_GRID)
 
 
 def parse_sweep(specs):
@@ -151,6 +169,8 @@ def write_hparams_config(sweep_dir, configs):
         hp.Metric("test/accuracy", display_name="test accuracy (averaged)"),
         hp.Metric("test/accuracy_raw", display_name="test accuracy (raw)"),
     ]
+    if set(scale.SCALE_FIELDS) & set(fields):  # written by the report, see report_scale
+        metrics.append(hp.Metric(SCALE_TAG, display_name="scale position (0 linear, 1 relu)"))
     with tf.summary.create_file_writer(str(sweep_dir)).as_default():
         hp.hparams_config(hparams=hparams, metrics=metrics)
     return fields
@@ -319,8 +339,43 @@ def plot(path, fields, summaries, title):
     plt.close(figure)
 
 
+def report_scale(sweep_dir, rows, fields):
+    """scale.md and scale.png, and each run's position as `scale/position` for HParams.
+
+    Returns the scale table, a one-line reason when the scale is degenerate, or "" when the
+    sweep does not vary an activation between linear and relu.
+    """
+    field = scale.scale_field(fields, rows)
+    if field is None:
+        return ""
+    try:
+        entries = scale.positions(rows, field, fields)
+    except scale.DegenerateScale as error:
+        (sweep_dir / "scale.md").write_text(f"{error}\n")
+        return f"\nactivation scale: {error}\n"
+    table = scale.markdown(entries, field)
+    (sweep_dir / "scale.md").write_text(table)
+    scale.plot(
+        sweep_dir / "scale.png", entries, f"{sweep_dir.name}: {field} between linear and relu"
+    )
+    ends = {}
+    for e in entries:
+        ends.setdefault(json.dumps(e["context"], sort_keys=True), {})[e["activation"]] = e
+    for row in rows:
+        context = {f: row["config"][f] for f in fields if f != field}
+        end = ends.get(json.dumps(context, sort_keys=True))
+        if end is None:
+            continue
+        nothing, relu = end[scale.NOTHING]["accuracy"], end[scale.RELU]["accuracy"]
+        with tf.summary.create_file_writer(str(sweep_dir / row["run"])).as_default():
+            position = (row["test_accuracy"] - nothing) / (relu - nothing)
+            tf.summary.scalar(SCALE_TAG, position, step=row["global_step"])
+    return "\n" + table
+
+
 def report(sweep_dir):
-    """Writes results.csv, results.md and results.png under sweep_dir; returns the table."""
+    """Writes results.csv, results.md and results.png (and the activation scale, when swept)
+    under sweep_dir; returns the tables."""
     sweep_dir = Path(sweep_dir)
     rows = collect(sweep_dir)
     fields, summaries = summarize(rows)
@@ -328,7 +383,7 @@ def report(sweep_dir):
     table = markdown_table(fields, summaries)
     (sweep_dir / "results.md").write_text(table)
     plot(sweep_dir / "results.png", fields, summaries, f"{sweep_dir.name}: {len(rows)} runs")
-    return table
+    return table + report_scale(sweep_dir, rows, fields)
 
 
 def main(argv):
@@ -337,7 +392,7 @@ def main(argv):
     sweep_dir = FLAGS.log_dir or DEFAULT_SWEEP_DIR
     try:
         if not FLAGS.report_only:
-            runs = expand(parse_sweep(FLAGS.sweep or DEFAULT_GRID), FLAGS.seeds, sweep_dir)
+            runs = expand(parse_sweep(grid_specs()), FLAGS.seeds, sweep_dir)
             trained, skipped, errors = run_sweep(
                 runs, sweep_dir, FLAGS.shard_index, FLAGS.num_shards, FLAGS.parallel
             )
