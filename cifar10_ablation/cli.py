@@ -140,6 +140,11 @@ flags.DEFINE_boolean(
 )
 
 flags.DEFINE_boolean(
+    "mixed_precision",
+    DEFAULTS.mixed_precision,
+    "Compute in float16 (GPU, with loss scaling) or bfloat16 (CPU); weights stay float32.",
+)
+flags.DEFINE_boolean(
     "diagnostics",
     DEFAULTS.diagnostics,
     "Pool-window sign fractions and dead units at --histogram_every, and at the end the "

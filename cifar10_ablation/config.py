@@ -77,6 +77,7 @@ class RunConfig:
     jit_compile: bool | None = None  # None: XLA with a GPU only (slower on CPU, measured)
     deterministic: bool = False
     diagnostics: bool = True
+    mixed_precision: bool = False
 
     def resolved(self):
         """Fills schedule defaults and the cosine horizon; the form saved with a run."""
@@ -143,6 +144,11 @@ def validate(config):
         raise ValueError(f"ema_decay={config.ema_decay!r} must be in [0, 1)")
     if not 0 < config.lr_decay_factor <= 1 or not config.epochs_per_decay > 0:
         raise ValueError("lr_decay_factor must be in (0, 1] and epochs_per_decay > 0")
+    if config.deterministic and config.jit_compile:
+        raise ValueError(
+            "deterministic=True with jit_compile=True: XLA has no deterministic max-pool "
+            "gradient; leave jit_compile unset or false"
+        )
     resolved = config.resolved()
     if resolved.schedule == "fast" and resolved.warmup_steps >= resolved.decay_steps > 0:
         raise ValueError(
@@ -153,9 +159,12 @@ def validate(config):
 
 
 def use_xla(config):
-    """config.jit_compile, or when unset: XLA on a GPU, not on CPU (where it measured slower)."""
+    """config.jit_compile, or when unset: XLA on a GPU, not on CPU (where it measured slower),
+    and never with --deterministic (XLA has no deterministic max-pool gradient)."""
     if config.jit_compile is not None:
         return config.jit_compile
+    if config.deterministic:
+        return False
     import tensorflow as tf
 
     return bool(tf.config.list_physical_devices("GPU"))

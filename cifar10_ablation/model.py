@@ -69,13 +69,15 @@ class LocalResponseNormalization(keras.layers.Layer):
         self.beta = beta
 
     def call(self, inputs):
-        return tf.nn.local_response_normalization(
-            inputs,
+        # In float32 whatever the compute dtype: a sum of 9 squares overflows float16.
+        outputs = tf.nn.local_response_normalization(
+            tf.cast(inputs, tf.float32),
             depth_radius=self.depth_radius,
             bias=self.bias,
             alpha=self.alpha,
             beta=self.beta,
         )
+        return tf.cast(outputs, inputs.dtype)
 
     def get_config(self):
         return {
@@ -209,6 +211,7 @@ def build_model(
     x = local("local4", LOCAL4_UNITS, x)
     logits = keras.layers.Dense(
         NUM_CLASSES,
+        dtype="float32",  # logits and loss in float32 under a mixed-precision policy
         name="softmax_linear",
         kernel_initializer=keras.initializers.TruncatedNormal(stddev=1 / LOCAL4_UNITS),
         bias_initializer=keras.initializers.Constant(0.0),

@@ -65,7 +65,25 @@ def make_learning_rate(config):
     )
 
 
+def precision_policy(config):
+    """Keras dtype policy: float32, or with --mixed_precision mixed_float16 on a GPU and
+    mixed_bfloat16 on CPU (float16 math is slow on CPUs; bfloat16 has its range)."""
+    if not config.mixed_precision:
+        return "float32"
+    return "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
+
+
 def build_model(config):
+    """The config's model, its layers in the config's precision policy (weights in float32)."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision_policy(config))
+    try:
+        return _build_model(config)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _build_model(config):
     return model_lib.build_model(
         conv_activation=config.conv_activation,
         fc_activation=config.fc_activation,
@@ -86,9 +104,12 @@ class TrainState:
         config = config.resolved()
         self.model = build_model(config)
         momentum = config.momentum
-        self.optimizer = keras.optimizers.SGD(
+        optimizer = keras.optimizers.SGD(
             make_learning_rate(config), momentum=momentum, nesterov=momentum > 0
         )
+        if precision_policy(config) == "mixed_float16":  # float16 gradients need loss scaling
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        self.optimizer = optimizer
         self.optimizer.build(self.model.trainable_variables)
         self.averages = AveragedWeights(self.model.trainable_variables, config.ema_decay)
         # Seconds spent training over all invocations, for results.json.

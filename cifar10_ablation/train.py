@@ -77,6 +77,16 @@ def write_run_config(config):
         raise RunDirError(f"cannot write to --log_dir={run_dir}: {error.strerror}") from None
 
 
+def set_op_determinism(enabled):
+    """TF op determinism on or off for this process (a sweep may mix both kinds of run)."""
+    if enabled:
+        tf.config.experimental.enable_op_determinism()
+    else:  # TF has no public switch-off
+        from tensorflow.python.framework import config as tf_framework_config
+
+        tf_framework_config.disable_op_determinism()
+
+
 def library_versions():
     return {
         "python": platform.python_version(),
@@ -151,6 +161,7 @@ class Trainer:
         model, optimizer, averages = self.state.model, self.state.optimizer, self.state.averages
         variables = model.trainable_variables
         cross_entropy_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        loss_scaling = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
 
         @tf.function(jit_compile=config_lib.use_xla(self.config))
         def train_step(images, labels):
@@ -158,7 +169,9 @@ class Trainer:
                 logits = model(images, training=True)
                 cross_entropy = cross_entropy_fn(labels, logits)
                 loss = cross_entropy + tf.add_n(model.losses)
-            gradients = tape.gradient(loss, variables)
+                if loss_scaling:  # float16: gradients of the scaled loss, unscaled when applied
+                    scaled_loss = optimizer.scale_loss(loss)
+            gradients = tape.gradient(scaled_loss if loss_scaling else loss, variables)
             optimizer.apply_gradients(zip(gradients, variables, strict=False))
             averages.update(variables, optimizer.iterations)
             correct = tf.reduce_sum(
@@ -319,8 +332,7 @@ def train(config, overwrite=False):
     config = resolve_run_config(config, overwrite)
     run_dir = Path(config.log_dir)
     results_path = run_dir / RESULTS_FILENAME
-    if config.deterministic:
-        tf.config.experimental.enable_op_determinism()
+    set_op_determinism(config.deterministic)
     keras.utils.set_random_seed(config.seed)
     state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
     state.restore()  # raises CheckpointMismatch before anything is written
