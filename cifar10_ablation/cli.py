@@ -7,7 +7,7 @@ import dataclasses
 import types
 from pathlib import Path
 
-from absl import flags
+from absl import flags, logging
 
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import model
@@ -164,6 +164,12 @@ def _one_conv_switch(values):
 )
 def _one_fc_switch(values):
     return values["fc_relu"] is None or values["fc_activation"] is None
+
+
+def quiet_info_logs():
+    """TF's per-checkpoint INFO lines drown the progress lines, unless --verbosity asks."""
+    if not flags.FLAGS["verbosity"].present:
+        logging.set_verbosity(logging.WARNING)
 
 
 def _activation(group, relu, activation):

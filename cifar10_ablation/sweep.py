@@ -389,6 +389,7 @@ def report(sweep_dir):
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    cli.quiet_info_logs()
     sweep_dir = FLAGS.log_dir or DEFAULT_SWEEP_DIR
     try:
         if not FLAGS.report_only:

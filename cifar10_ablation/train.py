@@ -18,7 +18,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
-from absl import app, flags, logging
+from absl import app, flags
 
 from cifar10_ablation import cli, data, diagnostics
 from cifar10_ablation import config as config_lib
@@ -374,8 +374,7 @@ def train(config, overwrite=False):
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    if not flags.FLAGS["verbosity"].present:
-        logging.set_verbosity(logging.WARNING)  # TF's checkpoint INFO lines drown the progress
+    cli.quiet_info_logs()
     try:
         train(cli.config_from_flags(), overwrite=flags.FLAGS.overwrite)
     except (ValueError, TrainingDiverged) as error:
