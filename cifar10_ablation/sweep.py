@@ -136,6 +136,12 @@ def expand(axes, seeds, sweep_dir):
                 runs.append((name, cli.config_from_flags(cli.flag_values(overrides))))
             except ValueError as error:
                 raise ValueError(f"grid point {name}: {error}") from None
+    if any(config.distribution == "multi_worker" for _, config in runs):
+        raise ValueError(
+            "distribution=multi_worker is for one run: split a sweep over machines with "
+            "--shard_index/--num_shards instead (whole runs per machine, no step waits on "
+            "the network); mirrored and auto pass through"
+        )
     return runs
 
 
@@ -159,7 +165,16 @@ def _hparam_value(value):
 
 
 def write_hparams_config(sweep_dir, configs):
-    """The HParams plugin's table: the varying fields and the seed, with test accuracy."""
+    """The HParams plugin's table: the varying fields and the seed, with test accuracy.
+
+    It covers this grid and every run already in sweep_dir, so a sweep extended by a later
+    invocation (more seeds, more values) stays one table.
+    """
+    known = {c.log_dir for c in configs}
+    for path in sorted(Path(sweep_dir).glob(f"*/{config_lib.CONFIG_FILENAME}")):
+        existing = config_lib.load_run_config(path.parent)
+        if existing.log_dir not in known:
+            configs = [*configs, existing]
     fields = varying_fields(configs)
     hparams = [
         hp.HParam(name, hp.Discrete(sorted({_hparam_value(getattr(c, name)) for c in configs})))
@@ -171,8 +186,14 @@ def write_hparams_config(sweep_dir, configs):
     ]
     if set(scale.SCALE_FIELDS) & set(fields):  # written by the report, see report_scale
         metrics.append(hp.Metric(SCALE_TAG, display_name="scale position (0 linear, 1 relu)"))
-    with tf.summary.create_file_writer(str(sweep_dir)).as_default():
+    # TensorBoard keeps the first metadata it reads for a tag, so an older table must go.
+    older = list(Path(sweep_dir).glob("events.out.tfevents.*"))
+    writer = tf.summary.create_file_writer(str(sweep_dir))
+    with writer.as_default():
         hp.hparams_config(hparams=hparams, metrics=metrics)
+    writer.close()
+    for path in older:
+        path.unlink(missing_ok=True)
     return fields
 
 

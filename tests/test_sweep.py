@@ -1,6 +1,7 @@
 """The sweep: grid expansion, resumable runs, sharding, HParams and the report."""
 
 import csv
+import json
 import subprocess
 import sys
 
@@ -10,8 +11,15 @@ from tensorboard.backend.event_processing import event_accumulator
 
 from cifar10_ablation import sweep
 
-SMOKE_FLAGS = ["--batch_size=8", "--max_steps=4", "--summary_every=2", "--histogram_every=4",
-               "--eval_every=4", "--checkpoint_every=2", "--steps_per_execution=2"]  # fmt: skip
+SMOKE_FLAGS = [
+    "--batch_size=8",
+    "--max_steps=4",
+    "--summary_every=2",
+    "--histogram_every=4",
+    "--eval_every=4",
+    "--checkpoint_every=2",
+    "--steps_per_execution=2",
+]
 
 
 @pytest.fixture
@@ -31,8 +39,12 @@ def parsed_flags(cifar_dir, tmp_path):
 
 
 def _run_cli(*args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "cifar10_ablation.sweep", *args],
-                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "cifar10_ablation.sweep", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_default_grid_is_conv_relu_x_fc_relu_x_pool(parsed_flags, tmp_path):
@@ -40,8 +52,10 @@ def test_default_grid_is_conv_relu_x_fc_relu_x_pool(parsed_flags, tmp_path):
     runs = sweep.expand(sweep.parse_sweep(sweep.DEFAULT_GRID), 2, tmp_path)
     assert len(runs) == 16
     names = [n for n, _ in runs]
-    assert names[:2] == ["conv_relu-true_fc_relu-true_pool-max_seed0",
-                         "conv_relu-true_fc_relu-true_pool-max_seed1"]  # fmt: skip
+    assert names[:2] == [
+        "conv_relu-true_fc_relu-true_pool-max_seed0",
+        "conv_relu-true_fc_relu-true_pool-max_seed1",
+    ]
     assert len(set(names)) == 16
     switches = {(c.conv_activation, c.fc_activation, c.pool) for _, c in runs}
     assert len(switches) == 8 and ("linear", "linear", "avg") in switches
@@ -60,12 +74,16 @@ def test_any_flag_can_be_swept_and_overrides_the_base_switch(parsed_flags, tmp_p
     }
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("pool=max,median", "value should be one of <max|avg>"),
-    ("pool", "must look like FLAG=V1,V2"),
-    ("poool=max", "'poool' is not a training flag a sweep can vary; allowed:"),
-    ("max_steps=10,-1", "-1 is not a non-negative integer"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("pool=max,median", "value should be one of <max|avg>"),
+        ("pool", "must look like FLAG=V1,V2"),
+        ("poool=max", "'poool' is not a training flag a sweep can vary; allowed:"),
+        ("max_steps=10,-1", "-1 is not a non-negative integer"),
+        ("distribution=multi_worker", "distribution=multi_worker is for one run: split a sweep"),
+    ],
+)
 def test_bad_sweeps_raise_before_anything_runs(parsed_flags, tmp_path, spec, message):
     parsed_flags()
     with pytest.raises(ValueError, match=message.replace("|", r"\|")):
@@ -78,15 +96,23 @@ def test_shards_split_the_grid_without_overlap(parsed_flags, tmp_path):
     runs = sweep.expand(sweep.parse_sweep(sweep.DEFAULT_GRID), 1, tmp_path)
     shares = [[n for i, (n, _) in enumerate(runs) if i % 3 == k] for k in range(3)]
     assert sorted(sum(shares, [])) == sorted(n for n, _ in runs)
-    trained, skipped, errors = sweep.run_sweep(runs[:2], tmp_path / "s", shard_index=1,
-                                               num_shards=2)  # fmt: skip
+    trained, skipped, errors = sweep.run_sweep(
+        runs[:2], tmp_path / "s", shard_index=1, num_shards=2
+    )
     assert trained == [runs[1][0]] and skipped == [] and errors == []
 
 
 def test_sweep_runs_reports_and_resumes(cifar_dir, tmp_path):
     sweep_dir = tmp_path / "sweep"
-    args = [f"--data_dir={cifar_dir}", f"--log_dir={sweep_dir}", "--sweep=conv_relu=true,false",
-            "--fc_relu=false", "--pool=avg", "--seeds=2", *SMOKE_FLAGS]  # fmt: skip
+    args = [
+        f"--data_dir={cifar_dir}",
+        f"--log_dir={sweep_dir}",
+        "--sweep=conv_relu=true,false",
+        "--fc_relu=false",
+        "--pool=avg",
+        "--seeds=2",
+        *SMOKE_FLAGS,
+    ]
     done = _run_cli(*args)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "trained 4, already finished 0, failed 0" in done.stdout
@@ -120,3 +146,31 @@ def test_report_only_without_results_fails_clearly(tmp_path):
     done = _run_cli("--report_only", f"--log_dir={tmp_path}")
     assert done.returncode != 0
     assert f"error: no finished runs under {tmp_path}" in done.stderr
+
+
+def _experiment(sweep_dir):
+    """The HParams experiment (hparam name -> domain values) written last at the sweep's top."""
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    accumulator = event_accumulator.EventAccumulator(str(sweep_dir))
+    accumulator.Reload()
+    metadata = accumulator.SummaryMetadata("_hparams_/experiment")
+    data = plugin_data_pb2.HParamsPluginData.FromString(metadata.plugin_data.content)
+    return {
+        h.name: sorted(getattr(v, v.WhichOneof("kind")) for v in h.domain_discrete.values)
+        for h in data.experiment.hparam_infos
+    }
+
+
+def test_an_extended_sweep_keeps_one_hparams_table(parsed_flags, tmp_path):
+    parsed_flags("--fc_relu=false")
+    first = sweep.expand(sweep.parse_sweep(["pool=max,avg"]), 1, tmp_path)
+    sweep.write_hparams_config(tmp_path, [c for _, c in first])
+    for _, config in first:  # as if trained: each run directory has its config.json
+        (tmp_path / config.log_dir).mkdir(parents=True, exist_ok=True)
+        (tmp_path / config.log_dir / "config.json").write_text(json.dumps(config.to_dict()))
+    more = sweep.expand(sweep.parse_sweep(["pool=avg"]), 3, tmp_path)  # more seeds, one pool
+    fields = sweep.write_hparams_config(tmp_path, [c for _, c in more])
+    assert fields == ["pool"]
+    experiment = _experiment(tmp_path)
+    assert experiment["pool"] == ["avg", "max"] and experiment["seed"] == [0, 1, 2]
