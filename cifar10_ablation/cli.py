@@ -144,6 +144,13 @@ flags.DEFINE_boolean(
     DEFAULTS.mixed_precision,
     "Compute in float16 (GPU, with loss scaling) or bfloat16 (CPU); weights stay float32.",
 )
+flags.DEFINE_enum(
+    "distribution",
+    DEFAULTS.distribution,
+    config_lib.DISTRIBUTIONS,
+    "auto: all GPUs of this machine (mirrored) when it has several, else one device; mirrored; "
+    "multi_worker: the machines in TF_CONFIG. --batch_size is per replica (see README).",
+)
 flags.DEFINE_boolean(
     "diagnostics",
     DEFAULTS.diagnostics,
@@ -209,7 +216,7 @@ def config_from_flags(values=None):
     fields = {
         field.name: getattr(f, field.name)
         for field in dataclasses.fields(config_lib.RunConfig)
-        if field.name not in ("conv_activation", "fc_activation", "log_dir")
+        if field.name not in ("conv_activation", "fc_activation", "log_dir", "replicas")
     }
     config = config_lib.RunConfig(
         conv_activation=_activation("conv", f.conv_relu, f.conv_activation),

@@ -17,6 +17,7 @@ from pathlib import Path
 from cifar10_ablation import model
 
 NUM_TRAIN_EXAMPLES = 50_000
+DISTRIBUTIONS = ("auto", "none", "mirrored", "multi_worker")
 SCHEDULES = ("tutorial", "fast")
 # Values a schedule uses for the flags left unset (None); the tutorial's are cifar10.py's.
 SCHEDULE_DEFAULTS = {
@@ -37,6 +38,7 @@ RUN_CONTROL_FIELDS = frozenset(
         "jit_compile",
         "deterministic",
         "diagnostics",
+        "distribution",
     }
 )
 CONFIG_FILENAME = "config.json"
@@ -78,6 +80,9 @@ class RunConfig:
     deterministic: bool = False
     diagnostics: bool = True
     mixed_precision: bool = False
+    distribution: str = "auto"  # distribute.DISTRIBUTIONS
+    # Set by train from the strategy (None until then); --batch_size is per replica.
+    replicas: int | None = None
 
     def resolved(self):
         """Fills schedule defaults and the cosine horizon; the form saved with a run."""
@@ -88,6 +93,11 @@ class RunConfig:
         if config.schedule == "fast" and config.decay_steps == 0:
             config = dataclasses.replace(config, decay_steps=config.max_steps)
         return config
+
+    @property
+    def global_batch_size(self):
+        """Images per step over all replicas: batch_size each (the tutorial's towers)."""
+        return self.batch_size * (self.replicas or 1)
 
     def run_name(self):
         """A directory name that tells the switches apart, so TensorBoard's run list reads."""
@@ -134,6 +144,13 @@ def validate(config):
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"{name}={value!r} must be an integer >= 0")
+    if config.distribution not in DISTRIBUTIONS:
+        raise ValueError(
+            f"distribution={config.distribution!r} is not known; allowed: "
+            f"{', '.join(DISTRIBUTIONS)}"
+        )
+    if config.replicas is not None and (isinstance(config.replicas, bool) or config.replicas < 1):
+        raise ValueError(f"replicas={config.replicas!r} must be a positive integer")
     if config.learning_rate is not None and not config.learning_rate > 0:
         raise ValueError(f"learning_rate={config.learning_rate!r} must be > 0")
     if config.momentum is not None and not 0 <= config.momentum < 1:

@@ -51,7 +51,7 @@ def make_learning_rate(config):
     if config.schedule == "tutorial":
         # cifar10.py: lr * factor^floor(step / int(examples / batch * epochs_per_decay)).
         steps_per_decay = int(
-            config_lib.NUM_TRAIN_EXAMPLES / config.batch_size * config.epochs_per_decay
+            config_lib.NUM_TRAIN_EXAMPLES / config.global_batch_size * config.epochs_per_decay
         )
         return keras.optimizers.schedules.ExponentialDecay(
             config.learning_rate, steps_per_decay, config.lr_decay_factor, staircase=True

@@ -9,9 +9,11 @@ at the end, results.json. Started again with the same --log_dir, a run continues
 checkpoint (the data stream resumes exactly: it is a function of seed and step).
 """
 
+import dataclasses
 import platform
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from cifar10_ablation import cli, data, diagnostics
+from cifar10_ablation import cli, data, diagnostics, distribute
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import eval as eval_lib
 from cifar10_ablation import state as state_lib
@@ -120,22 +122,32 @@ class _Progress:
 
 
 class Trainer:
-    """The training loop of one run: compiled steps, summaries, evaluation, checkpoints."""
+    """The training loop of one run: compiled steps, summaries, evaluation, checkpoints.
 
-    def __init__(self, config, state, dataset, run_dir):
+    Under a tf.distribute strategy every replica trains on its share of each global batch;
+    only the chief evaluates and writes (summaries, checkpoints, results).
+    """
+
+    def __init__(self, config, state, dataset, run_dir, strategy=None, chief=True):
         self.config = config
         self.state = state
         self.run_dir = run_dir
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.chief = chief
+        self.last_eval = {}
         self.test = data.eval_dataset(
             dataset.test_images, dataset.test_labels, eval_lib.EVAL_BATCH_SIZE
         )
         self.iterator = iter(
-            data.train_dataset(
-                dataset.train_images,
-                dataset.train_labels,
-                config.batch_size,
-                config.seed,
-                state.step,
+            distribute.distribute_batches(
+                self.strategy,
+                data.train_dataset(
+                    dataset.train_images,
+                    dataset.train_labels,
+                    config.global_batch_size,
+                    config.seed,
+                    state.step,
+                ),
             )
         )
         # The run's first distorted batch, shown as images; a fixed test batch for activations.
@@ -155,45 +167,55 @@ class Trainer:
         self.sums = tf.Variable(tf.zeros(4, tf.float64), trainable=False)
         self.bad_step = tf.Variable(-1, dtype=tf.int64, trainable=False)
         self.train_steps = self._compile_train_steps()
-        self.writer = tf.summary.create_file_writer(str(run_dir))
+        no_writer = tf.summary.create_noop_writer
+        self.writer = tf.summary.create_file_writer(str(run_dir)) if chief else no_writer()
 
     def _compile_train_steps(self):
         model, optimizer, averages = self.state.model, self.state.optimizer, self.state.averages
+        strategy, replicas = self.strategy, self.strategy.num_replicas_in_sync
         variables = model.trainable_variables
-        cross_entropy_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        global_batch = self.config.global_batch_size
         loss_scaling = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
 
         @tf.function(jit_compile=config_lib.use_xla(self.config))
-        def train_step(images, labels):
+        def gradients_and_sums(images, labels):
+            """One replica's gradients of the global batch's mean loss (the optimizer sums the
+            replicas'), and its [loss, cross-entropy, correct, examples] sums."""
             with tf.GradientTape() as tape:
                 logits = model(images, training=True)
-                cross_entropy = cross_entropy_fn(labels, logits)
-                loss = cross_entropy + tf.add_n(model.losses)
-                if loss_scaling:  # float16: gradients of the scaled loss, unscaled when applied
-                    scaled_loss = optimizer.scale_loss(loss)
-            gradients = tape.gradient(scaled_loss if loss_scaling else loss, variables)
-            optimizer.apply_gradients(zip(gradients, variables, strict=False))
-            averages.update(variables, optimizer.iterations)
-            correct = tf.reduce_sum(
-                tf.cast(
-                    tf.equal(tf.argmax(logits, axis=-1, output_type=labels.dtype), labels),
-                    tf.float32,
+                per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(
+                    labels, tf.cast(logits, tf.float32)
                 )
-            )
-            return loss, cross_entropy, correct
+                cross_entropy = tf.reduce_sum(per_example) / global_batch
+                weight_decay = tf.add_n(model.losses)
+                loss = cross_entropy + weight_decay / replicas
+                if loss_scaling:  # float16: gradients of the scaled loss, unscaled when applied
+                    loss = optimizer.scale_loss(loss)
+            gradients = tape.gradient(loss, variables)
+            examples = tf.cast(tf.shape(labels)[0], tf.float32)
+            predictions = tf.argmax(logits, -1, output_type=labels.dtype)
+            correct = tf.reduce_sum(tf.cast(tf.equal(predictions, labels), tf.float32))
+            ce_sum = tf.reduce_sum(per_example)
+            sums = tf.stack([ce_sum + examples * weight_decay, ce_sum, correct, examples])
+            return gradients, sums
+
+        def train_step(images, labels):
+            gradients, sums = gradients_and_sums(images, labels)
+            optimizer.apply_gradients(zip(gradients, variables, strict=False))
+            return sums
 
         @tf.function
         def train_steps(iterator, num_steps):
             for _ in tf.range(num_steps):
                 images, labels = next(iterator)
-                loss, cross_entropy, correct = train_step(images, labels)
-                batch = tf.cast(tf.shape(labels)[0], tf.float32)
-                self.sums.assign_add(
-                    tf.cast(
-                        tf.stack([loss * batch, cross_entropy * batch, correct, batch]), tf.float64
-                    )
+                sums = strategy.reduce(
+                    tf.distribute.ReduceOp.SUM,
+                    strategy.run(train_step, args=(images, labels)),
+                    axis=None,
                 )
-                if not tf.math.is_finite(loss) and self.bad_step < 0:
+                averages.update(variables, optimizer.iterations)
+                self.sums.assign_add(tf.cast(sums, tf.float64))
+                if not tf.math.is_finite(sums[0]) and self.bad_step < 0:
                     self.bad_step.assign(optimizer.iterations)
 
         return train_steps
@@ -202,7 +224,7 @@ class Trainer:
         config, state = self.config, self.state
         start_step = state.step
         progress = _Progress(start_step, config.max_steps)
-        if start_step == 0:
+        if start_step == 0 and self.chief:
             self._write_histograms(0)
         window_seconds, window_steps = 0.0, 0
         trained_seconds, trained_steps = 0.0, 0
@@ -239,19 +261,19 @@ class Trainer:
             trained_steps += num_steps
             step = state.step
             if step % config.summary_every == 0 or step == config.max_steps:
-                images_per_second = window_steps * config.batch_size / window_seconds
+                images_per_second = window_steps * config.global_batch_size / window_seconds
                 values = self._write_train_scalars(step, images_per_second)
                 progress.update(step, values, window_steps / window_seconds)
                 window_seconds, window_steps = 0.0, 0
-            if step % config.histogram_every == 0:
+            if step % config.histogram_every == 0 and self.chief:
                 self._write_histograms(step)
-            if step % config.eval_every == 0 or step == config.max_steps:
+            if (step % config.eval_every == 0 or step == config.max_steps) and self.chief:
                 self._evaluate(step)
                 evaluated_at = step
             if step % config.checkpoint_every == 0 or step == config.max_steps:
                 state.save()
                 self.writer.flush()
-        if evaluated_at != state.step:
+        if evaluated_at != state.step and self.chief:
             self._evaluate(state.step)
         if state.manager.latest_checkpoint is None or not state.manager.latest_checkpoint.endswith(
             f"-{state.step}"
@@ -260,7 +282,9 @@ class Trainer:
         self.writer.flush()
         return {
             "train_images_per_second": (
-                trained_steps * config.batch_size / trained_seconds if trained_seconds else None
+                trained_steps * config.global_batch_size / trained_seconds
+                if trained_seconds
+                else None
             ),
             "steps_this_invocation": trained_steps,
             **self.last_eval,
@@ -328,14 +352,41 @@ def train(config, overwrite=False):
     """
     started = time.time()
     config = config_lib.validate(config)
+    strategy = distribute.strategy_for(config.distribution)  # before TF sets up its devices
+    chief = distribute.is_chief(strategy)
     dataset = data.load(config.data_dir)
-    config = resolve_run_config(config, overwrite)
+    config = resolve_run_config(config, overwrite and chief)
     run_dir = Path(config.log_dir)
-    results_path = run_dir / RESULTS_FILENAME
+    config = _with_replicas(config, strategy.num_replicas_in_sync, run_dir)
     set_op_determinism(config.deterministic)
     keras.utils.set_random_seed(config.seed)
-    state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
-    state.restore()  # raises CheckpointMismatch before anything is written
+    # Other workers save where they collide with nothing (all workers must take part in a save).
+    save_dir = state_lib.checkpoint_dir(run_dir) if chief else Path(tempfile.mkdtemp())
+    try:
+        with strategy.scope():
+            state = state_lib.TrainState(config, save_dir)
+        # Raises CheckpointMismatch before anything is written.
+        state.restore(tf.train.latest_checkpoint(state_lib.checkpoint_dir(run_dir)))
+        return _train_state(config, state, dataset, strategy, chief, started)
+    finally:
+        if not chief:
+            shutil.rmtree(save_dir, ignore_errors=True)
+
+
+def _with_replicas(config, replicas, run_dir):
+    """The config with this strategy's replica count, refused if the run was begun with another."""
+    if config.replicas not in (None, replicas):
+        raise distribute.DistributionError(
+            f"{run_dir} was trained with {config.replicas} replica(s) of batch "
+            f"{config.batch_size}; this invocation has {replicas}: continue it with the same "
+            "--distribution and devices, or use another --log_dir"
+        )
+    return dataclasses.replace(config, replicas=replicas)
+
+
+def _train_state(config, state, dataset, strategy, chief, started):
+    run_dir = Path(config.log_dir)
+    results_path = run_dir / RESULTS_FILENAME
     if state.step > config.max_steps:
         raise RunDirError(
             f"{run_dir} is at step {state.step}, past --max_steps="
@@ -350,13 +401,26 @@ def train(config, overwrite=False):
                 f"{results['test_accuracy_raw']:.4f} (raw)"
             )
             return results
-    write_run_config(config)
+    if chief:
+        write_run_config(config)
+    replicas = "" if config.replicas == 1 else f" on {config.replicas} replicas"
     print(
         f"{run_dir}: training {config.run_name()} from step {state.step} to {config.max_steps} "
-        f"on {dataset.source}",
+        f"on {dataset.source}{replicas}",
         flush=True,
     )
-    outcome = Trainer(config, state, dataset, run_dir).run()
+    try:
+        outcome = Trainer(config, state, dataset, run_dir, strategy, chief).run()
+    except tf.errors.OpError as error:
+        if not distribute.is_multi_worker(strategy):
+            raise
+        reason = str(error).strip().splitlines()[0][:300]
+        raise distribute.DistributionError(
+            f"a worker failed or stopped answering near step {state.step} ({reason}); start "
+            "all workers again to continue from the last checkpoint"
+        ) from None
+    if not chief:
+        return {"global_step": state.step, **outcome}
     results = {
         "config": config.to_dict(),
         "global_step": state.step,
