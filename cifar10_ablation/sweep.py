@@ -17,6 +17,7 @@ results.png, and the table is printed.
 """
 
 import csv
+import dataclasses
 import itertools
 import json
 import multiprocessing
@@ -264,6 +265,10 @@ def collect(sweep_dir):
             at_end = config_lib.load_json(evaluated)
             if at_end.get("global_step") == results["global_step"]:
                 results["diagnostics"] = at_end.get("diagnostics")
+        # Every field present (runs saved before a field existed take its default); runs saved
+        # before distribution existed trained on one replica.
+        config = config_lib.RunConfig.from_dict(results["config"])
+        results["config"] = dataclasses.replace(config, replicas=config.replicas or 1).to_dict()
         rows.append({"run": path.parent.name, **results})
     if not rows:
         raise ValueError(

@@ -174,3 +174,17 @@ def test_an_extended_sweep_keeps_one_hparams_table(parsed_flags, tmp_path):
     assert fields == ["pool"]
     experiment = _experiment(tmp_path)
     assert experiment["pool"] == ["avg", "max"] and experiment["seed"] == [0, 1, 2]
+
+
+def test_report_reads_runs_saved_before_a_config_field_existed(tmp_path):
+    """Results of older versions lack newer fields (replicas, distribution): defaults fill them."""
+    for name, pool, extra in (("old", "max", {}), ("new", "avg", {"replicas": 1})):
+        config = {"conv_activation": "relu", "fc_activation": "relu", "pool": pool, **extra}
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(
+            json.dumps({"config": config, "global_step": 4, "test_accuracy": 0.5})
+        )
+    table = sweep.report(tmp_path)
+    assert "| pool | mean % |" in table and "replicas" not in table
+    with open(tmp_path / "results.csv") as f:
+        assert [row["pool"] for row in csv.DictReader(f)] == ["avg", "max"]
