@@ -42,20 +42,19 @@ def strategy_for(distribution):
     if distribution == "mirrored":  # every GPU here; without GPUs, every logical CPU device
         devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
         return tf.distribute.MirroredStrategy([d.name for d in devices])
-    if distribution == "multi_worker":
-        cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
-        if not cluster.get("worker"):
-            raise DistributionError(
-                "--distribution=multi_worker needs TF_CONFIG with a cluster of workers, e.g. "
-                '{"cluster": {"worker": ["host0:2222", "host1:2222"]}, '
-                '"task": {"type": "worker", "index": 0}}'
-            )
-        return tf.distribute.MultiWorkerMirroredStrategy(
-            communication_options=tf.distribute.experimental.CommunicationOptions(
-                timeout_seconds=WORKER_TIMEOUT_SECONDS
-            )
+    # multi_worker (config.validate allows nothing else)
+    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    if not cluster.get("worker"):
+        raise DistributionError(
+            "--distribution=multi_worker needs TF_CONFIG with a cluster of workers, e.g. "
+            '{"cluster": {"worker": ["host0:2222", "host1:2222"]}, '
+            '"task": {"type": "worker", "index": 0}}'
         )
-    raise DistributionError(f"distribution={distribution!r} is not known")
+    return tf.distribute.MultiWorkerMirroredStrategy(
+        communication_options=tf.distribute.experimental.CommunicationOptions(
+            timeout_seconds=WORKER_TIMEOUT_SECONDS
+        )
+    )
 
 
 def is_multi_worker(strategy):
@@ -63,14 +62,9 @@ def is_multi_worker(strategy):
 
 
 def is_chief(strategy):
-    """Whether this process writes the run's files (always, except multi-worker non-chiefs)."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.cluster_spec().as_dict():
-        return True
-    task_type, task_id = resolver.task_type, resolver.task_id
-    return task_type == "chief" or (
-        task_type == "worker" and task_id == 0 and "chief" not in resolver.cluster_spec().jobs
-    )
+    """Whether this process writes the run's files: TF's own answer (False only on multi-worker
+    non-chiefs)."""
+    return strategy.extended.should_checkpoint
 
 
 def distribute_batches(strategy, dataset):
