@@ -13,6 +13,7 @@ pre-activation stays observable. Ablation switches are table lookups, never stri
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 IMAGE_SIZE = 24
@@ -52,11 +53,22 @@ ACTIVATIONS = KERAS_ACTIVATIONS + LINEAR_ACTIVATIONS + ("abs", "maxout")
 POOLS = ("max", "avg")
 
 
+def _inverse_power(d, beta):
+    """d ** -beta. TF's Pow is ~5x slower than rsqrt on CPU; the tutorial's 0.75 needs none."""
+    if beta == 0.75:
+        root = tf.math.rsqrt(d)
+        return root * tf.math.sqrt(root)
+    return tf.pow(d, -beta)
+
+
 @keras.saving.register_keras_serializable(package="cifar10_ablation")
 class LocalResponseNormalization(keras.layers.Layer):
     """TF's `local_response_normalization` over channels: x / (bias + alpha * sum_window x^2)^beta.
 
     The window is 2 * depth_radius + 1 channels and alpha is NOT divided by it (TF semantics).
+    Computed as a channel matmul with a 0/1 band matrix and a hand-written gradient: the same
+    values as TF's LRN/LRNGrad ops (float32 round-off), ~4x faster forward and backward on CPU,
+    where TF's LRNGrad loops over the window per element.
     """
 
     def __init__(
@@ -68,16 +80,32 @@ class LocalResponseNormalization(keras.layers.Layer):
         self.alpha = alpha
         self.beta = beta
 
-    def call(self, inputs):
-        # In float32 whatever the compute dtype: a sum of 9 squares overflows float16.
-        outputs = tf.nn.local_response_normalization(
-            tf.cast(inputs, tf.float32),
-            depth_radius=self.depth_radius,
-            bias=self.bias,
-            alpha=self.alpha,
-            beta=self.beta,
+    def build(self, input_shape):
+        channel = np.arange(input_shape[-1])
+        self.band = (np.abs(channel[:, None] - channel[None, :]) <= self.depth_radius).astype(
+            np.float32
         )
-        return tf.cast(outputs, inputs.dtype)
+
+    def call(self, inputs):
+        def window_sum(v):
+            """Sum over the 2 * depth_radius + 1 channels around each channel."""
+            flat = tf.reshape(v, [-1, self.band.shape[0]])
+            return tf.reshape(tf.matmul(flat, self.band), tf.shape(v))
+
+        @tf.custom_gradient
+        def normalize(x):
+            d = self.bias + self.alpha * window_sum(tf.square(x))
+            scale = _inverse_power(d, self.beta)
+            y = x * scale
+
+            def gradient(dy):
+                # dx_k = dy_k scale_k - 2 alpha beta x_k sum_{i in window(k)} dy_i y_i / d_i
+                return dy * scale - (2 * self.alpha * self.beta) * x * window_sum(dy * y / d)
+
+            return y, gradient
+
+        # In float32 whatever the compute dtype: a sum of 9 squares overflows float16.
+        return tf.cast(normalize(tf.cast(inputs, tf.float32)), inputs.dtype)
 
     def get_config(self):
         return {
