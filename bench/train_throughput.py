@@ -81,6 +81,7 @@ def train_images_per_second(dataset, overrides, args):
             batch_size=args.batch_size,
             steps_per_execution=args.steps_per_execution,
             jit_compile=args.jit_compile,
+            mixed_precision=args.mixed_precision,
             **overrides,
         ).resolved()
         state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
@@ -112,6 +113,11 @@ def main():
         default=None,
         help="true/false; default: the trainer's (XLA on GPU)",
     )
+    parser.add_argument(
+        "--mixed_precision",
+        action="store_true",
+        help="the trainer's --mixed_precision (bfloat16 on CPU, float16 on GPU)",
+    )
     args = parser.parse_args()
 
     matmul = matmul_flops()
@@ -142,6 +148,7 @@ def main():
                 "steps": args.steps,
                 "steps_per_execution": args.steps_per_execution,
                 "jit_compile": args.jit_compile,
+                "mixed_precision": args.mixed_precision,
             }
         )
     )
