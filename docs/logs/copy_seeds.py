@@ -1,4 +1,4 @@
-"""Copies the finding's seed-1 and seed-2 pairs (identical configs) into the activation-scale sweep dir."""
+"""Copies the finding's seed-1 and seed-2 pairs (same configs) into the activation-scale dir."""
 
 import json
 import shutil
