@@ -13,16 +13,16 @@ import argparse
 import collections
 import glob
 import tempfile
-import time
 from pathlib import Path
 
 import tensorflow as tf
 from tensorflow.tsl.profiler.protobuf import xplane_pb2
-from train_throughput import synthetic_cifar10  # bench/, on the path when run as a script
+from train_throughput import (  # bench/, on the path when run as a script
+    synthetic_cifar10,
+    time_training,
+)
 
-from cifar10_ablation import config as config_lib
-from cifar10_ablation import data, train
-from cifar10_ablation import state as state_lib
+from cifar10_ablation import data
 
 
 def op_milliseconds(trace_dir):
@@ -56,30 +56,16 @@ def main():
 
     dataset = synthetic_cifar10() if args.synthetic else data.load(args.data_dir)
     trace_dir = args.trace_dir or tempfile.mkdtemp(prefix="profile_step_")
-    with tempfile.TemporaryDirectory() as run_dir:
-        config = config_lib.RunConfig(
-            log_dir=run_dir,
-            conv_activation="relu" if args.conv_relu == "true" else "linear",
-            pool=args.pool,
-        ).resolved()
-        state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
-        trainer = train.Trainer(config, state, dataset, Path(run_dir))
-        chunk = tf.constant(config.steps_per_execution)
-        calls = -(-args.steps // config.steps_per_execution)
-        for _ in range(2):
-            trainer.train_steps(trainer.iterator, chunk)
-        int(state.step)  # waits for the warm-up
-        tf.profiler.experimental.start(trace_dir)
-        start = time.perf_counter()
-        for _ in range(calls):
-            trainer.train_steps(trainer.iterator, chunk)
-        int(state.step)
-        seconds = time.perf_counter() - start
-        tf.profiler.experimental.stop()
-    steps = calls * config.steps_per_execution
+    images_per_second, steps, seconds = time_training(
+        dataset,
+        {"conv_activation": "relu" if args.conv_relu == "true" else "linear", "pool": args.pool},
+        warmup=50,
+        steps=args.steps,
+        around_timed=lambda: tf.profiler.experimental.Profile(trace_dir),
+    )
     print(
-        f"{steps} steps, {seconds / steps * 1e3:.1f} ms per step with the profiler on "
-        f"({steps * config.batch_size / seconds:.0f} images/s); trace in {trace_dir}"
+        f"{steps} steps, {seconds / steps * 1e3:.1f} ms "
+        f"per step with the profiler on ({images_per_second:.0f} images/s); trace in {trace_dir}"
     )
     totals = op_milliseconds(trace_dir)
     for name, ms in totals.most_common(args.top):

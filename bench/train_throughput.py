@@ -12,6 +12,7 @@ Last line, machine-readable JSON: {"train_images_per_second": {...}, ...}.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -73,30 +74,29 @@ def synthetic_cifar10(num_images=4096):
     return data.Cifar10(images, labels, images[:1000], labels[:1000], source="synthetic")
 
 
-def train_images_per_second(dataset, overrides, args):
-    """Times the real compiled training function of train.Trainer after a warm-up."""
+def time_training(dataset, config_fields, warmup, steps, around_timed=contextlib.nullcontext):
+    """Times the real compiled training function of train.Trainer after a warm-up.
+
+    Returns (images/second, steps timed, seconds). `around_timed()` wraps the timed steps only (a
+    profiler, say). Steps run in whole calls of the config's steps_per_execution.
+    """
     with tempfile.TemporaryDirectory() as run_dir:
-        config = config_lib.RunConfig(
-            log_dir=run_dir,
-            batch_size=args.batch_size,
-            steps_per_execution=args.steps_per_execution,
-            jit_compile=args.jit_compile,
-            mixed_precision=args.mixed_precision,
-            **overrides,
-        ).resolved()
+        config = config_lib.RunConfig(log_dir=run_dir, **config_fields).resolved()
         state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
         trainer = train.Trainer(config, state, dataset, Path(run_dir))
         chunk = tf.constant(config.steps_per_execution)
-        for _ in range(-(-args.warmup // config.steps_per_execution)):
+        for _ in range(-(-warmup // config.steps_per_execution)):
             trainer.train_steps(trainer.iterator, chunk)
         int(state.step)  # waits for the warm-up to finish
-        calls = -(-args.steps // config.steps_per_execution)
-        start = time.perf_counter()
-        for _ in range(calls):
-            trainer.train_steps(trainer.iterator, chunk)
-        int(state.step)  # waits for the last call
-        seconds = time.perf_counter() - start
-    return calls * config.steps_per_execution * config.batch_size / seconds
+        calls = -(-steps // config.steps_per_execution)
+        with around_timed():
+            start = time.perf_counter()
+            for _ in range(calls):
+                trainer.train_steps(trainer.iterator, chunk)
+            int(state.step)  # waits for the last call
+            seconds = time.perf_counter() - start
+    timed_steps = calls * config.steps_per_execution
+    return timed_steps * config.batch_size / seconds, timed_steps, seconds
 
 
 def main():
@@ -131,7 +131,18 @@ def main():
     print(f"input pipeline: {pipeline:.0f} images/s ({dataset.source})")
     rates = {}
     for name, overrides in CONFIGS.items():
-        rates[name] = train_images_per_second(dataset, overrides, args)
+        rates[name], _, _ = time_training(
+            dataset,
+            {
+                "batch_size": args.batch_size,
+                "steps_per_execution": args.steps_per_execution,
+                "jit_compile": args.jit_compile,
+                "mixed_precision": args.mixed_precision,
+                **overrides,
+            },
+            args.warmup,
+            args.steps,
+        )
         print(
             f"train {name}: {rates[name]:.0f} images/s = {rates[name] / ceiling:.0%} of the "
             f"ceiling; input pipeline {pipeline / rates[name]:.1f}x faster"
