@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from cifar10_ablation import cli, data, diagnostics, distribute
+from cifar10_ablation import cli, data, diagnostics, distribute, summaries
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import eval as eval_lib
 from cifar10_ablation import state as state_lib
@@ -313,9 +313,9 @@ class Trainer:
         outputs = self.probe.outputs()
         with self.writer.as_default(step=step):
             for variable in self.state.model.trainable_variables:
-                tf.summary.histogram(f"weights/{variable.path}", variable)
+                summaries.histogram(f"weights/{variable.path}", variable)
             for name in diagnostics.ACTIVATION_LAYERS:
-                tf.summary.histogram(f"{name}/activations", outputs[name])
+                summaries.histogram(f"{name}/activations", outputs[name])
                 tf.summary.scalar(f"{name}/sparsity", tf.math.zero_fraction(outputs[name]))
             if self.config.diagnostics:
                 for tag, value in self.probe.measure(outputs).items():
