@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from cifar10_ablation import cli, data, diagnostics, distribute
+from cifar10_ablation import cli, data, diagnostics, distribute, host, summaries
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import eval as eval_lib
 from cifar10_ablation import state as state_lib
@@ -313,9 +313,9 @@ class Trainer:
         outputs = self.probe.outputs()
         with self.writer.as_default(step=step):
             for variable in self.state.model.trainable_variables:
-                tf.summary.histogram(f"weights/{variable.path}", variable)
+                summaries.histogram(f"weights/{variable.path}", variable)
             for name in diagnostics.ACTIVATION_LAYERS:
-                tf.summary.histogram(f"{name}/activations", outputs[name])
+                summaries.histogram(f"{name}/activations", outputs[name])
                 tf.summary.scalar(f"{name}/sparsity", tf.math.zero_fraction(outputs[name]))
             if self.config.diagnostics:
                 for tag, value in self.probe.measure(outputs).items():
@@ -351,6 +351,7 @@ def train(config, overwrite=False):
     when the data, the run directory or the config is unusable; TrainingDiverged on NaN loss.
     """
     started = time.time()
+    host.reset_peak_memory()  # each run of a sweep gets its own peak
     config = config_lib.validate(config)
     strategy = distribute.strategy_for(config.distribution)  # before TF sets up its devices
     chief = distribute.is_chief(strategy)
@@ -430,6 +431,8 @@ def _train_state(config, state, dataset, strategy, chief, started):
         "train_seconds_total": round(float(state.train_seconds.numpy()), 2),
         "data_source": dataset.source,
         "versions": library_versions(),
+        "host": host.describe(),
+        "peak_resident_mb": host.peak_memory_mb(),
     }
     config_lib.write_json_atomic(results_path, results)
     return results
