@@ -10,14 +10,25 @@ from pathlib import Path
 from absl import flags, logging
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import model
+from cifar10_ablation import model, nets
 
 DEFAULTS = config_lib.RunConfig()
 DEFAULT_LOG_ROOT = "tensorboard_logs"
 
 # Model switches.
-flags.DEFINE_boolean("conv_relu", None, "ReLU after conv1/conv2 (default true); false = linear.")
-flags.DEFINE_boolean("fc_relu", None, "ReLU after local3/local4 (default true); false = linear.")
+flags.DEFINE_enum(
+    "arch",
+    DEFAULTS.arch,
+    nets.ARCHS,
+    "tutorial: the tutorial net; vgg, resnet20, linear: see nets.py. A switch an arch lacks "
+    "must keep its default.",
+)
+flags.DEFINE_boolean(
+    "conv_relu", None, "ReLU after conv1/conv2, or every conv (default true); false = linear."
+)
+flags.DEFINE_boolean(
+    "fc_relu", None, "ReLU after local3/local4 (vgg: fc1/fc2) (default true); false = linear."
+)
 flags.DEFINE_enum(
     "conv_activation",
     None,
@@ -27,8 +38,15 @@ flags.DEFINE_enum(
 flags.DEFINE_enum(
     "fc_activation", None, model.ACTIVATIONS, "Activation after local3/local4 instead of --fc_relu."
 )
-flags.DEFINE_enum("pool", DEFAULTS.pool, model.POOLS, "pool1/pool2: 3x3, stride 2, SAME.")
-flags.DEFINE_boolean("lrn", DEFAULTS.lrn, "Keep the local response normalizations norm1/norm2.")
+flags.DEFINE_enum(
+    "pool",
+    DEFAULTS.pool,
+    model.POOLS,
+    "pool1/pool2: 3x3, stride 2, SAME (vgg: every 2x2 pool; resnet20: the global pool).",
+)
+flags.DEFINE_boolean(
+    "lrn", DEFAULTS.lrn, "Keep the tutorial net's local response normalizations norm1/norm2."
+)
 flags.DEFINE_integer(
     "maxout_pieces",
     DEFAULTS.maxout_pieces,
@@ -36,11 +54,15 @@ flags.DEFINE_integer(
     lower_bound=2,
 )
 # Data.
+flags.DEFINE_enum(
+    "dataset", DEFAULTS.dataset, list(config_lib.DATASETS), "cifar10, or mnist (see mnist.py)."
+)
 flags.DEFINE_string(
     "data_dir",
     DEFAULTS.data_dir,
-    "Folder with cifar-10-binary.tar.gz or cifar-10-batches-bin/; otherwise "
-    "tensorflow-datasets' data dir (downloads cifar10 when online).",
+    "Folder with cifar-10-binary.tar.gz or cifar-10-batches-bin/ (mnist: the IDX files, "
+    "e.g. train-images-idx3-ubyte.gz); otherwise tensorflow-datasets' data dir (downloads "
+    "the dataset when online).",
 )
 flags.DEFINE_integer("batch_size", DEFAULTS.batch_size, "Training batch size.", lower_bound=1)
 # Schedule.

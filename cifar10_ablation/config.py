@@ -14,9 +14,14 @@ import os
 import tempfile
 from pathlib import Path
 
-from cifar10_ablation import model
+from cifar10_ablation import model, nets
 
-NUM_TRAIN_EXAMPLES = 50_000
+# Per --dataset: training images (the tutorial schedule counts epochs in them) and image channels
+# (the model's input depth), known before any data is read (eval rebuilds a model from config).
+DATASETS = {
+    "cifar10": {"train_examples": 50_000, "channels": 3},
+    "mnist": {"train_examples": 60_000, "channels": 1},
+}
 DISTRIBUTIONS = ("auto", "none", "mirrored", "multi_worker")
 SCHEDULES = ("tutorial", "fast")
 # Values a schedule uses for the flags left unset (None); the tutorial's are cifar10.py's.
@@ -48,13 +53,16 @@ CONFIG_FILENAME = "config.json"
 class RunConfig:
     """Everything one training run depends on. Field docs are the flags' help texts (cli.py)."""
 
-    # Model switches (model.build_model's arguments).
+    # Model switches (model.build_model's arguments). Runs saved before `arch` and `dataset`
+    # existed lack them in config.json and load with these defaults: the tutorial net on CIFAR-10.
+    arch: str = "tutorial"
     conv_activation: str = "relu"
     fc_activation: str = "relu"
     pool: str = "max"
     lrn: bool = True
     maxout_pieces: int = model.DEFAULT_MAXOUT_PIECES
     # Data.
+    dataset: str = "cifar10"
     data_dir: str = "~/tensorflow_datasets"
     batch_size: int = 128
     # Schedule; None means the schedule's default (SCHEDULE_DEFAULTS).
@@ -99,9 +107,26 @@ class RunConfig:
         """Images per step over all replicas: batch_size each (the tutorial's towers)."""
         return self.batch_size * (self.replicas or 1)
 
+    @property
+    def train_examples(self):
+        return DATASETS[self.dataset]["train_examples"]
+
+    @property
+    def channels(self):
+        return DATASETS[self.dataset]["channels"]
+
     def run_name(self):
-        """A directory name that tells the switches apart, so TensorBoard's run list reads."""
-        parts = [f"conv-{self.conv_activation}", f"fc-{self.fc_activation}", f"pool-{self.pool}"]
+        """A directory name that tells the switches apart, so TensorBoard's run list reads.
+
+        The arch and dataset lead it unless they are the defaults (so the tutorial net's names
+        on CIFAR-10 are those of runs saved before they existed); only the arch's switches follow.
+        """
+        parts = [self.arch] if self.arch != RunConfig.arch else []
+        parts += [self.dataset] if self.dataset != RunConfig.dataset else []
+        switches = nets.switches(self.arch)
+        parts += [f"conv-{self.conv_activation}"] if "conv_activation" in switches else []
+        parts += [f"fc-{self.fc_activation}"] if "fc_activation" in switches else []
+        parts += [f"pool-{self.pool}"] if "pool" in switches else []
         parts += [] if self.lrn else ["nolrn"]
         parts += [self.schedule, f"seed{self.seed}"]
         return "_".join(parts)
@@ -123,6 +148,11 @@ def validate(config):
     model.validate_model_args(
         config.conv_activation, config.fc_activation, config.pool, config.lrn, config.maxout_pieces
     )
+    nets.validate(
+        config.arch, config.conv_activation, config.fc_activation, config.pool, config.lrn
+    )
+    if config.dataset not in DATASETS:
+        raise ValueError(f"dataset={config.dataset!r} is not known; allowed: {', '.join(DATASETS)}")
     if config.schedule not in SCHEDULES:
         raise ValueError(
             f"schedule={config.schedule!r} is not known; allowed: {', '.join(SCHEDULES)}"

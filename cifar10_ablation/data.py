@@ -1,5 +1,6 @@
 """CIFAR-10 in, batches out: the only module that knows where images come from.
 
+    load_dataset(name, data_dir)            -> --dataset's images: CIFAR-10 here, MNIST (mnist.py)
     load(data_dir)                          -> Cifar10 (decoded uint8 images and labels, in memory)
     train_dataset(images, labels, ...)      -> endless distorted, shuffled batches
     eval_dataset(images, labels, ...)       -> every test image once, centrally cropped
@@ -11,7 +12,8 @@ records; otherwise tensorflow-datasets' `cifar10` in that directory.
 The train stream is a pure function of (seed, step): each epoch is a stateless permutation of the
 50,000 images and each batch's distortions are drawn from stateless ops seeded with the step.
 So a run resumed at step s sees exactly the batches it would have seen, with no iterator state.
-Distortions are the tutorial's (`cifar10_input.distorted_inputs`), applied to a whole batch.
+Distortions are the tutorial's (`cifar10_input.distorted_inputs`), applied to a whole batch;
+a dataset without flips and colour distortions (MNIST) gets the random 24x24 crop only.
 """
 
 import hashlib
@@ -60,13 +62,27 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class Cifar10:
-    """Decoded CIFAR-10: images uint8 [N, 32, 32, 3], labels int32 [N]."""
+    """Decoded CIFAR-10: images uint8 [N, 32, 32, 3], labels int32 [N]; MNIST's too (mnist.py:
+    [N, 28, 28, 1], its class names, no flips or colour distortions)."""
 
     train_images: np.ndarray
     train_labels: np.ndarray
     test_images: np.ndarray
     test_labels: np.ndarray
     source: str
+    class_names: tuple = CLASS_NAMES
+    flips: bool = True  # train_dataset's left-right flips
+    colors: bool = True  # train_dataset's brightness and contrast distortions
+
+
+def load_dataset(name, data_dir, cache_dir=DEFAULT_CACHE_DIR):
+    """The dataset `name` ("cifar10" or "mnist") from `data_dir`, all into memory."""
+    from cifar10_ablation import mnist  # imported here: mnist.py builds on this module
+
+    loaders = {"cifar10": lambda: load(data_dir, cache_dir), "mnist": lambda: mnist.load(data_dir)}
+    if name not in loaders:
+        raise DataError(f"dataset={name!r} is not known; allowed: {', '.join(loaders)}")
+    return loaders[name]()
 
 
 def load(data_dir, cache_dir=DEFAULT_CACHE_DIR):
@@ -184,12 +200,26 @@ def _read_split(folder, names):
 
 
 def _load_tfds(data_dir):
-    """tensorflow-datasets' cifar10 in data_dir; downloaded and prepared first when online."""
+    return load_tfds(
+        data_dir,
+        "cifar10",
+        TFDS_DOWNLOAD_HOST,
+        f"no CIFAR-10 in {data_dir}: looked for {ARCHIVE_NAME}, {BATCHES_DIRNAME}/ and "
+        "a prepared tensorflow-datasets cifar10",
+        f"pass --data_dir=<folder holding {ARCHIVE_NAME}>",
+    )
+
+
+def load_tfds(data_dir, name, download_host, looked_for, how, **fields):
+    """tensorflow-datasets' `name` in data_dir; downloaded and prepared first when online.
+
+    `looked_for` and `how` make the error when there is none; `fields` go to Cifar10.
+    """
     import tensorflow_datasets as tfds  # slow import; only this source needs it
 
     def load(download):
         splits = tfds.load(
-            "cifar10",
+            name,
             split=["train", "test"],
             data_dir=str(data_dir),
             as_supervised=True,
@@ -205,22 +235,18 @@ def _load_tfds(data_dir):
             test_x,
             test_y.astype(np.int32),
             source=f"tfds:{data_dir}",
+            **fields,
         )
 
-    looked_for = (
-        f"no CIFAR-10 in {data_dir}: looked for {ARCHIVE_NAME}, {BATCHES_DIRNAME}/ and "
-        "a prepared tensorflow-datasets cifar10"
-    )
-    how = f"pass --data_dir=<folder holding {ARCHIVE_NAME}>"
     try:
         return load(download=False)
     except Exception:  # noqa: BLE001 - not prepared here: try the download below
         pass
     try:  # tfds retries an unreachable host for minutes; fail at once when offline
-        socket.getaddrinfo(TFDS_DOWNLOAD_HOST, 443)
+        socket.getaddrinfo(download_host, 443)
     except OSError:
         raise DataError(
-            f"{looked_for}, and {TFDS_DOWNLOAD_HOST} is unreachable (offline); {how}"
+            f"{looked_for}, and {download_host} is unreachable (offline); {how}"
         ) from None
     try:
         return load(download=True)
@@ -231,17 +257,18 @@ def _load_tfds(data_dir):
         ) from None
 
 
-def train_dataset(images, labels, batch_size, seed, start_step=0):
-    """Endless (float32 [B,24,24,3], int32 [B]) batches; batch k depends only on (seed, k).
+def train_dataset(images, labels, batch_size, seed, start_step=0, flips=True, colors=True):
+    """Endless (float32 [B,24,24,C], int32 [B]) batches; batch k depends only on (seed, k).
 
     Epochs are consecutive stateless permutations (a perfect shuffle: the whole set is the
     buffer), concatenated so no image is dropped at epoch ends. Starting at `start_step` yields
-    the same batches as a stream started at 0 and advanced `start_step` batches.
+    the same batches as a stream started at 0 and advanced `start_step` batches. `flips` and
+    `colors` keep the tutorial's flips and brightness/contrast distortions (a dataset's own).
     """
     # Batches are gathered from the numpy arrays: a TF copy of the images captured by the
     # pipeline cost 150 MB, and its conversion 300 MB at peak (of 1.6 GB, measured).
     images, labels = np.asarray(images), np.asarray(labels)
-    num_images = images.shape[0]
+    num_images, image_size = images.shape[0], images.shape[1]
     first_image = start_step * batch_size
     first_epoch, offset = divmod(first_image, num_images)
 
@@ -270,8 +297,9 @@ def train_dataset(images, labels, batch_size, seed, start_step=0):
 
     def make_batch(step, batch_indices):
         batch_seed = tf.stack([tf.constant(seed, tf.int64), step])
+        draws = random_distortions(batch_size, batch_seed, image_size, flips, colors)
         batch_images, batch_labels = gather(batch_indices)
-        return distort(batch_images, random_distortions(batch_size, batch_seed)), batch_labels
+        return distort(batch_images, draws), batch_labels
 
     return (
         tf.data.Dataset.zip(steps, indices)
@@ -303,44 +331,53 @@ def eval_dataset(images, labels, batch_size):
     )
 
 
-def random_distortions(batch_size, seed):
-    """Per-image draws of the tutorial's distortions from a stateless [2] seed."""
+def random_distortions(batch_size, seed, image_size=32, flips=True, colors=True):
+    """Per-image draws of the tutorial's distortions of image_size^2 images from a stateless
+    [2] seed; without `flips` or `colors`, none of those (CIFAR-10's draws stay the same)."""
     crop_seed, flip_seed, brightness_seed, contrast_seed = tf.unstack(
         tf.random.experimental.stateless_split(seed, num=4)
     )
-    max_offset = 32 - CROP_SIZE
-    return {
+    max_offset = image_size - CROP_SIZE
+    draws = {
         "offsets": tf.random.stateless_uniform(
             [batch_size, 2], crop_seed, minval=0, maxval=max_offset + 1, dtype=tf.int32
-        ),
-        "flips": tf.random.stateless_uniform([batch_size], flip_seed) < 0.5,
-        "brightness": tf.random.stateless_uniform(
-            [batch_size], brightness_seed, -MAX_BRIGHTNESS_DELTA, MAX_BRIGHTNESS_DELTA
-        ),
-        "contrast": tf.random.stateless_uniform([batch_size], contrast_seed, *CONTRAST_RANGE),
+        )
     }
+    if flips:
+        draws["flips"] = tf.random.stateless_uniform([batch_size], flip_seed) < 0.5
+    if colors:
+        draws["brightness"] = tf.random.stateless_uniform(
+            [batch_size], brightness_seed, -MAX_BRIGHTNESS_DELTA, MAX_BRIGHTNESS_DELTA
+        )
+        draws["contrast"] = tf.random.stateless_uniform(
+            [batch_size], contrast_seed, *CONTRAST_RANGE
+        )
+    return draws
 
 
 def distort(images, draws):
-    """The tutorial's train distortions on a uint8 [B,32,32,3] batch -> float32 [B,24,24,3].
+    """The tutorial's train distortions on a uint8 [B,H,W,C] batch -> float32 [B,24,24,C].
 
     Per image: crop 24x24 at `offsets` (no padding), flip left-right where `flips`, add the
     `brightness` delta (0..255 scale, no clipping), scale each channel's deviation from its mean
-    by `contrast` (tf.image.adjust_contrast), then tf.image.per_image_standardization.
+    by `contrast` (tf.image.adjust_contrast), then tf.image.per_image_standardization. Draws
+    without flips or brightness/contrast skip those.
     """
     rows = draws["offsets"][:, :1] + tf.range(CROP_SIZE)
     cols = draws["offsets"][:, 1:] + tf.range(CROP_SIZE)
     x = tf.gather(tf.gather(images, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
     x = tf.cast(x, tf.float32)
-    x = tf.where(draws["flips"][:, None, None, None], tf.reverse(x, axis=[2]), x)
-    x = x + draws["brightness"][:, None, None, None]
-    mean = tf.reduce_mean(x, axis=[1, 2], keepdims=True)
-    x = (x - mean) * draws["contrast"][:, None, None, None] + mean
+    if "flips" in draws:
+        x = tf.where(draws["flips"][:, None, None, None], tf.reverse(x, axis=[2]), x)
+    if "brightness" in draws:
+        x = x + draws["brightness"][:, None, None, None]
+        mean = tf.reduce_mean(x, axis=[1, 2], keepdims=True)
+        x = (x - mean) * draws["contrast"][:, None, None, None] + mean
     return tf.image.per_image_standardization(x)
 
 
 def center_crop_standardize(images):
-    """The tutorial's eval input: central 24x24 crop of uint8 [B,32,32,3], standardized."""
-    offset = (32 - CROP_SIZE) // 2
+    """The tutorial's eval input: central 24x24 crop of uint8 [B,H,W,C], standardized."""
+    offset = (images.shape[1] - CROP_SIZE) // 2
     crop = tf.image.crop_to_bounding_box(images, offset, offset, CROP_SIZE, CROP_SIZE)
     return tf.image.per_image_standardization(tf.cast(crop, tf.float32))

@@ -3,11 +3,12 @@
 ReLU-then-max-pool differs from max-pool alone only in windows whose inputs are all negative
 (ReLU outputs 0 there and blocks the gradient); ReLU-then-average differs from average alone in
 every window holding a negative input, and non-trivially where signs are mixed. So for each
-conv -> pool block we measure, on a fixed batch, the fraction of pooling windows (3x3, stride 2,
+conv -> pool block of the tutorial net (other architectures' pools are 2x2 or global, and are
+not measured) we measure, on a fixed batch, the fraction of pooling windows (3x3, stride 2,
 SAME, padded cells excluded) of the conv's pre-activation that are all negative, and that have
-mixed signs. Plus, per activation layer, the fraction of zeros (the tutorial's "sparsity") and
-of units (channels / neurons) that are zero on the whole batch ("dead"), and, on the test set,
-the confusion matrix and per-class accuracy.
+mixed signs. Plus, per activation layer (`<layer>_act` in every architecture), the fraction of
+zeros (the tutorial's "sparsity") and of units (channels / neurons) that are zero on the whole
+batch ("dead"), and, on the test set, the confusion matrix and per-class accuracy.
 """
 
 import io
@@ -17,9 +18,9 @@ import tensorflow as tf
 
 from cifar10_ablation import data
 
-# (pre-activation layer, the pooling layer its windows feed, activation layer)
-POOL_BLOCKS = (("conv1", "pool1"), ("conv2", "pool2"))
-ACTIVATION_LAYERS = ("conv1_act", "conv2_act", "local3_act", "local4_act")
+# Per arch: (pre-activation layer, the 3x3/2 pooling layer its windows feed).
+POOL_BLOCKS = {"tutorial": (("conv1", "pool1"), ("conv2", "pool2"))}
+ACTIVATION_SUFFIX = "_act"
 POOL_SIZE, POOL_STRIDE = 3, 2
 
 
@@ -46,29 +47,39 @@ def activation_stats(activations):
     )
 
 
+def activation_layers(model):
+    """Names of the model's activation layers (`<layer>_act`), in model order."""
+    return [layer.name for layer in model.layers if layer.name.endswith(ACTIVATION_SUFFIX)]
+
+
 class Probe:
     """The model's pre-activations and activations on a fixed batch, summarized by name."""
 
-    def __init__(self, model, images):
+    def __init__(self, model, images, arch="tutorial"):
         import keras
 
-        names = [p for p, _ in POOL_BLOCKS] + list(ACTIVATION_LAYERS)
+        self.pool_blocks = POOL_BLOCKS.get(arch, ())
+        self.activation_layers = activation_layers(model)
+        names = [p for p, _ in self.pool_blocks] + self.activation_layers
         self.names = names
         self.images = images
-        self.model = keras.Model(model.input, [model.get_layer(n).output for n in names])
+        outputs = [model.get_layer(n).output for n in names]
+        self.model = keras.Model(model.input, outputs) if outputs else None  # None: linear
 
     def outputs(self):
+        if self.model is None:
+            return {}
         return dict(zip(self.names, self.model(self.images, training=False), strict=True))
 
     def measure(self, outputs=None):
         """{tag: value} of every diagnostic scalar on the fixed batch."""
         outputs = outputs or self.outputs()
         values = {}
-        for conv, pool in POOL_BLOCKS:
+        for conv, pool in self.pool_blocks:
             all_negative, mixed = pool_window_fractions(outputs[conv])
             values[f"diagnostics/{pool}_all_negative_windows"] = all_negative
             values[f"diagnostics/{pool}_mixed_sign_windows"] = mixed
-        for name in ACTIVATION_LAYERS:
+        for name in self.activation_layers:
             sparsity, dead = activation_stats(outputs[name])
             values[f"{name}/sparsity"] = sparsity
             values[f"{name}/dead_units"] = dead
@@ -80,16 +91,16 @@ def confusion_matrix(labels, predictions, num_classes=data.NUM_CLASSES):
     return tf.math.confusion_matrix(labels, predictions, num_classes, dtype=tf.int64).numpy()
 
 
-def per_class_accuracy(matrix):
-    """{class name: accuracy} from a confusion matrix (rows: true classes)."""
+def per_class_accuracy(matrix, class_names=data.CLASS_NAMES):
+    """{class name: accuracy}, in class order, from a confusion matrix (rows: true classes)."""
     totals = matrix.sum(axis=1)
     return {
         name: float(matrix[i, i] / totals[i]) if totals[i] else None
-        for i, name in enumerate(data.CLASS_NAMES)
+        for i, name in enumerate(class_names)
     }
 
 
-def confusion_image(matrix, title):
+def confusion_image(matrix, title, class_names=data.CLASS_NAMES):
     """The matrix as a [1, H, W, 4] uint8 PNG-decoded image for tf.summary.image."""
     import matplotlib
 
@@ -109,8 +120,8 @@ def confusion_image(matrix, title):
             fontsize=6,
             color="white" if rates[i, j] > 0.5 else "black",
         )
-    axis.set_xticks(range(len(data.CLASS_NAMES)), data.CLASS_NAMES, rotation=60, fontsize=7)
-    axis.set_yticks(range(len(data.CLASS_NAMES)), data.CLASS_NAMES, fontsize=7)
+    axis.set_xticks(range(len(class_names)), class_names, rotation=60, fontsize=7)
+    axis.set_yticks(range(len(class_names)), class_names, fontsize=7)
     axis.set_xlabel("predicted")
     axis.set_ylabel("true")
     axis.set_title(title, fontsize=9)

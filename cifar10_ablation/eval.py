@@ -45,15 +45,15 @@ def accuracy(model, dataset, jit_compile=False):
     return float(np.mean(predictions == labels))
 
 
-def evaluate_state(state, test_dataset, jit_compile=False):
+def evaluate_state(state, test_dataset, jit_compile=False, class_names=data.CLASS_NAMES):
     """Test accuracy with averaged and raw weights; the averaged weights' confusion matrix."""
     predictions, labels = predict_classes(state.averaged_model(), test_dataset, jit_compile)
-    matrix = diagnostics.confusion_matrix(labels, predictions)
+    matrix = diagnostics.confusion_matrix(labels, predictions, len(class_names))
     return {
         "test_accuracy": float(np.mean(predictions == labels)),
         "test_accuracy_raw": accuracy(state.model, test_dataset, jit_compile),
         "confusion_matrix": matrix.tolist(),
-        "per_class_accuracy": diagnostics.per_class_accuracy(matrix),
+        "per_class_accuracy": diagnostics.per_class_accuracy(matrix, class_names),
     }
 
 
@@ -64,7 +64,7 @@ def probe_images(dataset):
 
 def diagnose(state, images):
     """The diagnostics of the averaged weights on `images` (see diagnostics.py)."""
-    return diagnostics.Probe(state.averaged_model(), images).measure()
+    return diagnostics.Probe(state.averaged_model(), images, state.config.arch).measure()
 
 
 def write_summaries(writer, step, results, prefix, with_matrix=True):
@@ -76,7 +76,9 @@ def write_summaries(writer, step, results, prefix, with_matrix=True):
             for name, value in results["per_class_accuracy"].items():
                 tf.summary.scalar(f"{prefix}/class_accuracy/{name}", value)
             title = f"step {step}: accuracy {results['test_accuracy']:.4f} (averaged weights)"
-            image = diagnostics.confusion_image(np.array(results["confusion_matrix"]), title)
+            image = diagnostics.confusion_image(
+                np.array(results["confusion_matrix"]), title, list(results["per_class_accuracy"])
+            )
             tf.summary.image(f"{prefix}/confusion_matrix", image)
         for tag, value in results.get("diagnostics", {}).items():
             tf.summary.scalar(f"{prefix}_averaged/{tag}", value)
@@ -91,14 +93,14 @@ def evaluate_run(run_dir, checkpoint=None, data_dir=None):
     """
     run_dir = Path(run_dir)
     config = config_lib.load_run_config(run_dir)
-    dataset = data.load(data_dir or config.data_dir)
+    dataset = data.load_dataset(config.dataset, data_dir or config.data_dir)
     state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
     path = state.restore(checkpoint, for_training=False)
     if path is None:
         raise ValueError(f"{run_dir} has no checkpoint yet; train it first")
     test = data.eval_dataset(dataset.test_images, dataset.test_labels, EVAL_BATCH_SIZE)
     start = time.time()
-    results = evaluate_state(state, test, config_lib.use_xla(config))
+    results = evaluate_state(state, test, config_lib.use_xla(config), dataset.class_names)
     results["diagnostics"] = diagnose(state, probe_images(dataset))
     results.update(
         checkpoint=path,

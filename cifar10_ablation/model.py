@@ -184,8 +184,12 @@ def build_model(
     pool="max",
     lrn=True,
     maxout_pieces=DEFAULT_MAXOUT_PIECES,
+    arch="tutorial",
+    channels=3,
 ):
     """The tutorial net; defaults give it exactly (1,068,298 trainable parameters).
+
+    `arch` other than "tutorial" builds another architecture of nets.py from the same switches.
 
     Args:
       conv_activation: activation after conv1 and conv2, a name from `ACTIVATIONS`.
@@ -194,11 +198,18 @@ def build_model(
       lrn: keep norm1 and norm2 (True) or drop them (False).
       maxout_pieces: linear pieces per unit when an activation is "maxout"; the layer in front
         gets `pieces` times the units so the widths after the activation stay the tutorial's.
+      arch: a name from nets.ARCHS; switches it lacks must keep their defaults (nets.validate).
+      channels: image channels of the input (3: CIFAR-10, 1: MNIST).
 
     Returns:
-      A functional keras.Model mapping [batch, 24, 24, 3] float32 to [batch, 10] logits.
+      A functional keras.Model mapping [batch, 24, 24, channels] float32 to [batch, 10] logits.
     """
     validate_model_args(conv_activation, fc_activation, pool, lrn, maxout_pieces)
+    from cifar10_ablation import nets  # imported here: nets builds on this module's layers
+
+    nets.validate(arch, conv_activation, fc_activation, pool, lrn)
+    if arch != "tutorial":
+        return nets.build(arch, channels, conv_activation, fc_activation, pool, maxout_pieces)
 
     def units(width, activation):
         return width * maxout_pieces if activation == "maxout" else width
@@ -227,7 +238,7 @@ def build_model(
     def norm(name, x):
         return LocalResponseNormalization(name=name)(x) if lrn else x
 
-    inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="images")
+    inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE, channels), name="images")
     x = conv("conv1", 0.0, inputs)
     x = _pool_layer(pool, "pool1")(x)
     x = norm("norm1", x)

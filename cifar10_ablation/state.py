@@ -14,7 +14,6 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from cifar10_ablation import config as config_lib
 from cifar10_ablation import model as model_lib
 
 
@@ -51,7 +50,7 @@ def make_learning_rate(config):
     if config.schedule == "tutorial":
         # cifar10.py: lr * factor^floor(step / int(examples / batch * epochs_per_decay)).
         steps_per_decay = int(
-            config_lib.NUM_TRAIN_EXAMPLES / config.global_batch_size * config.epochs_per_decay
+            config.train_examples / config.global_batch_size * config.epochs_per_decay
         )
         return keras.optimizers.schedules.ExponentialDecay(
             config.learning_rate, steps_per_decay, config.lr_decay_factor, staircase=True
@@ -90,6 +89,8 @@ def _build_model(config):
         pool=config.pool,
         lrn=config.lrn,
         maxout_pieces=config.maxout_pieces,
+        arch=config.arch,
+        channels=config.channels,
     )
 
 
@@ -102,6 +103,7 @@ class TrainState:
 
     def __init__(self, config, checkpoint_dir, max_to_keep=None):
         config = config.resolved()
+        self.config = config
         self.model = build_model(config)
         momentum = config.momentum
         optimizer = keras.optimizers.SGD(
@@ -157,10 +159,20 @@ class TrainState:
         return self.manager.save(checkpoint_number=self.step)
 
     def averaged_model(self):
-        """A separate model carrying the averaged weights (the training model is untouched)."""
+        """A separate model carrying the averaged weights (the training model is untouched).
+
+        Non-trainable weights (batch norm's moving statistics, already averages themselves) are
+        the training model's.
+        """
         if not hasattr(self, "_averaged_model"):
             self._averaged_model = keras.models.clone_model(self.model)
         self.averages.copy_to(self._averaged_model.trainable_variables)
+        for average, variable in zip(
+            self._averaged_model.non_trainable_variables,
+            self.model.non_trainable_variables,
+            strict=True,
+        ):
+            average.assign(variable)
         return self._averaged_model
 
 

@@ -2,6 +2,9 @@
 
     python -m cifar10_ablation.train --conv_relu=false --pool=avg --data_dir=../shared/cifar10
     python -m cifar10_ablation.train --flagfile=flags/quick.flags --data_dir=../shared/cifar10
+    python -m cifar10_ablation.train --flagfile=flags/resnet20.flags --conv_relu=false \
+        --data_dir=../shared/cifar10
+    python -m cifar10_ablation.train --flagfile=flags/mnist.flags --data_dir=../shared/mnist
 
 The tutorial schedule (default, 100K steps) is the published run: ~83-86% test accuracy with
 averaged weights. Everything goes to --log_dir: TensorBoard events, checkpoints, config.json and,
@@ -147,6 +150,8 @@ class Trainer:
                     config.global_batch_size,
                     config.seed,
                     state.step,
+                    dataset.flips,
+                    dataset.colors,
                 ),
             )
         )
@@ -158,11 +163,14 @@ class Trainer:
                     dataset.train_labels[:4096],
                     config.batch_size,
                     config.seed,
+                    flips=dataset.flips,
+                    colors=dataset.colors,
                 )
             )
         )
+        self.class_names = dataset.class_names
         self.probe_images = eval_lib.probe_images(dataset)
-        self.probe = diagnostics.Probe(state.model, self.probe_images)
+        self.probe = diagnostics.Probe(state.model, self.probe_images, config.arch)
         # [loss sum, cross-entropy sum, correct, examples] since the last summary; first bad step.
         self.sums = tf.Variable(tf.zeros(4, tf.float64), trainable=False)
         self.bad_step = tf.Variable(-1, dtype=tf.int64, trainable=False)
@@ -187,7 +195,7 @@ class Trainer:
                     labels, tf.cast(logits, tf.float32)
                 )
                 cross_entropy = tf.reduce_sum(per_example) / global_batch
-                weight_decay = tf.add_n(model.losses)
+                weight_decay = tf.add_n(model.losses) if model.losses else tf.constant(0.0)
                 loss = cross_entropy + weight_decay / replicas
                 if loss_scaling:  # float16: gradients of the scaled loss, unscaled when applied
                     loss = optimizer.scale_loss(loss)
@@ -314,7 +322,7 @@ class Trainer:
         with self.writer.as_default(step=step):
             for variable in self.state.model.trainable_variables:
                 summaries.histogram(f"weights/{variable.path}", variable)
-            for name in diagnostics.ACTIVATION_LAYERS:
+            for name in self.probe.activation_layers:
                 summaries.histogram(f"{name}/activations", outputs[name])
                 tf.summary.scalar(f"{name}/sparsity", tf.math.zero_fraction(outputs[name]))
             if self.config.diagnostics:
@@ -330,7 +338,7 @@ class Trainer:
 
     def _evaluate(self, step):
         self.last_eval = eval_lib.evaluate_state(
-            self.state, self.test, config_lib.use_xla(self.config)
+            self.state, self.test, config_lib.use_xla(self.config), self.class_names
         )
         final = step == self.config.max_steps
         if final and self.config.diagnostics:
@@ -355,7 +363,7 @@ def train(config, overwrite=False):
     config = config_lib.validate(config)
     strategy = distribute.strategy_for(config.distribution)  # before TF sets up its devices
     chief = distribute.is_chief(strategy)
-    dataset = data.load(config.data_dir)
+    dataset = data.load_dataset(config.dataset, config.data_dir)
     config = resolve_run_config(config, overwrite and chief)
     run_dir = Path(config.log_dir)
     config = _with_replicas(config, strategy.num_replicas_in_sync, run_dir)

@@ -1,13 +1,15 @@
-"""Shared fixtures: tiny CIFAR-10 binary files written by the tests (never the real data)."""
+"""Shared fixtures: tiny CIFAR-10 and MNIST files written by the tests (never the real data)."""
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import gzip  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from cifar10_ablation import data  # noqa: E402
+from cifar10_ablation import data, mnist  # noqa: E402
 
 
 def write_cifar_binary(folder, records_per_train_file=40, test_records=30, seed=0):
@@ -37,6 +39,36 @@ def cifar_dir(tmp_path):
     """A data dir holding cifar-10-batches-bin/ with 200 train and 30 test records."""
     write_cifar_binary(tmp_path / "data" / data.BATCHES_DIRNAME)
     return tmp_path / "data"
+
+
+def write_idx(path, values, magic):
+    """An IDX file: magic, each dimension as a big-endian uint32, then the uint8 values."""
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in values.shape)
+    raw = header + np.asarray(values, np.uint8).tobytes()
+    path.write_bytes(gzip.compress(raw) if path.suffix == ".gz" else raw)
+
+
+def write_mnist(folder, train=20, test=10, suffix=".gz", seed=0):
+    """The four MNIST files with random digits; returns {name: array} as written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    arrays = {
+        mnist.TRAIN_IMAGES: rng.integers(0, 256, (train, 28, 28), dtype=np.uint8),
+        mnist.TRAIN_LABELS: (np.arange(train) % 10).astype(np.uint8),
+        mnist.TEST_IMAGES: rng.integers(0, 256, (test, 28, 28), dtype=np.uint8),
+        mnist.TEST_LABELS: ((np.arange(test) + 3) % 10).astype(np.uint8),
+    }
+    for name, values in arrays.items():
+        magic = mnist.IMAGES_MAGIC if values.ndim == 3 else mnist.LABELS_MAGIC
+        write_idx(folder / f"{name}{suffix}", values, magic)
+    return arrays
+
+
+@pytest.fixture
+def mnist_dir(tmp_path):
+    """A data dir holding the four gzipped MNIST IDX files: 40 train and 20 test digits."""
+    write_mnist(tmp_path / "mnist", train=40, test=20)
+    return tmp_path / "mnist"
 
 
 @pytest.fixture(autouse=True)

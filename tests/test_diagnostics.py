@@ -7,6 +7,8 @@ import tensorflow as tf
 from cifar10_ablation import diagnostics
 from cifar10_ablation.model import build_model
 
+TUTORIAL_ACTIVATIONS = ["conv1_act", "conv2_act", "local3_act", "local4_act"]
+
 
 def _windows_numpy(x):
     """Brute force: 3x3 stride-2 SAME windows of [H, W] (TF pads after the end), real cells only."""
@@ -57,17 +59,33 @@ def test_sparsity_and_dead_units():
 
 def test_probe_measures_every_block_and_layer():
     images = tf.random.stateless_normal([8, 24, 24, 3], seed=[1, 2])
-    values = diagnostics.Probe(build_model(conv_activation="linear"), images).measure()
+    model = build_model(conv_activation="linear")
+    assert diagnostics.activation_layers(model) == TUTORIAL_ACTIVATIONS
+    values = diagnostics.Probe(model, images).measure()
     assert set(values) == {
         "diagnostics/pool1_all_negative_windows",
         "diagnostics/pool1_mixed_sign_windows",
         "diagnostics/pool2_all_negative_windows",
         "diagnostics/pool2_mixed_sign_windows",
-        *(f"{n}/{s}" for n in diagnostics.ACTIVATION_LAYERS for s in ("sparsity", "dead_units")),
+        *(f"{n}/{s}" for n in TUTORIAL_ACTIVATIONS for s in ("sparsity", "dead_units")),
     }
     assert values["conv1_act/sparsity"] == 0.0 and values["conv1_act/dead_units"] == 0.0
     assert 0 < values["diagnostics/pool1_all_negative_windows"] < 1
     assert values["local3_act/sparsity"] > 0.2  # ReLU
+
+
+@pytest.mark.parametrize("arch, activations", [("vgg", 8), ("resnet20", 19), ("linear", 0)])
+def test_other_archs_get_activation_stats_but_no_pool_windows(arch, activations):
+    """Their pools are 2x2 or global: the tutorial's 3x3/2 window fractions are not measured."""
+    images = tf.random.stateless_normal([4, 24, 24, 3], seed=[1, 2])
+    model = build_model(arch=arch)
+    probe = diagnostics.Probe(model, images, arch)
+    assert probe.pool_blocks == () and len(probe.activation_layers) == activations
+    values = probe.measure()
+    assert not any(tag.startswith("diagnostics/") for tag in values)
+    assert set(values) == {
+        f"{n}/{s}" for n in probe.activation_layers for s in ("sparsity", "dead_units")
+    }
 
 
 def test_confusion_matrix_and_per_class_accuracy():
