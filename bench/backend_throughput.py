@@ -25,7 +25,7 @@ from cifar10_ablation import model as model_lib
 def _jax_info():
     import jax
 
-    precision = jax.config.jax_default_matmul_precision or "default (TF32 on a recent GPU)"
+    precision = jax.config.jax_default_matmul_precision or "default (may be TF32 on a GPU)"
     return jax.__version__, jax.devices()[0].device_kind, precision
 
 

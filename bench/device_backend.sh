@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/backend_throughput.py on a GPU machine that has JAX, PyTorch and CUDA but no TensorFlow
 # and no network: JAX for the tutorial net, for --conv_relu=false --pool=avg, and for the
-# tutorial net in true float32 (JAX's default uses TF32); then PyTorch (eager) for the tutorial
+# tutorial net in full float32 (JAX's default may use TF32); then PyTorch (eager) for the tutorial
 # net. Each run is cut off after RUN_SECONDS (default 90 s), so the script ends within ~6.5
 # minutes whatever happens.
 #
