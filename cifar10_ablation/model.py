@@ -10,11 +10,13 @@ Layers, initialisers and weight decay are the tutorial's (`cifar10.py` `inferenc
 `convN`/`localN` are the linear layers; their activation is a separate `*_act` layer so the
 pre-activation stays observable. Ablation switches are table lookups, never string fall-through:
 `conv_activation`/`fc_activation` name an entry of `ACTIVATIONS`, `pool` an entry of `POOLS`.
+
+Every layer runs on Keras 3's TensorFlow, JAX and PyTorch backends (`KERAS_BACKEND`) with the same
+outputs; this module imports TensorFlow only when that is the backend.
 """
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 IMAGE_SIZE = 24
 NUM_CLASSES = 10
@@ -56,9 +58,46 @@ POOLS = ("max", "avg")
 def _inverse_power(d, beta):
     """d ** -beta. On CPU TF's Pow takes ~5 ms on an LRN input, rsqrt(d) * sqrt(rsqrt(d)) 0.3."""
     if beta == 0.75:
-        root = tf.math.rsqrt(d)
-        return root * tf.math.sqrt(root)
-    return tf.pow(d, -beta)
+        root = keras.ops.rsqrt(d)
+        return root * keras.ops.sqrt(root)
+    return keras.ops.power(d, -beta)
+
+
+def _lrn_tensorflow(x, band, bias, alpha, beta):
+    """The TensorFlow backend's LRN: a band matmul with a hand-written gradient (float32 x)."""
+    import tensorflow as tf  # only ever called with the TensorFlow backend
+
+    def window_sum(v):
+        """Sum over the 2 * depth_radius + 1 channels around each channel."""
+        flat = tf.reshape(v, [-1, band.shape[0]])
+        return tf.reshape(tf.matmul(flat, band), tf.shape(v))
+
+    @tf.custom_gradient
+    def normalize(x):
+        d = bias + alpha * window_sum(tf.square(x))
+        scale = _inverse_power(d, beta)
+        y = x * scale
+
+        def gradient(dy):
+            # dx_k = dy_k scale_k - 2 alpha beta x_k sum_{i in window(k)} dy_i y_i / d_i
+            return dy * scale - (2 * alpha * beta) * x * window_sum(dy * y / d)
+
+        return y, gradient
+
+    return normalize(x)
+
+
+def _lrn_keras_ops(x, depth_radius, bias, alpha, beta):
+    """The same band matmul in keras.ops for the other backends, differentiated by the backend.
+
+    The band is built on the device: a numpy constant would be copied from the host on every
+    call in PyTorch's eager mode, which waits for the copy.
+    """
+    channel = keras.ops.arange(x.shape[-1])
+    distance = keras.ops.abs(channel[:, None] - channel[None, :])
+    band = keras.ops.cast(distance <= depth_radius, x.dtype)
+    d = bias + alpha * keras.ops.matmul(keras.ops.square(x), band)
+    return x * _inverse_power(d, beta)
 
 
 @keras.saving.register_keras_serializable(package="cifar10_ablation")
@@ -66,9 +105,10 @@ class LocalResponseNormalization(keras.layers.Layer):
     """TF's `local_response_normalization` over channels: x / (bias + alpha * sum_window x^2)^beta.
 
     The window is 2 * depth_radius + 1 channels and alpha is NOT divided by it (TF semantics).
-    Computed as a channel matmul with a 0/1 band matrix and a hand-written gradient: the same
-    values as TF's LRN/LRNGrad ops (float32 round-off), ~5x faster forward and backward on CPU,
-    where TF's LRNGrad loops over the window per element (bench/lrn.py).
+    Computed as a channel matmul with a 0/1 band matrix. With the TensorFlow backend it has a
+    hand-written gradient: the same values as TF's LRN/LRNGrad ops (float32 round-off), ~5x
+    faster forward and backward on CPU, where TF's LRNGrad loops over the window per element
+    (bench/lrn.py). The other backends differentiate the same matmul in keras.ops.
     """
 
     def __init__(
@@ -87,25 +127,13 @@ class LocalResponseNormalization(keras.layers.Layer):
         )
 
     def call(self, inputs):
-        def window_sum(v):
-            """Sum over the 2 * depth_radius + 1 channels around each channel."""
-            flat = tf.reshape(v, [-1, self.band.shape[0]])
-            return tf.reshape(tf.matmul(flat, self.band), tf.shape(v))
-
-        @tf.custom_gradient
-        def normalize(x):
-            d = self.bias + self.alpha * window_sum(tf.square(x))
-            scale = _inverse_power(d, self.beta)
-            y = x * scale
-
-            def gradient(dy):
-                # dx_k = dy_k scale_k - 2 alpha beta x_k sum_{i in window(k)} dy_i y_i / d_i
-                return dy * scale - (2 * self.alpha * self.beta) * x * window_sum(dy * y / d)
-
-            return y, gradient
-
         # In float32 whatever the compute dtype: a sum of 9 squares overflows float16.
-        return tf.cast(normalize(tf.cast(inputs, tf.float32)), inputs.dtype)
+        x = keras.ops.cast(inputs, "float32")
+        if keras.backend.backend() == "tensorflow":
+            y = _lrn_tensorflow(x, self.band, self.bias, self.alpha, self.beta)
+        else:
+            y = _lrn_keras_ops(x, self.depth_radius, self.bias, self.alpha, self.beta)
+        return keras.ops.cast(y, inputs.dtype)
 
     def get_config(self):
         return {
@@ -143,9 +171,35 @@ class Maxout(keras.layers.Layer):
         return {**super().get_config(), "pieces": self.pieces}
 
 
+@keras.saving.register_keras_serializable(package="cifar10_ablation")
+class SameAveragePooling2D(keras.layers.AveragePooling2D):
+    """Keras' AveragePooling2D whose 'same' windows average their valid cells on every backend.
+
+    TF's and JAX's do, as tf.nn.avg_pool2d; Keras' torch backend (3.15) pads an uneven 'same'
+    border by repeating the edge cells, so there the means over the zero-padded input are divided
+    by those of a ones image: a window's sum over its count of valid cells.
+    """
+
+    def call(self, inputs):
+        if keras.backend.backend() != "torch" or self.padding != "same":
+            return super().call(inputs)
+        axes = (1, 2) if self.data_format == "channels_last" else (2, 3)
+        padding = [(0, 0)] * 4
+        for axis, window, stride in zip(axes, self.pool_size, self.strides, strict=True):
+            size = inputs.shape[axis]
+            total = max((-(-size // stride) - 1) * stride + window - size, 0)
+            padding[axis] = (total // 2, total - total // 2)  # TF's SAME: the odd cell after
+
+        def window_means(v):
+            return keras.ops.average_pool(
+                keras.ops.pad(v, padding), self.pool_size, self.strides, "valid", self.data_format
+            )
+
+        return window_means(inputs) / window_means(keras.ops.ones_like(inputs[:1]))
+
+
 def _pool_layer(pool, name):
-    pool_class = {"max": keras.layers.MaxPooling2D, "avg": keras.layers.AveragePooling2D}[pool]
-    # 'same' average pooling on the TF backend divides by the valid cells only, as tf.nn.avg_pool.
+    pool_class = {"max": keras.layers.MaxPooling2D, "avg": SameAveragePooling2D}[pool]
     return pool_class(pool_size=3, strides=2, padding="same", name=name)
 
 
