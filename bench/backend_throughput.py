@@ -12,6 +12,10 @@ input pipeline's. --warmup steps (compilation) run in a first `fit`, then --step
 second, both in whole calls of --steps_per_execution. Last line, machine-readable JSON.
 """
 
+import cifar10_ablation  # noqa: F401 - first: sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads
+
+# isort: split
+
 import argparse
 import json
 import time
