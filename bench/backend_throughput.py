@@ -24,6 +24,7 @@ import keras
 import numpy as np
 
 from cifar10_ablation import model as model_lib
+from cifar10_ablation import nets
 
 
 def _jax_info():
@@ -88,6 +89,7 @@ def parse_args():
     parser.add_argument("--fc_relu", type=_bool, default=None, help="true/false (linear)")
     parser.add_argument("--conv_activation", choices=model_lib.ACTIVATIONS, default=None)
     parser.add_argument("--fc_activation", choices=model_lib.ACTIVATIONS, default=None)
+    parser.add_argument("--arch", choices=nets.ARCHS, default="tutorial")
     parser.add_argument("--pool", choices=model_lib.POOLS, default="max")
     parser.add_argument("--lrn", type=_bool, default=True)
     parser.add_argument("--maxout_pieces", type=int, default=model_lib.DEFAULT_MAXOUT_PIECES)
@@ -112,6 +114,7 @@ def parse_args():
         model_lib.validate_model_args(
             args.conv_activation, args.fc_activation, args.pool, args.lrn, args.maxout_pieces
         )
+        nets.validate(args.arch, args.conv_activation, args.fc_activation, args.pool, args.lrn)
     except ValueError as error:
         parser.error(str(error))
     return args
@@ -137,6 +140,7 @@ def main():
         "pool": args.pool,
         "lrn": args.lrn,
         "maxout_pieces": args.maxout_pieces,
+        "arch": args.arch,
     }
     model = model_lib.build_model(**switches)
     model.compile(

@@ -17,7 +17,7 @@ set -uo pipefail
 
 PYTHON=${PYTHON:-python3}
 WHEELS=(keras==3.15.1 namex==0.1.0 optree==0.20.0)
-RUN_SECONDS=${RUN_SECONDS:-90}
+RUN_SECONDS=${RUN_SECONDS:-75}
 
 if [[ ${1:-} == fetch ]]; then
   rm -rf .whl
@@ -74,4 +74,6 @@ run jax_tutorial jax -- --steps=5000 "$@"
 run jax_conv_linear_avg jax -- --steps=5000 --conv_relu=false --pool=avg "$@"
 run jax_tutorial_float32 jax JAX_DEFAULT_MATMUL_PRECISION=highest -- --steps=5000 "$@"
 run torch_tutorial torch -- --steps=1000 "$@" --steps_per_execution=1  # Keras's torch limit
+run jax_resnet20 jax -- --steps=3000 --arch=resnet20 --pool=avg "$@"
+run jax_vgg jax -- --steps=3000 --arch=vgg "$@"
 exit $failed
