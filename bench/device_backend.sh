@@ -2,8 +2,8 @@
 # bench/backend_throughput.py on a GPU machine that has JAX, PyTorch and CUDA but no TensorFlow
 # and no network: JAX for the tutorial net, for --conv_relu=false --pool=avg, and for the
 # tutorial net in full float32 (JAX's default may use TF32); then PyTorch (eager) for the tutorial
-# net. Each run is cut off after RUN_SECONDS (default 90 s), so the script ends within ~6.5
-# minutes whatever happens.
+# net; then JAX for resnet20 and vgg (--arch). Each run is cut off after RUN_SECONDS (default
+# 75 s), so the script ends within ~8 minutes whatever happens.
 #
 # Keras and what it needs beyond such an image (namex, optree) travel as wheels in .whl/ (ignored
 # by git). Once, on a machine with pip, from the repository root:
