@@ -6,6 +6,10 @@ Prints one figure per line and, last, a machine-readable line:
     input_pipeline images_per_second=<float> batch_size=<int> threads=<int>
 """
 
+import cifar10_ablation  # noqa: F401 - first: sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads
+
+# isort: split
+
 import argparse
 import os
 import time

@@ -6,6 +6,10 @@ On the tutorial's LRN input (batch 128, 12x12x64) it times both inside one compi
 checks that they agree. Last line, machine-readable JSON: milliseconds per forward + backward.
 """
 
+import cifar10_ablation  # noqa: F401 - first: sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads
+
+# isort: split
+
 import argparse
 import json
 import time

@@ -9,6 +9,10 @@ ops (summed over threads: with more than one inter-op thread ops overlap, so the
 up to more than the step). The raw trace stays in --trace_dir for TensorBoard's profile tab.
 """
 
+import cifar10_ablation  # noqa: F401 - first: sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads
+
+# isort: split
+
 import argparse
 import collections
 import glob

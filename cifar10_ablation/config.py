@@ -175,6 +175,14 @@ def validate(config):
     return config
 
 
+def varying_fields(configs):
+    """Config fields (other than seed and run control) whose value differs between configs."""
+    dicts = [c.to_dict() for c in configs]
+    skip = RUN_CONTROL_FIELDS | {"seed"}
+    names = list(dicts[0]) if dicts else []
+    return [n for n in names if n not in skip and len({json.dumps(d[n]) for d in dicts}) > 1]
+
+
 def use_xla(config):
     """config.jit_compile, or when unset: XLA on a GPU, not on CPU (where it measured slower),
     and never with --deterministic (XLA has no deterministic max-pool gradient)."""

@@ -3,15 +3,21 @@
     position(act) = (acc(act) - acc(linear)) / (acc(relu) - acc(linear))
 
 0 is "no better than no activation", 1 is "as good as ReLU". Accuracies are means over seeds;
-the interval is a bootstrap over seeds (each activation's runs resampled with replacement,
-2.5-97.5 percentiles), so it exists only where some activation has two or more seeds.
-Positions are computed within each combination of the other swept fields (e.g. per pooling).
+the 95% interval is Fieller's for a ratio, paired by seed when linear, relu and the activation
+have the same seeds (stats.position), and there is none when any of them has fewer than
+stats.MIN_SEEDS seeds. Positions are computed within each combination of the other swept
+fields (e.g. per pooling). Rows are the report's flat rows (report.collect, report.read_csv).
 """
 
-import numpy as np
+import json
+
+import tensorflow as tf
+
+from cifar10_ablation import stats
 
 SCALE_FIELDS = ("conv_activation", "fc_activation")
 NOTHING, RELU = "linear", "relu"
+SCALE_TAG = "scale/position"  # each run's position, an HParams metric
 # The preset's activations: both ends, then alternatives.
 ACTIVATIONS = (
     "linear",
@@ -25,7 +31,6 @@ ACTIVATIONS = (
     "abs",
     "maxout",
 )
-BOOTSTRAP_SAMPLES = 2000
 TIE_TOLERANCE = 1e-9
 
 
@@ -36,64 +41,67 @@ class DegenerateScale(ValueError):
 def scale_field(fields, rows):
     """The swept activation field holding both ends of the scale, or None."""
     for field in SCALE_FIELDS:
-        values = {row["config"][field] for row in rows}
+        values = {row[field] for row in rows}
         if field in fields and {NOTHING, RELU} <= values:
             return field
     return None
 
 
-def positions(rows, field, fields, seed=0):
-    """One entry per (context, activation): mean accuracy, n, position and its interval.
+def positions(rows, field, fields):
+    """One entry per (context, activation): accuracies by seed, mean, position and interval.
 
     Raises DegenerateScale when relu and linear tie in a context.
     """
-    rng = np.random.default_rng(seed)
     context_fields = [f for f in fields if f != field]
     groups = {}
     for row in rows:
-        context = tuple((f, row["config"][f]) for f in context_fields)
-        groups.setdefault(context, {}).setdefault(row["config"][field], []).append(
-            row["test_accuracy"]
-        )
+        context = tuple((f, row[f]) for f in context_fields)
+        by_seed = groups.setdefault(context, {}).setdefault(row[field], {})
+        by_seed[row["seed"]] = row["test_accuracy"]
     entries = []
     for context, by_activation in groups.items():
         if not {NOTHING, RELU} <= set(by_activation):
             continue
-        nothing, relu = np.mean(by_activation[NOTHING]), np.mean(by_activation[RELU])
-        if abs(relu - nothing) < TIE_TOLERANCE:
+        nothing, relu = (by_activation[end] for end in (NOTHING, RELU))
+        if abs(_mean(relu) - _mean(nothing)) < TIE_TOLERANCE:
             raise DegenerateScale(
-                f"relu and linear tie ({100 * relu:.2f}% each{_label(context, ' in ')}): the "
-                "scale from nothing to ReLU has no length here, so no positions"
+                f"relu and linear tie ({100 * _mean(relu):.2f}% each{_label(context, ' in ')}): "
+                "the scale from nothing to ReLU has no length here, so no positions"
             )
-        resampled = {
-            a: rng.choice(np.array(v), size=(BOOTSTRAP_SAMPLES, len(v))).mean(axis=1)
-            for a, v in by_activation.items()
-        }
-        spread = any(len(v) > 1 for v in by_activation.values())
-        for activation, accuracies in by_activation.items():
-            mean = float(np.mean(accuracies))
+        for activation, by_seed in by_activation.items():
+            end = activation in (NOTHING, RELU)
             entry = {
                 "context": dict(context),
                 "activation": activation,
-                "n": len(accuracies),
-                "accuracy": mean,
-                "position": (mean - nothing) / (relu - nothing),
-                "low": None,
-                "high": None,
+                "n": len(by_seed),
+                "accuracy": _mean(by_seed),
+                "accuracies": by_seed,
+                **stats.position(by_seed, nothing, relu),
             }
-            if spread:
-                denominator = resampled[RELU] - resampled[NOTHING]
-                ok = np.abs(denominator) > TIE_TOLERANCE
-                samples = (resampled[activation] - resampled[NOTHING])[ok] / denominator[ok]
-                entry["low"], entry["high"] = (
-                    float(q) for q in np.percentile(samples, [2.5, 97.5])
-                )
+            if end:  # 0 and 1 by definition
+                entry.update(position=float(activation == RELU), low=None, high=None)
+            entry["end"] = end
             entries.append(entry)
     return sorted(entries, key=lambda e: (_label(tuple(e["context"].items())), e["position"]))
 
 
+def _mean(by_seed):
+    return sum(by_seed.values()) / len(by_seed)
+
+
 def _label(context, prefix=""):
     return prefix + ", ".join(f"{k}={v}" for k, v in context) if context else ""
+
+
+def interval_text(entry):
+    """The interval cell: the bounds, or why there are none."""
+    if entry["end"]:
+        return "(end of the scale)"
+    if entry["low"] is not None:
+        return f"[{entry['low']:.2f}, {entry['high']:.2f}]"
+    if entry["bounded"] is False:
+        return "unbounded (relu and linear not separated)"
+    return f"none: n < {stats.MIN_SEEDS}"
 
 
 def markdown(entries, field):
@@ -102,7 +110,7 @@ def markdown(entries, field):
         "|---|---|---|---|---|---|",
     ]
     for e in entries:
-        interval = "" if e["low"] is None else f"[{e['low']:.2f}, {e['high']:.2f}]"
+        interval = interval_text(e)
         lines.append(
             f"| {_label(tuple(e['context'].items())) or 'all'} | {e['activation']} | "
             f"{e['n']} | {100 * e['accuracy']:.1f} | {e['position']:.2f} | {interval} |"
@@ -135,3 +143,43 @@ def plot(path, entries, title):
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
+
+
+def entries_of(rows, fields):
+    """(field, entries) of the activation scale when the rows sweep one; (None, reason or [])."""
+    field = scale_field(fields, rows)
+    if field is None:
+        return None, []
+    try:
+        return field, positions(rows, field, fields)
+    except DegenerateScale as error:
+        return None, str(error)
+
+
+def write(sweep_dir, rows, fields):
+    """scale.md and scale.png in sweep_dir, and each run's position as SCALE_TAG for HParams.
+
+    Returns the entries, and the text for the terminal ("" when nothing is swept on a scale).
+    """
+    field, entries = entries_of(rows, fields)
+    if field is None:
+        if entries:  # the reason the scale is degenerate
+            (sweep_dir / "scale.md").write_text(f"{entries}\n")
+            return [], f"\nactivation scale: {entries}\n"
+        return [], ""
+    table = markdown(entries, field)
+    (sweep_dir / "scale.md").write_text(table)
+    plot(sweep_dir / "scale.png", entries, f"{sweep_dir.name}: {field} between linear and relu")
+    ends = {}
+    for e in entries:
+        if e["end"]:
+            ends.setdefault(json.dumps(e["context"], sort_keys=True), {})[e["activation"]] = e
+    for row in rows:
+        end = ends.get(json.dumps({f: row[f] for f in fields if f != field}, sort_keys=True))
+        if end is None:
+            continue
+        nothing, relu = end[NOTHING]["accuracy"], end[RELU]["accuracy"]
+        with tf.summary.create_file_writer(str(sweep_dir / row["run"])).as_default():
+            position = (row["test_accuracy"] - nothing) / (relu - nothing)
+            tf.summary.scalar(SCALE_TAG, position, step=row["global_step"])
+    return entries, "\n" + table

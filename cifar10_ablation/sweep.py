@@ -14,18 +14,16 @@ sweep is restarted by running the same command; SIGTERM or SIGINT stops the runs
 a checkpoint (exit status 75). `--shard_index/--num_shards` split one grid between machines
 sharing the directory; sweeps started twice on one directory share its runs (a lock per run
 directory, see runlock.py) and both end when all are done. At the end (or with --report_only)
-every results.json under --log_dir goes into results.csv, results.md (mean, std, n, min, max
-per config) and results.png, and the table is printed.
+report.py sums up every results.json under --log_dir (results.csv, summary.json, results.md,
+results.png) and the table is printed. `--report_only --log_dir=docs` instead regenerates the
+project's docs from the CSVs committed there (docs.py).
 """
 
-import csv
-import dataclasses
 import itertools
 import json
 import multiprocessing
 import os
 import signal
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -35,32 +33,13 @@ import tensorflow as tf
 from absl import app, flags
 from tensorboard.plugins.hparams import api as hp
 
-from cifar10_ablation import cli, runlock, scale, train
+from cifar10_ablation import cli, docs, report, runlock, scale, train
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import eval as eval_lib
 
 DEFAULT_GRID = ("conv_relu=true,false", "fc_relu=true,false", "pool=max,avg")
 DEFAULT_SWEEP_DIR = "tensorboard_logs/sweep"
-SCALE_TAG = "scale/position"
 SWEEP_FILENAME = "sweep.json"
 LOCK_POLL_SECONDS = 2  # between looks at the runs another process is training
-# Report columns of the final pool-window diagnostics (diagnostics.py), averaged per config.
-WINDOW_COLUMNS = {
-    f"{pool} {kind}": f"diagnostics/{pool}_{tag}_windows"
-    for pool in ("pool1", "pool2")
-    for kind, tag in (("all-negative", "all_negative"), ("mixed-sign", "mixed_sign"))
-}
-# Columns of results.csv after the varying config fields.
-RUN_COLUMNS = (
-    "run",
-    "seed",
-    "global_step",
-    "test_accuracy",
-    "test_accuracy_raw",
-    "train_seconds_total",
-    "wall_seconds",
-    "train_images_per_second",
-)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_multi_string(
@@ -152,21 +131,6 @@ def expand(axes, seeds, sweep_dir):
     return runs
 
 
-def varying_fields(configs):
-    """Config fields (other than seed and run control) whose value differs between configs."""
-    skip = config_lib.RUN_CONTROL_FIELDS | {"seed"}
-    dicts = [c.to_dict() for c in configs]
-    return (
-        [
-            name
-            for name in dicts[0]
-            if name not in skip and len({json.dumps(d[name]) for d in dicts}) > 1
-        ]
-        if dicts
-        else []
-    )
-
-
 def _hparam_value(value):
     return value if isinstance(value, bool | int | float | str) else json.dumps(value)
 
@@ -182,7 +146,7 @@ def write_hparams_config(sweep_dir, configs):
         existing = config_lib.load_run_config(path.parent)
         if existing.log_dir not in known:
             configs = [*configs, existing]
-    fields = varying_fields(configs)
+    fields = config_lib.varying_fields(configs)
     hparams = [
         hp.HParam(name, hp.Discrete(sorted({_hparam_value(getattr(c, name)) for c in configs})))
         for name in fields + ["seed"]
@@ -191,8 +155,8 @@ def write_hparams_config(sweep_dir, configs):
         hp.Metric("test/accuracy", display_name="test accuracy (averaged)"),
         hp.Metric("test/accuracy_raw", display_name="test accuracy (raw)"),
     ]
-    if set(scale.SCALE_FIELDS) & set(fields):  # written by the report, see report_scale
-        metrics.append(hp.Metric(SCALE_TAG, display_name="scale position (0 linear, 1 relu)"))
+    if set(scale.SCALE_FIELDS) & set(fields):  # written by scale.write
+        metrics.append(hp.Metric(scale.SCALE_TAG, display_name="scale position (0 linear, 1 relu)"))
     # TensorBoard keeps the first metadata it reads for a tag, so an older table must go.
     older = list(Path(sweep_dir).glob("events.out.tfevents.*"))
     writer = tf.summary.create_file_writer(str(sweep_dir))
@@ -358,163 +322,6 @@ def _signal_workers(pool):
             os.kill(child.pid, signal.SIGTERM)
 
 
-def collect(sweep_dir):
-    """Every finished run's results.json under sweep_dir, one per run directory, by name."""
-    rows = []
-    for path in sorted(Path(sweep_dir).glob(f"*/{train.RESULTS_FILENAME}")):
-        results = config_lib.load_json(path)
-        evaluated = path.parent / eval_lib.EVAL_FILENAME
-        if "diagnostics" not in results and evaluated.exists():  # a run from before diagnostics
-            at_end = config_lib.load_json(evaluated)
-            if at_end.get("global_step") == results["global_step"]:
-                results["diagnostics"] = at_end.get("diagnostics")
-        # Every field present (runs saved before a field existed take its default); runs saved
-        # before distribution existed trained on one replica.
-        config = config_lib.RunConfig.from_dict(results["config"])
-        results["config"] = dataclasses.replace(config, replicas=config.replicas or 1).to_dict()
-        rows.append({"run": path.parent.name, **results})
-    if not rows:
-        raise ValueError(
-            f"no finished runs under {sweep_dir} (no */{train.RESULTS_FILENAME}); "
-            "run the sweep first"
-        )
-    return rows
-
-
-def summarize(rows):
-    """(varying fields, per-config summaries): mean, std, n, min, max of test accuracy."""
-    configs = [config_lib.RunConfig.from_dict(r["config"]) for r in rows]
-    fields = varying_fields(configs)
-    groups = {}
-    for row, config in zip(rows, configs, strict=True):
-        key = tuple(getattr(config, name) for name in fields)
-        groups.setdefault(key, []).append(row)
-    summaries = []
-    for key, group in groups.items():
-        accuracies = [row["test_accuracy"] for row in group]
-        summary = {
-            **dict(zip(fields, key, strict=True)),
-            "mean": statistics.fmean(accuracies),
-            "std": statistics.stdev(accuracies) if len(accuracies) > 1 else None,
-            "n": len(accuracies),
-            "min": min(accuracies),
-            "max": max(accuracies),
-            "accuracies": accuracies,
-        }
-        for column, tag in WINDOW_COLUMNS.items():  # mean over the runs that measured it
-            values = [row["diagnostics"][tag] for row in group if row.get("diagnostics")]
-            summary[column] = statistics.fmean(values) if values else None
-        summaries.append(summary)
-    return fields, summaries
-
-
-def markdown_table(fields, summaries):
-    def percent(value):
-        return "" if value is None else f"{100 * value:.1f}"
-
-    windows = [c for c in WINDOW_COLUMNS if any(s[c] is not None for s in summaries)]
-    header = [*fields, "mean %", "std", "n", "min %", "max %", *(f"{c} %" for c in windows)]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for s in summaries:
-        cells = [_value_name(s[f]) for f in fields]
-        cells += [percent(s["mean"]), percent(s["std"]), str(s["n"]), percent(s["min"])]
-        cells += [percent(s["max"]), *(percent(s[c]) for c in windows)]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def write_csv(path, rows, fields):
-    """One row per run: the varying fields, RUN_COLUMNS and the final pool-window fractions."""
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow([*fields, *RUN_COLUMNS, *WINDOW_COLUMNS])
-        for row in rows:
-            config = row["config"]
-            measured = row.get("diagnostics") or {}
-            writer.writerow(
-                [_value_name(config[n]) for n in fields]
-                + [row["run"], config["seed"]]
-                + [row.get(c) for c in RUN_COLUMNS[2:]]
-                + [measured.get(tag) for tag in WINDOW_COLUMNS.values()]
-            )
-
-
-def plot(path, fields, summaries, title):
-    """Test accuracy per config: a point per seed and the mean as a bar."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels = ["\n".join(f"{f}={_value_name(s[f])}" for f in fields) or "all" for s in summaries]
-    figure, axis = plt.subplots(figsize=(max(4, 1.6 * len(summaries)), 4.5))
-    positions = range(len(summaries))
-    axis.bar(positions, [100 * s["mean"] for s in summaries], color="#c6dbef", label="mean")
-    for position, summary in zip(positions, summaries, strict=True):
-        axis.scatter(
-            [position] * summary["n"],
-            [100 * a for a in summary["accuracies"]],
-            color="#08519c",
-            zorder=3,
-            s=18,
-        )
-    axis.set_xticks(list(positions), labels, fontsize=7)
-    axis.set_ylabel("test accuracy, averaged weights (%)")
-    axis.set_ylim(0, 100)
-    axis.set_title(title, fontsize=9)
-    axis.grid(axis="y", alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-
-
-def report_scale(sweep_dir, rows, fields):
-    """scale.md and scale.png, and each run's position as `scale/position` for HParams.
-
-    Returns the scale table, a one-line reason when the scale is degenerate, or "" when the
-    sweep does not vary an activation between linear and relu.
-    """
-    field = scale.scale_field(fields, rows)
-    if field is None:
-        return ""
-    try:
-        entries = scale.positions(rows, field, fields)
-    except scale.DegenerateScale as error:
-        (sweep_dir / "scale.md").write_text(f"{error}\n")
-        return f"\nactivation scale: {error}\n"
-    table = scale.markdown(entries, field)
-    (sweep_dir / "scale.md").write_text(table)
-    scale.plot(
-        sweep_dir / "scale.png", entries, f"{sweep_dir.name}: {field} between linear and relu"
-    )
-    ends = {}
-    for e in entries:
-        ends.setdefault(json.dumps(e["context"], sort_keys=True), {})[e["activation"]] = e
-    for row in rows:
-        context = {f: row["config"][f] for f in fields if f != field}
-        end = ends.get(json.dumps(context, sort_keys=True))
-        if end is None:
-            continue
-        nothing, relu = end[scale.NOTHING]["accuracy"], end[scale.RELU]["accuracy"]
-        with tf.summary.create_file_writer(str(sweep_dir / row["run"])).as_default():
-            position = (row["test_accuracy"] - nothing) / (relu - nothing)
-            tf.summary.scalar(SCALE_TAG, position, step=row["global_step"])
-    return "\n" + table
-
-
-def report(sweep_dir):
-    """Writes results.csv, results.md and results.png (and the activation scale, when swept)
-    under sweep_dir; returns the tables."""
-    sweep_dir = Path(sweep_dir)
-    rows = collect(sweep_dir)
-    fields, summaries = summarize(rows)
-    write_csv(sweep_dir / "results.csv", rows, fields)
-    table = markdown_table(fields, summaries)
-    (sweep_dir / "results.md").write_text(table)
-    plot(sweep_dir / "results.png", fields, summaries, f"{sweep_dir.name}: {len(rows)} runs")
-    return table + report_scale(sweep_dir, rows, fields)
-
-
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
@@ -529,7 +336,10 @@ def main(argv):
             print(f"trained {len(trained)}, already finished {len(skipped)}, failed {len(errors)}")
             for error in errors:
                 print(f"failed: {error}", file=sys.stderr)
-        table = report(sweep_dir)
+        if FLAGS.report_only and docs.is_docs_dir(sweep_dir):
+            table = docs.write_docs(sweep_dir)
+        else:
+            table = report.report(sweep_dir)
     except (ValueError, train.DiskFull) as error:
         sys.exit(f"error: {error}")
     except train.Interrupted as stopped:

@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from cifar10_ablation import cli, data, diagnostics, distribute
+from cifar10_ablation import cli, data, diagnostics, distribute, host, summaries
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import eval as eval_lib
 from cifar10_ablation import state as state_lib
@@ -471,9 +471,9 @@ class Trainer:
         outputs = self.probe.outputs()
         with self.writer.as_default(step=step):
             for variable in self.state.model.trainable_variables:
-                tf.summary.histogram(f"weights/{variable.path}", variable)
+                summaries.histogram(f"weights/{variable.path}", variable)
             for name in diagnostics.ACTIVATION_LAYERS:
-                tf.summary.histogram(f"{name}/activations", outputs[name])
+                summaries.histogram(f"{name}/activations", outputs[name])
                 tf.summary.scalar(f"{name}/sparsity", tf.math.zero_fraction(outputs[name]))
             if self.config.diagnostics:
                 for tag, value in self.probe.measure(outputs).items():
@@ -511,6 +511,7 @@ def train(config, overwrite=False, stop=None):
     caller installed) stop it after the step in flight, with a checkpoint: Interrupted.
     """
     started = time.time()
+    host.reset_peak_memory()  # each run of a sweep gets its own peak
     config = config_lib.validate(config)
     strategy = distribute.strategy_for(config.distribution)  # before TF sets up its devices
     if stop is None and not distribute.is_multi_worker(strategy):
@@ -598,6 +599,8 @@ def _train_state(config, state, dataset, strategy, chief, started, stop):
         "train_seconds_total": round(float(state.train_seconds.numpy()), 2),
         "data_source": dataset.source,
         "versions": library_versions(),
+        "host": host.describe(),
+        "peak_resident_mb": host.peak_memory_mb(),
     }
     try:
         config_lib.write_json_atomic(results_path, results)

@@ -9,10 +9,8 @@ from cifar10_ablation import scale, sweep
 
 
 def _row(activation, accuracy, pool="avg", seed=0):
-    return {
-        "config": {"conv_activation": activation, "pool": pool, "seed": seed},
-        "test_accuracy": accuracy,
-    }
+    """A flat row as report.collect and report.read_csv make them."""
+    return {"conv_activation": activation, "pool": pool, "seed": seed, "test_accuracy": accuracy}
 
 
 def test_positions_on_hand_made_results():
@@ -23,18 +21,30 @@ def test_positions_on_hand_made_results():
     assert by_name["tanh"]["position"] == pytest.approx(0.75)
     assert by_name["abs"]["position"] == pytest.approx(-0.25)
     assert all(e["low"] is None for e in entries)  # one seed each: no interval
+    assert scale.interval_text(by_name["tanh"]) == "none: n < 3"
+    assert scale.interval_text(by_name["relu"]) == "(end of the scale)"
     assert [e["activation"] for e in entries] == ["abs", "linear", "tanh", "relu"]
 
 
 def test_seeds_give_an_interval_around_the_mean_position():
     rows = [_row("linear", a, seed=i) for i, a in enumerate([0.38, 0.40, 0.42])]
-    rows += [_row("relu", a, seed=i) for i, a in enumerate([0.78, 0.80, 0.82])]
-    rows += [_row("elu", a, seed=i) for i, a in enumerate([0.55, 0.60, 0.65])]
-    elu = {
+    rows += [_row("relu", a, seed=i) for i, a in enumerate([0.78, 0.81, 0.81])]
+    rows += [_row("elu", a, seed=i) for i, a in enumerate([0.57, 0.61, 0.62])]
+    by_name = {
         e["activation"]: e for e in scale.positions(rows, "conv_activation", ["conv_activation"])
-    }["elu"]
-    assert elu["position"] == pytest.approx(0.5) and elu["n"] == 3
-    assert elu["low"] < 0.5 < elu["high"] and elu["high"] - elu["low"] < 0.6
+    }
+    elu = by_name["elu"]
+    assert elu["position"] == pytest.approx(0.5) and elu["n"] == 3 and elu["method"] == "paired"
+    assert elu["low"] < 0.5 < elu["high"] and elu["high"] - elu["low"] < 0.2
+    assert by_name["linear"]["low"] is None and by_name["relu"]["position"] == 1
+
+
+def test_an_activation_with_two_seeds_gets_no_interval():
+    rows = [_row("linear", a, seed=i) for i, a in enumerate([0.38, 0.40, 0.42])]
+    rows += [_row("relu", a, seed=i) for i, a in enumerate([0.78, 0.80, 0.82])]
+    rows += [_row("elu", a, seed=i) for i, a in enumerate([0.55, 0.65])]
+    elu = scale.positions(rows, "conv_activation", ["conv_activation"])[1]
+    assert elu["activation"] == "elu" and elu["low"] is None and elu["high"] is None
 
 
 def test_positions_are_per_context():
@@ -62,7 +72,8 @@ def test_the_plot_is_written(tmp_path):
     entries = scale.positions(rows, "conv_activation", ["conv_activation"])
     scale.plot(tmp_path / "scale.png", entries, "test")
     assert (tmp_path / "scale.png").read_bytes()[:4] == b"\x89PNG"
-    assert "| all | gelu | 1 | 79.0 | 0.97 |  |" in scale.markdown(entries, "conv_activation")
+    table = scale.markdown(entries, "conv_activation")
+    assert "| all | gelu | 1 | 79.0 | 0.97 | none: n < 3 |" in table
 
 
 def test_the_preset_expands_to_the_activation_grid(cifar_dir, tmp_path):

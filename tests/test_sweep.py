@@ -9,7 +9,7 @@ import pytest
 from absl import flags
 from tensorboard.backend.event_processing import event_accumulator
 
-from cifar10_ablation import sweep
+from cifar10_ablation import report, sweep
 
 SMOKE_FLAGS = [
     "--batch_size=8",
@@ -116,10 +116,19 @@ def test_sweep_runs_reports_and_resumes(cifar_dir, tmp_path):
     done = _run_cli(*args)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "trained 4, already finished 0, failed 0" in done.stdout
-    assert "| conv_activation | mean % | std | n | min % | max % |" in done.stdout
+    assert "| conv_activation | mean % | sd | n | 95% interval | min % | max % |" in done.stdout
+    assert "| none: n < 3 |" in done.stdout  # two seeds: no interval
+    assert "conv_activation relu and linear: not separated at this n" in done.stdout or (
+        "conv_activation linear and relu: not separated at this n" in done.stdout
+    )
     with open(sweep_dir / "results.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 4 and {r["conv_activation"] for r in rows} == {"relu", "linear"}
+    assert {(r["fc_activation"], r["pool"], r["lrn"]) for r in rows} == {("linear", "avg", "true")}
+    summary = json.loads((sweep_dir / "summary.json").read_text())
+    assert summary["fields"] == ["conv_activation"] and summary["runs"] == 4
+    assert [c["n"] for c in summary["configs"]] == [2, 2]
+    assert summary["comparisons"][0]["method"] == "paired"
     assert (sweep_dir / "results.png").stat().st_size > 1000
     assert "| relu |" in (sweep_dir / "results.md").read_text()
     assert "pool1 all-negative % | pool1 mixed-sign % | pool2 all-negative %" in done.stdout
@@ -184,7 +193,7 @@ def test_report_reads_runs_saved_before_a_config_field_existed(tmp_path):
         (tmp_path / name / "results.json").write_text(
             json.dumps({"config": config, "global_step": 4, "test_accuracy": 0.5})
         )
-    table = sweep.report(tmp_path)
+    table = report.report(tmp_path)
     assert "| pool | mean % |" in table and "replicas" not in table
     with open(tmp_path / "results.csv") as f:
         assert [row["pool"] for row in csv.DictReader(f)] == ["avg", "max"]

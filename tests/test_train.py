@@ -98,6 +98,10 @@ def test_short_run_writes_events_checkpoints_results_and_resumes(cifar_dir, tmp_
         assert key in results
     assert 0 <= results["test_accuracy"] <= 1 and results["num_test_examples"] == 30
     assert json.loads((run_dir / "results.json").read_text()) == results
+    assert results["host"]["cpu"]["cores"] >= 1 and "avx2" in results["host"]["cpu"]["isa"]
+    assert results["host"]["tensorflow"]["version"] == tf.__version__
+    assert isinstance(results["host"]["tensorflow"]["onednn"], bool)
+    assert 200 < results["peak_resident_mb"] < 100_000  # this process: TensorFlow alone is more
     assert results["config"]["max_steps"] == 20 and results["config"]["learning_rate"] == 0.1
     assert tf.train.latest_checkpoint(run_dir / "checkpoints").endswith("ckpt-20")
     tags, accumulator = _tags(run_dir)

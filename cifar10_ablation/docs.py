@@ -1,0 +1,255 @@
+"""The project's docs, regenerated from the committed CSVs: every number in them is computed here.
+
+    python -m cifar10_ablation.sweep --report_only --log_dir=docs
+
+docs/templates/<NAME>.md hold the prose; `{{name}}` marks a generated fragment and
+`{{#name}} ... {{/name}}` a passage kept only when that fragment is non-empty. The fragments
+come from docs/results_<preset>.csv (one per preset; a preset without a CSV leaves no column,
+row or section) and docs/activation_scale_quick.csv, rows as report.py writes them; every
+number they print is also in docs/summary.json. tests/test_docs.py regenerates the docs into a
+temporary folder and fails if the committed ones differ.
+"""
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from cifar10_ablation import findings, report, scale, stats
+
+PRESETS = ("tutorial", "fast", "quick")
+PRESET_ROLES = {
+    "tutorial": "the reference: the tutorial's own schedule, `flags/tutorial.flags`",
+    "fast": "the default for sweeps, `flags/fast.flags`",
+    "quick": "a smoke-scale look for a 2-core CPU, `flags/quick.flags`",
+}
+SCALE_CSV = "activation_scale_quick.csv"
+TEMPLATES = ("RESULTS.md", "ACTIVATION_SCALE.md")
+_BLOCK = re.compile(r"\{\{#(\w+)\}\}\n?(.*?)\{\{/\1\}\}\n?", re.S)
+_FIELD = re.compile(r"\{\{(\w+)\}\}")
+
+
+def is_docs_dir(path):
+    """A folder holding the docs' templates (docs/): the report regenerates its docs."""
+    return (Path(path) / "templates" / TEMPLATES[0]).exists()
+
+
+def _pct(value, digits=1):
+    return report.percent(value, digits)
+
+
+def thin(summaries):
+    """The configs whose accuracy has no interval yet (fewer than MIN_SEEDS seeds)."""
+    items = [
+        f"{preset}: "
+        + ", ".join(f"{k}={c['config'][k]}" for k in summary["fields"])
+        + f" (n={c['n']})"
+        for preset, summary in summaries.items()
+        for c in summary["configs"]
+        if c["n"] < stats.MIN_SEEDS
+    ]
+    return "\n".join(report.wrap(item, bullet=True) for item in items)
+
+
+def preset_section(preset, summary):
+    constant = ", ".join(f"{k}={v}" for k, v in summary["constant"].items())
+    steps = " or ".join(f"{s:,}" for s in summary["steps"])
+    lines = [
+        report.wrap(
+            f"{summary['runs']} runs of {steps} steps; in every run {constant}. The interval is "
+            f"Student's t over seeds (95%, none below {stats.MIN_SEEDS} seeds)."
+        ),
+        "",
+        report.config_table(summary).rstrip("\n"),
+        "",
+    ]
+    lines += [
+        report.wrap(report.comparison_sentence(c), bullet=True) for c in summary["comparisons"]
+    ]
+    if summary["raw_vs_averaged_max"] is not None:
+        lines.append(
+            report.wrap(
+                "Raw-weight accuracies are within "
+                f"{_pct(summary['raw_vs_averaged_max'], 2)} points of the averaged ones in every "
+                "run.",
+                bullet=True,
+            )
+        )
+    if summary["wall_seconds"]:
+        low, high = (f"{s:.0f}" for s in summary["wall_seconds"])
+        lines.append(
+            report.wrap(
+                f"Wall time per run {low if low == high else f'{low}-{high}'} s (on shared CPU "
+                "cores: not a speed measure, see `PERFORMANCE.md`).",
+                bullet=True,
+            )
+        )
+    lines += ["", f"![{preset} preset: accuracy per config](results_{preset}.png)"]
+    return "\n".join(lines)
+
+
+def windows_table(summary):
+    """Per config: the windows where a ReLU before the pool would change the pooled value."""
+    fields = summary["fields"]
+    header = [*fields, "pool1: windows ReLU changes %", "pool2: windows ReLU changes %"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    changed = []
+    for s in summary["configs"]:
+        entry = {"config": s["config"]}
+        for pool in ("pool1", "pool2"):
+            value = s["windows"][f"{pool} all-negative"]
+            if s["config"]["pool"] == "avg" and value is not None:
+                value += s["windows"][f"{pool} mixed-sign"]
+            entry[pool] = value
+        changed.append(entry)
+        cells = [s["config"][f] for f in fields] + [_pct(entry["pool1"]), _pct(entry["pool2"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines), changed
+
+
+def scale_fragments(rows):
+    """The activation scale's table, its ordering by neighbours, and the per-run summary."""
+    summary = report.summarize(rows)
+    field, entries = scale.entries_of(rows, summary["fields"])
+    if field is None:
+        raise ValueError(f"{SCALE_CSV} holds no activation scale: {entries or 'no linear/relu'}")
+    if len({json.dumps(e["context"], sort_keys=True) for e in entries}) > 1:
+        raise ValueError(f"{SCALE_CSV} varies more than {field}; the docs describe one setting")
+    lines = [
+        f"| {field} | n | test accuracy % (mean) | per seed % | position | 95% interval |",
+        "|---|---|---|---|---|---|",
+    ]
+    for e in entries:
+        seeds = " / ".join(_pct(a, 2) for _, a in sorted(e["accuracies"].items()))
+        lines.append(
+            f"| {e['activation']} | {e['n']} | {_pct(e['accuracy'])} | {seeds} | "
+            f"{e['position']:.2f} | {scale.interval_text(e)} |"
+        )
+    chain = [c for c in summary["comparisons"] if c["field"] == field]
+    groups, group = [], [chain[-1]["b"]] if chain else []
+    for c in reversed(chain):  # lowest first
+        if c["low"] is not None and c["low"] > 0:
+            groups.append(group)
+            group = []
+        group.append(c["a"])
+    groups.append(group)
+    order = " < ".join("{" + ", ".join(g) + "}" for g in groups)
+    others = [e for e in entries if not e["end"]]
+    low, high = others[0], others[-1]
+    fragments = {
+        "scale_table": "\n".join(lines),
+        "scale_chain": "\n".join(
+            report.wrap(report.comparison_sentence(c), bullet=True) for c in reversed(chain)
+        ),
+        "scale_groups": report.wrap(
+            f"Groups that neighbouring comparisons separate, lowest first: {order}."
+        ),
+        "scale_runs": report.config_table(summary).rstrip("\n"),
+        "scale_range": report.wrap(
+            f"The alternatives' positions run from {low['position']:.2f} ({low['activation']}) "
+            f"to {high['position']:.2f} ({high['activation']})."
+        ),
+    }
+    return fragments, {"summary": summary, "field": field, "entries": entries, "groups": groups}
+
+
+def build(src_dir):
+    """(fragments, summary) from the CSVs in src_dir."""
+    src_dir = Path(src_dir)
+    presets = {
+        p: report.read_csv(src_dir / f"results_{p}.csv")
+        for p in PRESETS
+        if (src_dir / f"results_{p}.csv").exists()
+    }
+    if not presets:
+        raise ValueError(f"{src_dir} holds no results_<preset>.csv ({', '.join(PRESETS)})")
+    summaries = {p: report.summarize(rows) for p, rows in presets.items()}
+    named = findings.describe_named(presets)
+    claim_text, claim = findings.fast_claim(named, presets)
+    # The pool windows of the preset with the grid: the sweep default, else the smoke scale.
+    main = next(p for p in ("fast", "quick", "tutorial") if p in presets)
+    windows, changed = windows_table(summaries[main])
+    fragments = {
+        "lead_table": findings.lead_table(named, presets),
+        "gap": findings.gap(named, presets),
+        "fast_claim": claim_text,
+        "windows_preset": main,
+        "windows_table": windows,
+        "headline": findings.headline(named, presets),
+        "thin": thin(summaries),
+        "min_seeds": str(stats.MIN_SEEDS),
+    }
+    for p in PRESETS:
+        fragments[f"has_{p}"] = "yes" if p in presets else ""
+        fragments[f"{p}_section"] = preset_section(p, summaries[p]) if p in presets else ""
+        fragments[f"{p}_role"] = PRESET_ROLES[p]
+    scale_text, scale_summary = scale_fragments(report.read_csv(src_dir / SCALE_CSV))
+    fragments.update(scale_text)
+    summary = {
+        "presets": summaries,
+        "named": named,
+        "fast_claim": claim,
+        "windows_relu_changes": {"preset": main, "values": changed},
+        "scale": scale_summary,
+    }
+    return fragments, summary
+
+
+def render(template, fragments, name="template"):
+    """The template with its blocks kept or dropped and its fields filled."""
+    for used in set(_FIELD.findall(template)) | {m[0] for m in _BLOCK.findall(template)}:
+        if used not in fragments:
+            raise ValueError(
+                f"{name} uses {{{{{used}}}}}, which the report does not write; known: "
+                + ", ".join(sorted(fragments))
+            )
+    text = _BLOCK.sub(lambda m: m.group(2) if fragments[m.group(1)] else "", template)
+    text = _FIELD.sub(lambda m: fragments[m.group(1)].rstrip("\n"), text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+
+
+def _write(path, text):
+    """To a temporary file, then renamed over path: never half-written."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_docs(src_dir, out_dir=None):
+    """Regenerates the docs of src_dir (into out_dir, default the same); returns what it wrote."""
+    src_dir = Path(src_dir)
+    out_dir = Path(out_dir or src_dir)
+    fragments, summary = build(src_dir)
+    texts = {
+        name: render((src_dir / "templates" / name).read_text(), fragments, f"templates/{name}")
+        for name in TEMPLATES
+    }
+    texts["headline.md"] = fragments["headline"] + "\n"
+    texts["summary.json"] = json.dumps(_rounded(summary), indent=2, sort_keys=True) + "\n"
+    for name, text in texts.items():
+        _write(out_dir / name, text)
+    for preset, preset_summary in summary["presets"].items():
+        report.plot(out_dir / f"results_{preset}.png", preset_summary, f"{preset} preset")
+    entries = summary["scale"]["entries"]
+    scale.plot(
+        out_dir / "scale.png", entries, f"{summary['scale']['field']} between linear and relu"
+    )
+    written = [*texts, *(f"results_{p}.png" for p in summary["presets"]), "scale.png"]
+    return f"regenerated in {out_dir}: {', '.join(written)}\n"
+
+
+def _rounded(value):
+    """Floats to 6 decimals, so summary.json does not change with the last bits of a platform."""
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {str(k): _rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(v) for v in value]
+    return value

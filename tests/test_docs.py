@@ -1,0 +1,173 @@
+"""The docs are generated: the committed ones are exactly what the report writes from the CSVs."""
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from absl import flags
+
+from cifar10_ablation import cli, docs, findings, report
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+GENERATED = (*docs.TEMPLATES, "headline.md", "summary.json")
+
+
+def _differences(out_dir):
+    return [
+        f"docs/{name} differs from what the report writes: edit docs/templates/ or the CSVs, "
+        "then run python -m cifar10_ablation.sweep --report_only --log_dir=docs"
+        for name in GENERATED
+        if (out_dir / name).read_text() != (DOCS / name).read_text()
+    ]
+
+
+def test_committed_docs_are_what_the_report_writes(tmp_path):
+    docs.write_docs(DOCS, tmp_path)
+    assert _differences(tmp_path) == []
+    for name in ("results_quick.png", "scale.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_sweep_command_regenerates_the_docs_byte_for_byte(tmp_path):
+    copy = tmp_path / "docs"
+    shutil.copytree(DOCS / "templates", copy / "templates")
+    for path in DOCS.glob("*.csv"):
+        shutil.copy(path, copy)
+    done = subprocess.run(
+        [sys.executable, "-m", "cifar10_ablation.sweep", "--report_only", f"--log_dir={copy}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "RESULTS.md" in done.stdout
+    assert _differences(copy) == []
+
+
+def test_the_readme_quotes_the_generated_headline():
+    headline = " ".join((DOCS / "headline.md").read_text().split())
+    assert headline and headline in " ".join((ROOT / "README.md").read_text().split())
+
+
+def test_no_committed_doc_or_log_holds_a_path_of_this_machine():
+    for path in DOCS.rglob("*"):
+        if path.is_file() and path.suffix != ".png":
+            text = path.read_text()
+            assert not any(p in text for p in ("/work/", "/tmp/", "/root/")), path
+
+
+@pytest.mark.parametrize("name", [n for n in findings.NAMED_CONFIGS if n != "tutorial"])
+def test_the_named_configs_are_their_flagfiles(name):
+    saved = flags.FLAGS.flag_values_dict()
+    try:
+        flags.FLAGS.unparse_flags()
+        flags.FLAGS([sys.argv[0], f"--flagfile={ROOT / 'flags' / name}.flags"])
+        config = cli.config_from_flags()
+    finally:
+        flags.FLAGS.unparse_flags()
+        for flag, value in saved.items():
+            flags.FLAGS[flag].value = value
+    switches, _ = findings.NAMED_CONFIGS[name]
+    assert {k: getattr(config, k) for k in switches} == switches and config.lrn
+
+
+def test_the_tutorial_config_is_the_defaults():
+    switches, published = findings.NAMED_CONFIGS["tutorial"]
+    defaults = cli.config_lib.RunConfig()
+    assert {k: getattr(defaults, k) for k in switches} == switches and published == 0.86
+
+
+# Synthetic presets: columns and sections appear with their CSVs, claims follow the numbers.
+
+
+def _write_preset(folder, preset, accuracy_by_config, steps, seeds):
+    """results_<preset>.csv with the four named configs at the given accuracies."""
+    rows = []
+    for name, accuracy in accuracy_by_config.items():
+        switches, _ = findings.NAMED_CONFIGS[name]
+        for seed in seeds:
+            rows.append(
+                {
+                    **switches,
+                    "lrn": "true",
+                    "run": f"{name}_seed{seed}",
+                    "seed": seed,
+                    "global_step": steps,
+                    "test_accuracy": accuracy + 0.001 * seed,
+                    "test_accuracy_raw": accuracy,
+                    "wall_seconds": 100.0,
+                }
+            )
+    with open(folder / f"results_{preset}.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=[*rows[0], *report.WINDOW_COLUMNS])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.fixture
+def synthetic(tmp_path):
+    shutil.copytree(DOCS / "templates", tmp_path / "templates")
+    shutil.copy(DOCS / docs.SCALE_CSV, tmp_path)
+    return tmp_path
+
+
+TUTORIAL = {
+    "tutorial": 0.85,
+    "conv_linear_max": 0.84,
+    "finding_conv_relu": 0.80,
+    "finding_no_conv_relu": 0.37,
+}
+
+
+def test_presets_without_a_csv_leave_no_trace(synthetic):
+    _write_preset(synthetic, "quick", {"finding_conv_relu": 0.74}, 6000, [0, 1, 2])
+    docs.write_docs(synthetic)
+    text = (synthetic / "RESULTS.md").read_text()
+    assert "| config | published % | quick preset % |" in text
+    assert "tutorial schedule %" not in text and "## Fast" not in text and "## Tutorial" not in text
+    assert "| `finding_conv_relu` | 83.4 | 74.1 ± 0.1 (n=3) |" in text
+    assert "cannot yet be split into schedule length and data" in text
+    assert "fast preset is" not in text
+    assert "{{" not in text
+
+
+@pytest.mark.parametrize("off_by, holds", [(0.008, True), (0.012, False)])
+def test_the_fast_claim_is_computed_from_the_csvs(synthetic, off_by, holds):
+    _write_preset(synthetic, "tutorial", TUTORIAL, 100_000, [0, 1])
+    fast = {**TUTORIAL, "finding_no_conv_relu": TUTORIAL["finding_no_conv_relu"] - off_by}
+    _write_preset(synthetic, "fast", fast, 20_000, [0, 1, 2])
+    docs.write_docs(synthetic)
+    text = (synthetic / "RESULTS.md").read_text()
+    summary = json.loads((synthetic / "summary.json").read_text())
+    assert summary["fast_claim"]["holds"] is holds
+    assert ("**The fast preset is within 1.0 point" in text) is holds
+    assert ("NOT within" in text) is not holds
+    header = "| config | published % | tutorial schedule % (each seed) | fast preset % |"
+    assert header in text
+    assert "| `tutorial` | ~86 (83.0 per cifar10_eval.py) | 85.0 / 85.1 (n=2) |" in text
+    assert "## Tutorial schedule" in text and "## Fast preset" in text
+    assert "Schedule length (tutorial schedule minus the shorter preset): fast" in text
+    headline = (synthetic / "headline.md").read_text()
+    assert headline.startswith("Measured here (tutorial preset, 100,000 steps")
+    assert "the tutorial net reaches 85.0%" in " ".join(headline.split())
+
+
+def test_the_fast_claim_fails_past_the_step_budget(synthetic):
+    _write_preset(synthetic, "tutorial", TUTORIAL, 100_000, [0, 1])
+    _write_preset(synthetic, "fast", TUTORIAL, 25_000, [0, 1])
+    _, summary = docs.build(synthetic)
+    assert summary["fast_claim"]["holds"] is False
+
+
+def test_a_template_naming_an_unknown_fragment_is_refused():
+    with pytest.raises(ValueError, match=r"uses \{\{nope\}\}, which the report does not write"):
+        docs.render("{{nope}}", {"known": "x"})
+    assert docs.render("a\n{{#on}}\nkept {{x}}\n{{/on}}\n{{#off}}\ngone\n{{/off}}\nb", {
+        "on": "yes", "off": "", "x": "1"
+    }) == "a\nkept 1\nb\n"  # fmt: skip

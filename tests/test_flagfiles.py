@@ -1,0 +1,70 @@
+"""Every flagfile parses, and the researcher's four configs and the presets resolve as stated."""
+
+import sys
+from pathlib import Path
+
+import pytest
+from absl import flags
+
+from cifar10_ablation import cli
+
+FLAGS_DIR = Path(__file__).resolve().parents[1] / "flags"
+# The four configs of the finding (docs/RESULTS.md): flagfile (None: the defaults) -> switches.
+CONFIGS = {
+    None: ("relu", "relu", "max"),  # the tutorial net
+    "conv_linear_max": ("linear", "relu", "max"),
+    "finding_conv_relu": ("relu", "linear", "avg"),
+    "finding_no_conv_relu": ("linear", "linear", "avg"),
+}
+# The tutorial's own schedule (cifar10_train.py), as ../shared/docs/tutorial-reference.md gives it.
+TUTORIAL = {
+    "schedule": "tutorial",
+    "max_steps": 100_000,
+    "batch_size": 128,
+    "learning_rate": 0.1,
+    "momentum": 0.0,
+    "lr_decay_factor": 0.1,
+    "epochs_per_decay": 350.0,
+    "ema_decay": 0.9999,
+    "mixed_precision": False,
+    "lrn": True,
+}
+
+
+@pytest.fixture
+def resolve():
+    """Parses flagfiles (names under flags/) as the command line would; restores the flags."""
+    saved = flags.FLAGS.flag_values_dict()
+
+    def parse(*names):
+        flags.FLAGS.unparse_flags()
+        flags.FLAGS([sys.argv[0], *(f"--flagfile={FLAGS_DIR / name}.flags" for name in names)])
+        return cli.config_from_flags()
+
+    yield parse
+    flags.FLAGS.unparse_flags()
+    for name, value in saved.items():
+        flags.FLAGS[name].value = value
+
+
+@pytest.mark.parametrize("path", sorted(FLAGS_DIR.glob("*.flags")), ids=lambda p: p.stem)
+def test_every_flagfile_parses(path):
+    lines = [line for line in path.read_text().splitlines() if line.startswith("--")]
+    assert lines, f"{path.name} sets nothing"
+    assert path.read_text().startswith("#"), f"{path.name} does not say what it is for"
+    names = {line[2:].split("=")[0] for line in lines}
+    defined = set(flags.FLAGS) | {"preset", "activations"}  # the sweep's own flags
+    assert names <= defined | {n[2:] for n in names if n.startswith("no")}
+
+
+@pytest.mark.parametrize("name, switches", CONFIGS.items(), ids=str)
+def test_the_four_configs_on_the_tutorial_schedule(resolve, name, switches):
+    config = resolve("tutorial", *([name] if name else []))
+    assert (config.conv_activation, config.fc_activation, config.pool) == switches
+    assert {field: getattr(config, field) for field in TUTORIAL} == TUTORIAL
+
+
+def test_a_config_flagfile_keeps_a_presets_schedule(resolve):
+    quick = resolve("quick", "conv_linear_max")
+    assert (quick.schedule, quick.max_steps, quick.momentum) == ("fast", 6000, 0.9)
+    assert (quick.conv_activation, quick.fc_activation, quick.pool) == ("linear", "relu", "max")

@@ -1,0 +1,79 @@
+"""oneDNN is decided before TensorFlow loads, by the package; the host is described as it is."""
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cifar10_ablation import host
+
+REPO = Path(__file__).resolve().parents[1]
+ENTRY_POINTS = ("cifar10_ablation.train", "cifar10_ablation.eval", "cifar10_ablation.sweep")
+REPORT = (
+    "import os; from tensorflow.python.util import _pywrap_util_port as port; "
+    "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), port.IsMklEnabled())"
+)
+X86 = os.uname().machine in ("x86_64", "amd64")
+
+
+def _imported(module, env_value):
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    if env_value is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = env_value
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}; {REPORT}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout.split()[-2:]
+
+
+@pytest.mark.skipif(not X86, reason="oneDNN is set for x86 CPUs only")
+@pytest.mark.parametrize("module", ENTRY_POINTS)
+def test_entry_points_turn_onednn_on_before_tensorflow_loads(module):
+    assert _imported(module, None) == ["1", "True"]  # TensorFlow saw it: its kernels are on
+
+
+@pytest.mark.parametrize("value, onednn", [("0", "False"), ("1", "True")])
+def test_a_value_the_user_set_is_left_alone(value, onednn):
+    assert _imported("cifar10_ablation.train", value) == [value, onednn]
+
+
+@pytest.mark.parametrize("script", sorted((REPO / "bench").glob("*.py")))
+def test_bench_scripts_import_the_package_before_tensorflow(script):
+    """A script that imports TensorFlow (directly or through a module) before the package would
+    run with TensorFlow's own oneDNN default."""
+    tree = ast.parse(script.read_text())
+    first = None
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = (
+                [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            )
+            if any(n and n.split(".")[0] not in sys.stdlib_module_names for n in names):
+                first = names[0]
+                break
+    if first is None:
+        pytest.skip(f"{script.name} imports only the standard library (runs others as processes)")
+    assert first == "cifar10_ablation", f"{script.name} imports {first} first"
+
+
+def test_cpu_and_peak_memory_are_described():
+    cpu = host.cpu()
+    assert cpu["cores"] == os.cpu_count() and set(cpu["isa"]) == set(host.ISA_FLAGS)
+    if Path("/proc/cpuinfo").exists():
+        flags = Path("/proc/cpuinfo").read_text()
+        assert cpu["isa"]["avx2"] == (" avx2" in flags)
+    before = host.peak_memory_mb()
+    block = bytearray(200 * 2**20)  # touched: resident
+    assert host.peak_memory_mb() >= before
+    assert host.peak_memory_mb() >= 200
+    del block
+    if host.reset_peak_memory():
+        assert host.peak_memory_mb() < before + 150
