@@ -53,7 +53,8 @@ CROP_SIZE = 24
 MAX_BRIGHTNESS_DELTA = 63.0
 CONTRAST_RANGE = (0.2, 1.8)
 TFDS_DOWNLOAD_HOST = "www.cs.toronto.edu"  # where tensorflow-datasets' cifar10 downloads from
-DEFAULT_CACHE_DIR = Path(os.environ.get("CIFAR10_ABLATION_CACHE", "~/.cache/cifar10_ablation"))
+CACHE_ENV = "CIFAR10_ABLATION_CACHE"  # moves the cache where archives are extracted
+DEFAULT_CACHE_DIR = Path(os.environ.get(CACHE_ENV, "~/.cache/cifar10_ablation"))
 
 
 class DataError(ValueError):
@@ -118,7 +119,9 @@ def _extract_once(archive, cache_dir):
     """Extracts `archive` into `cache_dir` (the data folder may be read-only) once, then reuses it.
 
     The cache entry is keyed by the archive's path, size and mtime. Extraction goes to a temporary
-    folder renamed into place, so a killed extraction leaves nothing that looks finished.
+    folder renamed into place, so a killed extraction leaves nothing that looks finished, and of
+    processes extracting at once the first rename wins, the others use it: none ever reads a
+    half-written file.
     """
     stat = archive.stat()
     key = hashlib.sha1(f"{archive.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode())
@@ -137,8 +140,16 @@ def _extract_once(archive, cache_dir):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     except OSError as error:
-        raise DataError(f"cannot extract {archive} into {cache_dir}: {error}") from error
+        raise DataError(
+            f"cannot extract {archive} into the cache {cache_dir} ({error.strerror}); set "
+            f"{CACHE_ENV} to a writable folder with room, or pass --data_dir=<a folder holding "
+            f"{BATCHES_DIRNAME}/>"
+        ) from error
     return entry / BATCHES_DIRNAME
+
+
+class _WriteError(OSError):
+    """Extracting failed on the writing side (read-only, full): not the archive's fault."""
 
 
 def _extract_batches(archive, target):
@@ -154,9 +165,14 @@ def _extract_batches(archive, target):
                     f"{archive} holds no {BATCHES_DIRNAME}/ folder; "
                     f"expected the CIFAR-10 binary archive {ARCHIVE_NAME}"
                 )
-            tar.extractall(target, members=members, filter="data")
+            try:
+                tar.extractall(target, members=members, filter="data")
+            except OSError as error:
+                if error.errno is not None:  # writing failed: the cache's fault (_extract_once)
+                    raise _WriteError(error.errno, error.strerror, error.filename) from error
+                raise
     except (tarfile.ReadError, EOFError, OSError) as error:
-        if isinstance(error, DataError):
+        if isinstance(error, DataError | _WriteError):
             raise
         raise DataError(
             f"{archive} is not a readable gzip tar archive ({error}); "

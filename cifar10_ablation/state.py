@@ -9,6 +9,8 @@ after update n (n = 1, 2, ...), average <- average - (1 - d) * (average - weight
 d = min(ema_decay, (1 + n) / (10 + n)). Keras' optimizer EMA has no such warm-up.
 """
 
+import re
+import shutil
 from pathlib import Path
 
 import keras
@@ -178,3 +180,41 @@ class TrainState:
 
 def checkpoint_dir(run_dir):
     return Path(run_dir) / "checkpoints"
+
+
+def recorded_checkpoints(directory):
+    """The checkpoint prefixes of `directory`, newest first: those its `checkpoint` file records
+    or, when that file is missing or unreadable, every ckpt-N with an index file."""
+    state = tf.train.get_checkpoint_state(str(directory))
+    if state is not None:
+        return list(reversed(state.all_model_checkpoint_paths))
+    steps = [
+        int(match[1])
+        for path in Path(directory).glob("ckpt-*.index")
+        if (match := re.fullmatch(r"ckpt-(\d+)\.index", path.name))
+    ]
+    return [str(Path(directory) / f"ckpt-{step}") for step in sorted(steps, reverse=True)]
+
+
+def checkpoint_damage(path):
+    """Why the checkpoint `path` cannot be read whole (a missing, truncated or zero-filled file),
+    or None: TF reads every tensor and checks its checksum."""
+    try:
+        reader = tf.train.load_checkpoint(path)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except Exception as error:  # noqa: BLE001 - whatever TF cannot read makes it unusable
+        return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    return None
+
+
+def remove_unrecorded(prefix):
+    """Deletes what a failed save of checkpoint `prefix` left, unless the `checkpoint` file
+    records it: TF's temporary folder and files, and a data file without its index."""
+    prefix = Path(prefix)
+    state = tf.train.get_checkpoint_state(str(prefix.parent))
+    if state and prefix.name in {Path(p).name for p in state.all_model_checkpoint_paths}:
+        return
+    shutil.rmtree(prefix.parent / f"{prefix.name}_temp", ignore_errors=True)
+    for path in [*prefix.parent.glob(f"{prefix.name}.*"), *prefix.parent.glob("checkpoint.tmp*")]:
+        path.unlink(missing_ok=True)

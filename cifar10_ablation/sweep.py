@@ -10,17 +10,22 @@ The grid is the product of every `--sweep=FLAG=V1,V2,...` (default: conv_relu x 
 8 configs) times `--seeds` seeds; every other training flag is the base of each run. Each
 (config, seed) trains in its own run directory under --log_dir, whose name lists the swept
 values. Finished runs are skipped and unfinished ones resume from their checkpoints, so a
-sweep is restarted by running the same command. `--shard_index/--num_shards` split one grid
-between machines sharing the directory. At the end (or with --report_only) report.py sums up
-every results.json under --log_dir (results.csv, summary.json, results.md, results.png) and the
-table is printed. `--report_only --log_dir=docs` instead regenerates the project's docs from the
-CSVs committed there (docs.py).
+sweep is restarted by running the same command; SIGTERM or SIGINT stops the runs in flight with
+a checkpoint (exit status 75). `--shard_index/--num_shards` split one grid between machines
+sharing the directory; sweeps started twice on one directory share its runs (a lock per run
+directory, see runlock.py) and both end when all are done. At the end (or with --report_only)
+report.py sums up every results.json under --log_dir (results.csv, summary.json, results.md,
+results.png) and the table is printed. `--report_only --log_dir=docs` instead regenerates the
+project's docs from the CSVs committed there (docs.py).
 """
 
 import itertools
 import json
 import multiprocessing
+import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import keras
@@ -28,12 +33,13 @@ import tensorflow as tf
 from absl import app, flags
 from tensorboard.plugins.hparams import api as hp
 
-from cifar10_ablation import cli, docs, report, scale, train
+from cifar10_ablation import cli, docs, report, runlock, scale, train
 from cifar10_ablation import config as config_lib
 
 DEFAULT_GRID = ("conv_relu=true,false", "fc_relu=true,false", "pool=max,avg")
 DEFAULT_SWEEP_DIR = "tensorboard_logs/sweep"
 SWEEP_FILENAME = "sweep.json"
+LOCK_POLL_SECONDS = 2  # between looks at the runs another process is training
 
 FLAGS = flags.FLAGS
 flags.DEFINE_multi_string(
@@ -162,24 +168,53 @@ def write_hparams_config(sweep_dir, configs):
     return fields
 
 
-def _train_one(config, fields):
-    """Trains one grid point (resuming it); returns its results, or the error as a string."""
+_worker_stop = None  # a pool worker's stop request (_start_worker)
+
+
+def _start_worker():
+    """Pool initializer: the worker stops its run on SIGTERM/SIGINT, as a lone trainer does."""
+    global _worker_stop
+    _worker_stop = train.StopRequest()
+    _worker_stop.install()
+
+
+def _train_one(config, fields, stop=None):
+    """Trains one grid point (resuming it) under its run directory's lock.
+
+    Returns (outcome, detail): ("trained", results), ("finished", None) when another process
+    finished it, ("locked", who holds it), ("stopped", message) on a stop request, or
+    ("failed", error line). DiskFull propagates: every other run would meet it too.
+    """
+    stop = stop or _worker_stop or train.StopRequest()
     run_dir = Path(config.log_dir)
+    if stop.requested:
+        return "stopped", None
     try:
-        results = train.train(config)
-    except (ValueError, train.TrainingDiverged) as error:
-        return f"{run_dir.name}: {error}"
-    finally:
-        keras.backend.clear_session()
-    marker = run_dir / "hparams.written"
-    if not marker.exists():  # one hparams record per run, also across restarts
-        with tf.summary.create_file_writer(str(run_dir)).as_default():
-            hp.hparams(
-                {n: _hparam_value(getattr(config, n)) for n in fields + ["seed"]},
-                trial_id=run_dir.name,
-            )
-        marker.touch()
-    return results
+        lock = runlock.acquire(run_dir)
+    except runlock.RunLocked as locked:
+        return "locked", str(locked)
+    with lock:
+        if lock.took_over:
+            print(f"{run_dir}: {lock.took_over}", flush=True)
+        if is_finished(config):
+            return "finished", None
+        try:
+            results = train.train(config, stop=stop)
+        except train.Interrupted as stopped:
+            return "stopped", str(stopped)
+        except (ValueError, train.TrainingDiverged) as error:
+            return "failed", f"{run_dir.name}: {error}"
+        finally:
+            keras.backend.clear_session()
+        marker = run_dir / "hparams.written"
+        if not marker.exists():  # one hparams record per run, also across restarts
+            with tf.summary.create_file_writer(str(run_dir)).as_default():
+                hp.hparams(
+                    {n: _hparam_value(getattr(config, n)) for n in fields + ["seed"]},
+                    trial_id=run_dir.name,
+                )
+            marker.touch()
+    return "trained", results
 
 
 def is_finished(config):
@@ -190,7 +225,12 @@ def is_finished(config):
 
 
 def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1):
-    """Trains this shard's unfinished runs; returns (trained names, skipped names, errors)."""
+    """Trains this shard's unfinished runs; returns (trained names, skipped names, errors).
+
+    Skipped runs are those finished before, or meanwhile by another sweep process on the same
+    directory; runs another process is training are waited for at the end. SIGTERM or SIGINT
+    stop the runs in flight with a checkpoint and raise train.Interrupted.
+    """
     configs = [c for _, c in runs]
     Path(sweep_dir).mkdir(parents=True, exist_ok=True)
     fields = write_hparams_config(sweep_dir, configs)
@@ -199,24 +239,87 @@ def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1):
         {"runs": [name for name, _ in runs], "varying_fields": fields},
     )
     mine = [(n, c) for i, (n, c) in enumerate(runs) if i % num_shards == shard_index]
-    skipped = [n for n, c in mine if is_finished(c)]
     todo = [(n, c) for n, c in mine if not is_finished(c)]
     print(
         f"sweep {sweep_dir}: {len(runs)} runs, shard {shard_index}/{num_shards}: "
-        f"{len(mine)}, finished {len(skipped)}, to train {len(todo)}",
+        f"{len(mine)}, finished {len(mine) - len(todo)}, to train {len(todo)}",
         flush=True,
     )
-    if parallel > 1:
-        with multiprocessing.get_context("spawn").Pool(parallel) as pool:
-            outcomes = pool.starmap(_train_one, [(c, fields) for _, c in todo])
-    else:
-        outcomes = [_train_one(c, fields) for _, c in todo]
-    errors = [o for o in outcomes if isinstance(o, str)]
+    with train.StopRequest().installed() as stop:
+        outcomes = _train_all(todo, fields, parallel, stop)
+    stopped = [detail for outcome, detail in outcomes.values() if outcome == "stopped"]
+    if stopped or stop.requested:
+        for line in filter(None, stopped):
+            print(line, file=sys.stderr)
+        left = sum(o not in ("trained", "finished") for o, _ in outcomes.values())
+        raise train.Interrupted(
+            f"sweep {sweep_dir}: stopped by {stop.signal_name or 'a signal to a worker'} with "
+            f"{left} of its runs unfinished; run the same command to continue (exit status "
+            f"{train.EXIT_INTERRUPTED})"
+        )
     return (
-        [n for (n, _), o in zip(todo, outcomes, strict=True) if not isinstance(o, str)],
-        skipped,
-        errors,
+        [n for n, _ in todo if outcomes[n][0] == "trained"],
+        [n for n, c in mine if n not in outcomes or outcomes[n][0] == "finished"],
+        [detail for outcome, detail in outcomes.values() if outcome == "failed"],
     )
+
+
+def _train_all(todo, fields, parallel, stop):
+    """{name: (outcome, detail)} for every run of todo; runs locked by other processes are
+    tried again every LOCK_POLL_SECONDS until they are free (then trained or found finished)."""
+    pool = None
+    if parallel > 1:
+        pool = multiprocessing.get_context("spawn").Pool(parallel, initializer=_start_worker)
+    outcomes, waiting_for = {}, None
+    try:
+        while todo:
+            for (name, _), outcome in zip(
+                todo, _train_round(todo, fields, pool, stop), strict=True
+            ):
+                outcomes[name] = outcome
+            todo = [(n, c) for n, c in todo if outcomes[n][0] == "locked"]
+            if stop.requested or not todo:
+                break
+            if waiting_for != [n for n, _ in todo]:
+                waiting_for = [n for n, _ in todo]
+                print(
+                    f"waiting for {len(todo)} run(s) other processes are training "
+                    f"({outcomes[todo[0][0]][1]}, ...)",
+                    flush=True,
+                )
+            deadline = time.monotonic() + LOCK_POLL_SECONDS
+            while time.monotonic() < deadline and not stop.requested:
+                time.sleep(0.1)
+    except BaseException:
+        _signal_workers(pool)  # e.g. DiskFull in one worker: the others stop with a checkpoint
+        raise
+    finally:
+        if pool is not None:  # not terminate(): workers finish their step and save first
+            pool.close()
+            pool.join()
+    return outcomes
+
+
+def _train_round(todo, fields, pool, stop):
+    """The outcome of _train_one for each run of todo: here in turn, or in the pool's workers,
+    which get this process's stop request as SIGTERM."""
+    if pool is None:
+        return [_train_one(config, fields, stop) for _, config in todo]
+    pending = [pool.apply_async(_train_one, (config, fields)) for _, config in todo]
+    signalled = False
+    for result in pending:
+        while not result.ready():
+            if stop.requested and not signalled:
+                _signal_workers(pool)
+                signalled = True
+            result.wait(0.5)
+    return [result.get() for result in pending]
+
+
+def _signal_workers(pool):
+    if pool is not None:
+        for child in multiprocessing.active_children():
+            os.kill(child.pid, signal.SIGTERM)
 
 
 def main(argv):
@@ -237,8 +340,11 @@ def main(argv):
             table = docs.write_docs(sweep_dir)
         else:
             table = report.report(sweep_dir)
-    except ValueError as error:
+    except (ValueError, train.DiskFull) as error:
         sys.exit(f"error: {error}")
+    except train.Interrupted as stopped:
+        print(stopped, file=sys.stderr)
+        sys.exit(train.EXIT_INTERRUPTED)
     print(table, end="")
     if not FLAGS.report_only and errors:
         sys.exit(1)

@@ -9,14 +9,21 @@
 The tutorial schedule (default, 100K steps) is the published run: ~83-86% test accuracy with
 averaged weights. Everything goes to --log_dir: TensorBoard events, checkpoints, config.json and,
 at the end, results.json. Started again with the same --log_dir, a run continues from its newest
-checkpoint (the data stream resumes exactly: it is a function of seed and step).
+checkpoint that loads (the data stream resumes exactly: it is a function of seed and step).
+SIGTERM or SIGINT stops it after the step in flight with a checkpoint saved and exit status 75.
 """
 
+import contextlib
 import dataclasses
+import errno
+import json
+import os
 import platform
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -32,6 +39,10 @@ from cifar10_ablation import state as state_lib
 
 RESULTS_FILENAME = "results.json"
 NUM_SUMMARY_IMAGES = 6
+# Stopped by SIGTERM/SIGINT with a checkpoint saved: sysexits' EX_TEMPFAIL ("try again later"),
+# which a batch script can answer by requeueing the same command.
+EXIT_INTERRUPTED = 75
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 
 class RunDirError(ValueError):
@@ -40,6 +51,77 @@ class RunDirError(ValueError):
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
+
+
+class Interrupted(Exception):
+    """Training stopped on SIGTERM or SIGINT after the step in flight, its checkpoint saved."""
+
+
+class DiskFull(RuntimeError):
+    """A checkpoint, event file or results.json found no space; older checkpoints are intact."""
+
+
+class StopRequest:
+    """Notes SIGTERM (schedulers, spot machines) and SIGINT (Ctrl-C) while installed, so that the
+    trainer stops between steps with a checkpoint instead of dying mid-step."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self):
+        self.signal_name = None
+
+    @property
+    def requested(self):
+        return self.signal_name is not None
+
+    def _note(self, signum, frame):
+        self.signal_name = signal.Signals(signum).name
+
+    def install(self):
+        """From now on the signals only set the request (Python handles them in the main thread
+        only; elsewhere this does nothing)."""
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                signal.signal(signum, self._note)
+
+    @contextlib.contextmanager
+    def installed(self):
+        previous = {signum: signal.getsignal(signum) for signum in self.SIGNALS}
+        self.install()
+        try:
+            yield self
+        finally:
+            if threading.current_thread() is threading.main_thread():
+                for signum, handler in previous.items():
+                    signal.signal(signum, handler)
+
+
+def is_disk_full(error):
+    """Whether `error` is a write that found no space (Python's OSError, or TF's file errors,
+    which carry the system's message)."""
+    if isinstance(error, OSError):
+        return error.errno in DISK_FULL_ERRNOS
+    return isinstance(error, tf.errors.OpError) and any(
+        os.strerror(code) in str(error) for code in DISK_FULL_ERRNOS
+    )
+
+
+def _size(num_bytes):
+    return f"{num_bytes / 1e6:.1f} MB" if num_bytes >= 1e5 else f"{num_bytes / 1e3:.0f} kB"
+
+
+def disk_full_error(path, needed, checkpoint_dir):
+    """DiskFull naming `path`, the space `needed` (a phrase) and where a restart continues."""
+    free_on = Path(path)
+    while not free_on.exists():
+        free_on = free_on.parent
+    state = tf.train.get_checkpoint_state(str(checkpoint_dir))
+    latest = Path(state.model_checkpoint_path).name if state else None
+    return DiskFull(
+        f"no space left on device writing {path} ({_size(shutil.disk_usage(free_on).free)} free "
+        f"there; {needed}); free space and run the same command to continue from "
+        f"{latest or 'the start'}"
+    )
 
 
 def resolve_run_config(config, overwrite=False):
@@ -80,6 +162,34 @@ def write_run_config(config):
         config_lib.write_json_atomic(run_dir / config_lib.CONFIG_FILENAME, config.to_dict())
     except OSError as error:
         raise RunDirError(f"cannot write to --log_dir={run_dir}: {error.strerror}") from None
+
+
+def resume_checkpoint(checkpoint_dir):
+    """The newest checkpoint of checkpoint_dir that reads whole, None on a fresh run.
+
+    Newer ones that do not (truncated, zero-filled, missing files) are skipped with a line each,
+    and overwritten when training reaches their step again; RunDirError if none loads.
+    """
+    skipped = []
+    for path in state_lib.recorded_checkpoints(checkpoint_dir):
+        damage = state_lib.checkpoint_damage(path)
+        if damage is None:
+            for bad, why in skipped:
+                print(
+                    f"warning: skipped checkpoint {bad}: it does not load ({why}); continuing "
+                    f"from {Path(path).name}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            return path
+        skipped.append((path, damage))
+    if skipped:
+        raise RunDirError(
+            f"no checkpoint in {checkpoint_dir} loads ("
+            + "; ".join(f"{Path(p).name}: {why}" for p, why in skipped)
+            + "); move the run directory away, or pass --overwrite to start it over"
+        )
+    return None
 
 
 def set_op_determinism(enabled):
@@ -131,10 +241,11 @@ class Trainer:
     only the chief evaluates and writes (summaries, checkpoints, results).
     """
 
-    def __init__(self, config, state, dataset, run_dir, strategy=None, chief=True):
+    def __init__(self, config, state, dataset, run_dir, strategy=None, chief=True, stop=None):
         self.config = config
         self.state = state
         self.run_dir = run_dir
+        self.stop = stop or StopRequest()
         self.strategy = strategy or tf.distribute.get_strategy()
         self.chief = chief
         self.last_eval = {}
@@ -229,6 +340,21 @@ class Trainer:
         return train_steps
 
     def run(self):
+        """Trains to max_steps; returns the run's outcome. Raises Interrupted on a stop request,
+        DiskFull when a write finds no space, TrainingDiverged on a NaN loss."""
+        try:
+            return self._run()
+        except (OSError, tf.errors.OpError) as error:
+            if not is_disk_full(error):
+                raise
+            events = sorted(self.run_dir.glob("events.out.tfevents.*"), key=os.path.getmtime)
+            raise disk_full_error(
+                events[-1] if events else self.run_dir,
+                f"~{_size(self._checkpoint_bytes())} needed for its next checkpoint",
+                self.state.manager.directory,
+            ) from None
+
+    def _run(self):
         config, state = self.config, self.state
         start_step = state.step
         progress = _Progress(start_step, config.max_steps)
@@ -237,7 +363,7 @@ class Trainer:
         window_seconds, window_steps = 0.0, 0
         trained_seconds, trained_steps = 0.0, 0
         evaluated_at = None
-        while state.step < config.max_steps:
+        while state.step < config.max_steps and not self.stop.requested:
             step = state.step
             stop = min(
                 config.max_steps,
@@ -268,6 +394,8 @@ class Trainer:
             trained_seconds += seconds
             trained_steps += num_steps
             step = state.step
+            if self.stop.requested and step < config.max_steps:
+                break  # saved below; summaries and evaluation would delay the stop
             if step % config.summary_every == 0 or step == config.max_steps:
                 images_per_second = window_steps * config.global_batch_size / window_seconds
                 values = self._write_train_scalars(step, images_per_second)
@@ -279,14 +407,20 @@ class Trainer:
                 self._evaluate(step)
                 evaluated_at = step
             if step % config.checkpoint_every == 0 or step == config.max_steps:
-                state.save()
+                self._save()
                 self.writer.flush()
+        if state.step < config.max_steps:  # stop requested
+            saved = self._save_unless_saved() if trained_steps else None
+            self.writer.flush()
+            raise Interrupted(
+                f"{self.run_dir}: stopped by {self.stop.signal_name} at step {state.step} of "
+                f"{config.max_steps}"
+                + (f", checkpoint {Path(saved).name} saved" if saved else "")
+                + f"; run the same command to continue (exit status {EXIT_INTERRUPTED})"
+            )
         if evaluated_at != state.step and self.chief:
             self._evaluate(state.step)
-        if state.manager.latest_checkpoint is None or not state.manager.latest_checkpoint.endswith(
-            f"-{state.step}"
-        ):
-            state.save()
+        self._save_unless_saved()
         self.writer.flush()
         return {
             "train_images_per_second": (
@@ -297,6 +431,30 @@ class Trainer:
             "steps_this_invocation": trained_steps,
             **self.last_eval,
         }
+
+    def _checkpoint_bytes(self):
+        variables = self.state.checkpoint_variables()
+        return sum(int(np.prod(v.shape)) * tf.as_dtype(v.dtype).size for v in variables)
+
+    def _save(self):
+        """Saves a checkpoint; on a full disk removes its partial files and raises DiskFull."""
+        try:
+            return self.state.save()
+        except (OSError, tf.errors.OpError) as error:
+            if not is_disk_full(error):
+                raise
+            directory = self.state.manager.directory
+            prefix = Path(directory) / f"ckpt-{self.state.step}"
+            state_lib.remove_unrecorded(prefix)
+            raise disk_full_error(
+                prefix, f"~{_size(self._checkpoint_bytes())} needed for it", directory
+            ) from None
+
+    def _save_unless_saved(self):
+        latest = self.state.manager.latest_checkpoint
+        if latest is None or not latest.endswith(f"-{self.state.step}"):
+            latest = self._save()
+        return latest
 
     def _write_train_scalars(self, step, images_per_second):
         loss_sum, cross_entropy_sum, correct, examples = self.sums.numpy()
@@ -352,16 +510,26 @@ class Trainer:
         )
 
 
-def train(config, overwrite=False):
+def train(config, overwrite=False, stop=None):
     """Trains (or continues) the run `config` describes to config.max_steps; returns results.
 
     Raises DataError, RunDirError, CheckpointMismatch or ValueError before writing anything
-    when the data, the run directory or the config is unusable; TrainingDiverged on NaN loss.
+    when the data, the run directory or the config is unusable; TrainingDiverged on NaN loss;
+    DiskFull when a write finds no space. SIGTERM and SIGINT (or `stop`, a StopRequest the
+    caller installed) stop it after the step in flight, with a checkpoint: Interrupted.
     """
     started = time.time()
     host.reset_peak_memory()  # each run of a sweep gets its own peak
     config = config_lib.validate(config)
     strategy = distribute.strategy_for(config.distribution)  # before TF sets up its devices
+    if stop is None and not distribute.is_multi_worker(strategy):
+        with StopRequest().installed() as stop:
+            return _train(config, overwrite, strategy, stop, started)
+    # Multi-worker workers save together, so none can stop alone: killed, they resume as before.
+    return _train(config, overwrite, strategy, stop or StopRequest(), started)
+
+
+def _train(config, overwrite, strategy, stop, started):
     chief = distribute.is_chief(strategy)
     dataset = data.load_dataset(config.dataset, config.data_dir)
     config = resolve_run_config(config, overwrite and chief)
@@ -375,8 +543,8 @@ def train(config, overwrite=False):
         with strategy.scope():
             state = state_lib.TrainState(config, save_dir)
         # Raises CheckpointMismatch before anything is written.
-        state.restore(tf.train.latest_checkpoint(state_lib.checkpoint_dir(run_dir)))
-        return _train_state(config, state, dataset, strategy, chief, started)
+        state.restore(resume_checkpoint(state_lib.checkpoint_dir(run_dir)))
+        return _train_state(config, state, dataset, strategy, chief, started, stop)
     finally:
         if not chief:
             shutil.rmtree(save_dir, ignore_errors=True)
@@ -393,7 +561,7 @@ def _with_replicas(config, replicas, run_dir):
     return dataclasses.replace(config, replicas=replicas)
 
 
-def _train_state(config, state, dataset, strategy, chief, started):
+def _train_state(config, state, dataset, strategy, chief, started, stop):
     run_dir = Path(config.log_dir)
     results_path = run_dir / RESULTS_FILENAME
     if state.step > config.max_steps:
@@ -419,7 +587,7 @@ def _train_state(config, state, dataset, strategy, chief, started):
         flush=True,
     )
     try:
-        outcome = Trainer(config, state, dataset, run_dir, strategy, chief).run()
+        outcome = Trainer(config, state, dataset, run_dir, strategy, chief, stop).run()
     except tf.errors.OpError as error:
         if not distribute.is_multi_worker(strategy):
             raise
@@ -442,7 +610,13 @@ def _train_state(config, state, dataset, strategy, chief, started):
         "host": host.describe(),
         "peak_resident_mb": host.peak_memory_mb(),
     }
-    config_lib.write_json_atomic(results_path, results)
+    try:
+        config_lib.write_json_atomic(results_path, results)
+    except OSError as error:
+        if not is_disk_full(error):
+            raise
+        needed = f"~{_size(len(json.dumps(results, indent=2)))} needed for it"
+        raise disk_full_error(results_path, needed, state.manager.directory) from None
     return results
 
 
@@ -452,8 +626,11 @@ def main(argv):
     cli.quiet_info_logs()
     try:
         train(cli.config_from_flags(), overwrite=flags.FLAGS.overwrite)
-    except (ValueError, TrainingDiverged) as error:
+    except (ValueError, TrainingDiverged, DiskFull) as error:
         sys.exit(f"error: {error}")
+    except Interrupted as stopped:
+        print(stopped, file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 def run_main():
