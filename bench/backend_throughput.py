@@ -23,8 +23,8 @@ import time
 import keras
 import numpy as np
 
+from cifar10_ablation import host, nets
 from cifar10_ablation import model as model_lib
-from cifar10_ablation import nets
 
 
 def _jax_info():
@@ -179,6 +179,7 @@ def main():
                 "images_per_second": round(rate, 1),
                 "final_loss": round(float(history.history["loss"][-1]), 4),
                 "parameters": model.count_params(),
+                "cpu": host.cpu(),  # not host.describe(): that imports TensorFlow
                 **switches,
             }
         )

@@ -7,8 +7,9 @@ One host stands in for several families by capping the instruction set: oneDNN (
 PyTorch's) honours ONEDNN_MAX_CPU_ISA, PyTorch's own kernels ATEN_CPU_CAPABILITY, and the ceiling
 is measured with OpenBLAS's AVX2 (Haswell) kernel. Per family it alternates
 `bench/train_throughput.py` and the reference (`../shared/bench/torch_reference.py`) --repeats
-times, so both see the same machine state, and keeps each output in --log_dir. The ratio is the
-lowest of ours over the highest of theirs. Last line, machine-readable JSON.
+times, so both see the same machine state, and keeps each output in --log_dir, with summary.json
+and table.md (the table of docs/PERFORMANCE.md). The ratio is the lowest of ours over the highest
+of theirs. Last line, machine-readable JSON.
 """
 
 import argparse
@@ -53,6 +54,32 @@ def _shown(argument):
     return argument.replace(str(Path.cwd()) + "/", "").replace(str(Path.home()), "~")
 
 
+def markdown(rows, log_dir):
+    """The per-family table for docs/PERFORMANCE.md, each cell's logs linked (from docs/)."""
+    lines = [
+        "| family | stands for | ours, images/s | PyTorch reference, images/s | ratio | "
+        "fraction of the ceiling | logs |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    link = Path(log_dir).relative_to("docs") if Path(log_dir).is_relative_to("docs") else log_dir
+    for row in rows:
+        family = row["family"]
+        logs = ", ".join(
+            f"[{i}]({link}/{family}_{i}_{kind}.log)"
+            for i in range(len(row["ours_images_per_second"]))
+            for kind in ("tf", "torch")
+        )
+        lines.append(
+            f"| `{family}` | {row['stands_for']} | "
+            f"{' / '.join(f'{v:,.0f}' for v in row['ours_images_per_second'])} | "
+            f"{' / '.join(f'{v:,.0f}' for v in row['torch_images_per_second'])} | "
+            f"{row['ratio_lowest_over_highest']}x | "
+            f"{' / '.join(f'{f:.0%}' for f in row['fraction_of_ceiling'])} "
+            f"(of {row['ceiling_images_per_second']:,.0f}) | {logs} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data_dir", default="../shared/cifar10")
@@ -62,11 +89,19 @@ def main():
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--log_dir", default="docs/bench/families")
+    parser.add_argument(
+        "--table_only", action="store_true", help="rewrite table.md from --log_dir's summary.json"
+    )
     args = parser.parse_args()
+    log_dir = Path(args.log_dir)
+    if args.table_only:
+        rows = json.loads((log_dir / "summary.json").read_text())["families"]
+        (log_dir / "table.md").write_text(markdown(rows, log_dir))
+        print(markdown(rows, log_dir), end="")
+        return
     unknown = set(args.families.split(",")) - set(FAMILIES)
     if unknown:
         sys.exit(f"error: unknown --families {sorted(unknown)}; known: {', '.join(FAMILIES)}")
-    log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     torch_python = os.path.expanduser(args.torch_python)
     rows = []
@@ -114,6 +149,7 @@ def main():
         )
     summary = json.dumps({"families": rows})
     (log_dir / "summary.json").write_text(summary + "\n")
+    (log_dir / "table.md").write_text(markdown(rows, log_dir))
     print(summary)
 
 

@@ -11,10 +11,11 @@ import cifar10_ablation  # noqa: F401 - first: sets TF_ENABLE_ONEDNN_OPTS before
 # isort: split
 
 import argparse
+import json
 import os
 import time
 
-from cifar10_ablation import data
+from cifar10_ablation import data, host
 
 
 def pipeline_images_per_second(dataset, batch_size, batches, warmup=20, seed=0):
@@ -47,6 +48,7 @@ def main():
         f"input_pipeline images_per_second={rate:.0f} batch_size={args.batch_size} "
         f"threads={os.cpu_count()}"
     )
+    print(json.dumps({"images_per_second": round(rate, 1), "host": host.describe()}))
 
 
 if __name__ == "__main__":

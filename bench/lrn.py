@@ -17,6 +17,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from cifar10_ablation import host
 from cifar10_ablation import model as model_lib
 
 
@@ -89,6 +90,7 @@ def main():
                 ),
                 "max_abs_difference": max_difference,
                 "shape": shape,
+                "host": host.describe(),
             }
         )
     )

@@ -16,6 +16,7 @@ import cifar10_ablation  # noqa: F401 - first: sets TF_ENABLE_ONEDNN_OPTS before
 import argparse
 import collections
 import glob
+import json
 import tempfile
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from train_throughput import (  # bench/, on the path when run as a script
     time_training,
 )
 
-from cifar10_ablation import data
+from cifar10_ablation import data, host
 
 
 def op_milliseconds(trace_dir):
@@ -74,6 +75,7 @@ def main():
     totals = op_milliseconds(trace_dir)
     for name, ms in totals.most_common(args.top):
         print(f"{ms / steps:8.2f} ms/step  {name}")
+    print(json.dumps({"host": host.describe()}))  # which kernels these are depends on it
 
 
 if __name__ == "__main__":

@@ -49,3 +49,40 @@ def test_train_throughput_prints_rates_for_both_nets():
     assert set(result["train_images_per_second"]) == {"tutorial", "conv_relu=false,pool=avg"}
     assert all(rate > 0 for rate in result["train_images_per_second"].values())
     assert result["ceiling_images_per_second"] > 0
+
+
+def test_cpu_families_table_links_every_log(tmp_path):
+    row = {
+        "family": "avx2",
+        "stands_for": "an AVX2-only host",
+        "ours_images_per_second": [1300.4, 1290.0],
+        "torch_images_per_second": [640.0, 610.2],
+        "ratio_lowest_over_highest": 2.02,
+        "fraction_of_ceiling": [0.76, 0.75],
+        "ceiling_images_per_second": 1700.0,
+    }
+    (tmp_path / "summary.json").write_text(json.dumps({"families": [row]}))
+    lines = run_bench("cpu_families.py", f"--log_dir={tmp_path}", "--table_only")
+    assert lines[2].startswith("| `avx2` | an AVX2-only host | 1,300 / 1,290 | 640 / 610 | 2.02x |")
+    assert "76% / 75% (of 1,700)" in lines[2]
+    for log in ("avx2_0_tf.log", "avx2_0_torch.log", "avx2_1_tf.log", "avx2_1_torch.log"):
+        assert log in lines[2]
+    assert (tmp_path / "table.md").read_text().splitlines() == lines
+
+
+def test_cpu_families_refuses_an_unknown_family(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "cpu_families.py"),
+            "--families=avx9",
+            f"--log_dir={tmp_path}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        "error: unknown --families ['avx9']; known: avx512, avx2, avx2_onednn_off"
+    ]
