@@ -75,3 +75,23 @@ def mnist_dir(tmp_path):
 def _isolated_cache(tmp_path, monkeypatch):
     """Archive extraction goes to a per-test cache, never the user's."""
     monkeypatch.setattr(data, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+
+
+def assert_matches_tf_lrn(lrn, x, upstream, beta):
+    """`lrn(x)` equals tf.nn.local_response_normalization (radius 4, bias 1, alpha 0.01) in value
+    and in gradient against `upstream`."""
+    import tensorflow as tf
+
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        ours = lrn(x)
+        theirs = tf.nn.local_response_normalization(
+            x, depth_radius=4, bias=1.0, alpha=0.01, beta=beta
+        )
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(
+        tape.gradient(ours, x, output_gradients=upstream).numpy(),
+        tape.gradient(theirs, x, output_gradients=upstream).numpy(),
+        rtol=1e-5,
+        atol=1e-6,
+    )

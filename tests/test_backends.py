@@ -19,6 +19,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import assert_matches_tf_lrn
 
 from cifar10_ablation import model as model_lib
 
@@ -154,18 +155,8 @@ def test_keras_ops_lrn_matches_tensorflows_op_here_too(beta):
     """The other backends' LRN, run on TensorFlow tensors: values and autodiff gradient."""
     x = tf.random.stateless_normal([2, 5, 5, 64], seed=[1, 2]) * 3.0
     upstream = tf.random.stateless_normal(x.shape, seed=[3, 4])
-    with tf.GradientTape(persistent=True) as tape:
-        tape.watch(x)
-        ours = model_lib._lrn_keras_ops(x, 4, 1.0, 0.01, beta)
-        theirs = tf.nn.local_response_normalization(
-            x, depth_radius=4, bias=1.0, alpha=0.01, beta=beta
-        )
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5)
-    np.testing.assert_allclose(
-        tape.gradient(ours, x, output_gradients=upstream).numpy(),
-        tape.gradient(theirs, x, output_gradients=upstream).numpy(),
-        rtol=1e-5,
-        atol=1e-6,
+    assert_matches_tf_lrn(
+        lambda v: model_lib._lrn_keras_ops(v, 4, 1.0, 0.01, beta), x, upstream, beta
     )
 
 

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import assert_matches_tf_lrn
 
 from cifar10_ablation import model as model_lib
 from cifar10_ablation.model import build_model
@@ -187,19 +188,8 @@ def test_lrn_gradient_matches_tensorflows_lrn_grad(beta):
     layer = model_lib.LocalResponseNormalization(beta=beta, alpha=0.01)
     x = tf.random.stateless_normal([2, 5, 5, 64], seed=[7, 8]) * 3.0
     upstream = tf.random.stateless_normal(x.shape, seed=[9, 10])
-    with tf.GradientTape(persistent=True) as tape:
-        tape.watch(x)
-        ours = layer(x)
-        theirs = tf.nn.local_response_normalization(
-            x, depth_radius=4, bias=1.0, alpha=0.01, beta=beta
-        )
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5)
-    np.testing.assert_allclose(
-        tape.gradient(ours, x, output_gradients=upstream).numpy(),
-        tape.gradient(theirs, x, output_gradients=upstream).numpy(),
-        rtol=1e-5,
-        atol=1e-6,
-    )
+    assert_matches_tf_lrn(layer, x, upstream, beta)
+    theirs = tf.nn.local_response_normalization(x, depth_radius=4, bias=1.0, alpha=0.01, beta=beta)
     # Under mixed precision it normalizes in float32 and returns float16.
     half = model_lib.LocalResponseNormalization(beta=beta, alpha=0.01, dtype="mixed_float16")(x)
     assert half.dtype == tf.float16
