@@ -23,7 +23,7 @@ import time
 import keras
 import numpy as np
 
-from cifar10_ablation import host, nets
+from cifar10_ablation import host, switches
 from cifar10_ablation import model as model_lib
 
 
@@ -87,19 +87,19 @@ def parse_args():
     )
     parser.add_argument("--conv_relu", type=_bool, default=None, help="true/false (linear)")
     parser.add_argument("--fc_relu", type=_bool, default=None, help="true/false (linear)")
-    parser.add_argument("--conv_activation", choices=model_lib.ACTIVATIONS, default=None)
-    parser.add_argument("--fc_activation", choices=model_lib.ACTIVATIONS, default=None)
-    parser.add_argument("--arch", choices=nets.ARCHS, default="tutorial")
-    parser.add_argument("--pool", choices=model_lib.POOLS, default="max")
+    parser.add_argument("--conv_activation", choices=switches.ACTIVATIONS, default=None)
+    parser.add_argument("--fc_activation", choices=switches.ACTIVATIONS, default=None)
+    parser.add_argument("--arch", choices=switches.ARCHS, default="tutorial")
+    parser.add_argument("--pool", choices=switches.POOLS, default="max")
     parser.add_argument("--lrn", type=_bool, default=True)
-    parser.add_argument("--maxout_pieces", type=int, default=model_lib.DEFAULT_MAXOUT_PIECES)
+    parser.add_argument("--maxout_pieces", type=int, default=switches.DEFAULT_MAXOUT_PIECES)
     args = parser.parse_args()
-    for group in ("conv", "fc"):
-        relu, activation = getattr(args, f"{group}_relu"), getattr(args, f"{group}_activation")
-        if relu is not None and activation is not None:
-            parser.error(f"give --{group}_relu or --{group}_activation, not both")
-        if activation is None:
-            setattr(args, f"{group}_activation", "relu" if relu in (None, True) else "linear")
+    try:
+        for group in switches.GROUPS:
+            relu, name = getattr(args, f"{group}_relu"), getattr(args, f"{group}_activation")
+            setattr(args, f"{group}_activation", switches.activation(group, relu, name))
+    except ValueError as error:
+        parser.error(str(error))
     torch = keras.backend.backend() == "torch"
     if args.steps_per_execution is None:
         args.steps_per_execution = 1 if torch else 50
@@ -111,10 +111,14 @@ def parse_args():
     if args.warmup < 0:
         parser.error(f"--warmup={args.warmup} must be >= 0")
     try:
-        model_lib.validate_model_args(
-            args.conv_activation, args.fc_activation, args.pool, args.lrn, args.maxout_pieces
+        switches.validate(
+            args.arch,
+            args.conv_activation,
+            args.fc_activation,
+            args.pool,
+            args.lrn,
+            args.maxout_pieces,
         )
-        nets.validate(args.arch, args.conv_activation, args.fc_activation, args.pool, args.lrn)
     except ValueError as error:
         parser.error(str(error))
     return args
@@ -134,7 +138,7 @@ def main():
     args = parse_args()
     backend = keras.backend.backend()
     backend_version, device_kind, precision = BACKEND_INFO[backend]()
-    switches = {
+    settings = {
         "conv_activation": args.conv_activation,
         "fc_activation": args.fc_activation,
         "pool": args.pool,
@@ -142,7 +146,7 @@ def main():
         "maxout_pieces": args.maxout_pieces,
         "arch": args.arch,
     }
-    model = model_lib.build_model(**switches)
+    model = model_lib.build_model(**settings)
     model.compile(
         optimizer=keras.optimizers.SGD(args.learning_rate, momentum=args.momentum),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -180,7 +184,7 @@ def main():
                 "final_loss": round(float(history.history["loss"][-1]), 4),
                 "parameters": model.count_params(),
                 "cpu": host.cpu(),  # not host.describe(): that imports TensorFlow
-                **switches,
+                **settings,
             }
         )
     )

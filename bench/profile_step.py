@@ -27,7 +27,7 @@ from train_throughput import (  # bench/, on the path when run as a script
     time_training,
 )
 
-from cifar10_ablation import data, host
+from cifar10_ablation import data, host, switches
 
 
 def op_milliseconds(trace_dir):
@@ -53,7 +53,7 @@ def main():
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--inter_op_threads", type=int, default=0, help="0: TF's default")
     parser.add_argument("--conv_relu", choices=("true", "false"), default="true")
-    parser.add_argument("--pool", choices=("max", "avg"), default="max")
+    parser.add_argument("--pool", choices=switches.POOLS, default="max")
     parser.add_argument("--trace_dir", default=None, help="default: a temporary directory")
     args = parser.parse_args()
     if args.inter_op_threads:
@@ -63,7 +63,10 @@ def main():
     trace_dir = args.trace_dir or tempfile.mkdtemp(prefix="profile_step_")
     images_per_second, steps, seconds = time_training(
         dataset,
-        {"conv_activation": "relu" if args.conv_relu == "true" else "linear", "pool": args.pool},
+        {
+            "conv_activation": switches.activation("conv", args.conv_relu == "true", None),
+            "pool": args.pool,
+        },
         warmup=50,
         steps=args.steps,
         around_timed=lambda: tf.profiler.experimental.Profile(trace_dir),

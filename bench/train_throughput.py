@@ -4,7 +4,7 @@
     python bench/train_throughput.py --synthetic --steps=200 --steps_per_execution=1
 
 For each config (the tutorial net, and --conv_relu=false --pool=avg) it builds the same state
-and compiled multi-step function `cifar10_ablation.train` uses, runs --warmup steps, then times
+and compiled multi-step function `cifar10_ablation.loop` uses, runs --warmup steps, then times
 --steps steps. It also times the input pipeline alone, and measures this machine's float32
 matrix-multiply rate (numpy, 2048x2048; --ceiling_isa picks the kernel) to express training as a
 fraction of the ceiling:
@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import data, host, train
+from cifar10_ablation import data, host, loop, switches
 from cifar10_ablation import state as state_lib
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -39,7 +39,10 @@ from input_pipeline import pipeline_images_per_second  # noqa: E402
 FLOP_PER_TRAINING_IMAGE = 3 * 2 * 18.5e6
 CONFIGS = {
     "tutorial": {},
-    "conv_relu=false,pool=avg": {"conv_activation": "linear", "pool": "avg"},
+    "conv_relu=false,pool=avg": {
+        "conv_activation": switches.activation("conv", False, None),
+        "pool": "avg",
+    },
 }
 
 
@@ -85,7 +88,7 @@ def synthetic_cifar10(num_images=4096):
 
 
 def time_training(dataset, config_fields, warmup, steps, around_timed=contextlib.nullcontext):
-    """Times the real compiled training function of train.Trainer after a warm-up.
+    """Times the real compiled training function of loop.Trainer after a warm-up.
 
     Returns (images/second, steps timed, seconds). `around_timed()` wraps the timed steps only (a
     profiler, say). Steps run in whole calls of the config's steps_per_execution.
@@ -93,7 +96,7 @@ def time_training(dataset, config_fields, warmup, steps, around_timed=contextlib
     with tempfile.TemporaryDirectory() as run_dir:
         config = config_lib.RunConfig(log_dir=run_dir, **config_fields).resolved()
         state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
-        trainer = train.Trainer(config, state, dataset, Path(run_dir))
+        trainer = loop.Trainer(config, state, dataset, Path(run_dir))
         chunk = tf.constant(config.steps_per_execution)
         for _ in range(-(-warmup // config.steps_per_execution)):
             trainer.train_steps(trainer.iterator, chunk)

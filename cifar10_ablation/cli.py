@@ -1,253 +1,308 @@
-"""The training flags, defined once and read once (`config_from_flags`) into a RunConfig.
+"""Every command-line flag, defined and read here: per command line, its groups of flags.
 
-Imported by the `train` and `sweep` entry points; library code never reads flags.
+    console.run(main, cli.TRAIN, __doc__)  # an entry point: defines its flags, parses, main()
+    config = cli.train_config()            # in main: the parsed training flags as a RunConfig
+
+Each command line (train, eval, sweep) defines only its own flags, in the groups of the
+README's flag tables, which is how `--help` lists them (console.py). Importing this module
+defines nothing, so the library (which never reads flags) can be imported by any of them;
+`train_config` turns the flags into the validated RunConfig that is passed down.
 """
 
 import dataclasses
-import types
-from pathlib import Path
+import functools
 
-from absl import flags, logging
+from absl import flags
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import model, nets
+from cifar10_ablation import grid, switches
 
+FLAGS = flags.FLAGS
 DEFAULTS = config_lib.RunConfig()
-DEFAULT_LOG_ROOT = "tensorboard_logs"
-
-# Model switches.
-flags.DEFINE_enum(
-    "arch",
-    DEFAULTS.arch,
-    nets.ARCHS,
-    "tutorial: the tutorial net; vgg, resnet20, linear: see nets.py. A switch an arch lacks "
-    "must keep its default.",
-)
-flags.DEFINE_boolean(
-    "conv_relu", None, "ReLU after conv1/conv2, or every conv (default true); false = linear."
-)
-flags.DEFINE_boolean(
-    "fc_relu", None, "ReLU after local3/local4 (vgg: fc1/fc2) (default true); false = linear."
-)
-flags.DEFINE_enum(
-    "conv_activation",
-    None,
-    model.ACTIVATIONS,
-    "Activation after conv1/conv2 instead of --conv_relu.",
-)
-flags.DEFINE_enum(
-    "fc_activation", None, model.ACTIVATIONS, "Activation after local3/local4 instead of --fc_relu."
-)
-flags.DEFINE_enum(
-    "pool",
-    DEFAULTS.pool,
-    model.POOLS,
-    "pool1/pool2: 3x3, stride 2, SAME (vgg: every 2x2 pool; resnet20: the global pool).",
-)
-flags.DEFINE_boolean(
-    "lrn", DEFAULTS.lrn, "Keep the tutorial net's local response normalizations norm1/norm2."
-)
-flags.DEFINE_integer(
-    "maxout_pieces",
-    DEFAULTS.maxout_pieces,
-    "Linear pieces per unit of a 'maxout' activation.",
-    lower_bound=2,
-)
-# Data.
-flags.DEFINE_enum(
-    "dataset", DEFAULTS.dataset, list(config_lib.DATASETS), "cifar10, or mnist (see mnist.py)."
-)
-flags.DEFINE_string(
-    "data_dir",
-    DEFAULTS.data_dir,
-    "Folder with cifar-10-binary.tar.gz or cifar-10-batches-bin/ (mnist: the IDX files, "
-    "e.g. train-images-idx3-ubyte.gz); otherwise tensorflow-datasets' data dir (downloads "
-    "the dataset when online).",
-)
-flags.DEFINE_integer("batch_size", DEFAULTS.batch_size, "Training batch size.", lower_bound=1)
-# Schedule.
-flags.DEFINE_enum(
-    "schedule",
-    DEFAULTS.schedule,
-    config_lib.SCHEDULES,
-    "tutorial: SGD, lr 0.1 x0.1 every 350 epochs. fast: SGD+Nesterov momentum, "
-    "linear warm-up then cosine to 0 at --decay_steps.",
-)
-flags.DEFINE_integer(
-    "max_steps", DEFAULTS.max_steps, "Train until this global step.", lower_bound=0
-)
-flags.DEFINE_float(
-    "learning_rate",
-    None,
-    "Initial (tutorial) or peak (fast) learning rate; default: tutorial 0.1, fast 0.05.",
-    lower_bound=0,
-)
-flags.DEFINE_float("momentum", None, "SGD momentum; default: tutorial 0, fast 0.9 (Nesterov).")
-flags.DEFINE_integer(
-    "warmup_steps", None, "fast: linear warm-up steps (default 200).", lower_bound=0
-)
-flags.DEFINE_integer(
-    "decay_steps",
-    DEFAULTS.decay_steps,
-    "fast: step where the cosine reaches 0; 0 = --max_steps of the first start.",
-    lower_bound=0,
-)
-flags.DEFINE_float("lr_decay_factor", DEFAULTS.lr_decay_factor, "tutorial: staircase factor.")
-flags.DEFINE_float(
-    "epochs_per_decay", DEFAULTS.epochs_per_decay, "tutorial: epochs between learning-rate decays."
-)
-flags.DEFINE_float(
-    "ema_decay",
-    DEFAULTS.ema_decay,
-    "Largest decay of the averaged weights (warm-up min(d, (1+n)/(10+n))).",
-)
-flags.DEFINE_integer(
-    "seed", DEFAULTS.seed, "Seeds the weights, data order and distortions.", lower_bound=0
-)
-# Run control. absl.logging defines a --log_dir for its own log files, unused unless asked for;
-# ours names the run directory (absl would then write its files there too).
-if "log_dir" in flags.FLAGS:
-    delattr(flags.FLAGS, "log_dir")
-flags.DEFINE_string(
-    "log_dir",
-    None,
-    "Run directory (TensorBoard, checkpoints, results.json); default "
-    "tensorboard_logs/<name from the switches>.",
-)
-flags.DEFINE_boolean(
-    "overwrite", False, "Delete an existing run in --log_dir whose config differs, and start over."
-)
-flags.DEFINE_integer(
-    "checkpoint_every", DEFAULTS.checkpoint_every, "Steps between checkpoints.", lower_bound=1
-)
-flags.DEFINE_integer(
-    "keep_checkpoints",
-    DEFAULTS.keep_checkpoints,
-    "Checkpoints kept on disk (the newest).",
-    lower_bound=1,
-)
-flags.DEFINE_integer(
-    "eval_every",
-    DEFAULTS.eval_every,
-    "Steps between test-set evaluations (and one at the end).",
-    lower_bound=1,
-)
-flags.DEFINE_integer(
-    "summary_every",
-    DEFAULTS.summary_every,
-    "Steps between train scalars and progress-bar updates.",
-    lower_bound=1,
-)
-flags.DEFINE_integer(
-    "histogram_every",
-    DEFAULTS.histogram_every,
-    "Steps between weight/activation histograms and sparsity.",
-    lower_bound=1,
-)
-flags.DEFINE_integer(
-    "steps_per_execution",
-    DEFAULTS.steps_per_execution,
-    "Training steps per call into the TF graph.",
-    lower_bound=1,
-)
-flags.DEFINE_boolean(
-    "jit_compile",
-    DEFAULTS.jit_compile,
-    "Compile train and eval steps with XLA; default: with a GPU only.",
-)
-flags.DEFINE_boolean(
-    "deterministic",
-    DEFAULTS.deterministic,
-    "TF op determinism: identical losses step by step for one --seed.",
-)
-
-flags.DEFINE_boolean(
-    "mixed_precision",
-    DEFAULTS.mixed_precision,
-    "Compute in float16 (GPU, with loss scaling) or bfloat16 (CPU); weights stay float32.",
-)
-flags.DEFINE_enum(
-    "distribution",
-    DEFAULTS.distribution,
-    config_lib.DISTRIBUTIONS,
-    "auto: all GPUs of this machine (mirrored) when it has several, else one device; mirrored; "
-    "multi_worker: the machines in TF_CONFIG. --batch_size is per replica (see README).",
-)
-flags.DEFINE_boolean(
-    "diagnostics",
-    DEFAULTS.diagnostics,
-    "Pool-window sign fractions and dead units at --histogram_every, and at the end the "
-    "confusion matrix and per-class accuracy.",
-)
+DEFAULT_SWEEP_DIR = "tensorboard_logs/sweep"
 
 
-@flags.multi_flags_validator(
-    ["conv_relu", "conv_activation"], message="give --conv_relu or --conv_activation, not both"
-)
-def _one_conv_switch(values):
-    return values["conv_relu"] is None or values["conv_activation"] is None
+class _Define:
+    """define.<kind>(...) is flags.DEFINE_<kind>(..., flag_values=fv): a group's flags all go
+    into one FlagValues (the global FLAGS, or a test's own)."""
+
+    def __init__(self, fv):
+        self.fv = fv
+
+    def __getattr__(self, kind):
+        return functools.partial(getattr(flags, f"DEFINE_{kind}"), flag_values=self.fv)
 
 
-@flags.multi_flags_validator(
-    ["fc_relu", "fc_activation"], message="give --fc_relu or --fc_activation, not both"
-)
-def _one_fc_switch(values):
-    return values["fc_relu"] is None or values["fc_activation"] is None
-
-
-def quiet_info_logs():
-    """TF's per-checkpoint INFO lines drown the progress lines, unless --verbosity asks."""
-    if not flags.FLAGS["verbosity"].present:
-        logging.set_verbosity(logging.WARNING)
-
-
-def _activation(group, relu, activation):
-    if relu is not None and activation is not None:
-        raise ValueError(f"give --{group}_relu or --{group}_activation, not both")
-    if activation is not None:
-        return activation
-    return "linear" if relu is False else "relu"
-
-
-def train_flag_names():
-    """The names of the flags defined here: what `config_from_flags` reads and a sweep may vary."""
-    return sorted(flag.name for flag in flags.FLAGS.get_flags_for_module(__name__))
-
-
-def flag_values(overrides=None):
-    """The parsed training flags as a plain namespace, with `overrides` (name -> value) applied.
-
-    Overriding one of a group's two switches (`conv_relu`/`conv_activation`) clears the other.
-    """
-    values = {name: flags.FLAGS[name].value for name in train_flag_names()}
-    for name, value in (overrides or {}).items():
-        for group in ("conv", "fc"):
-            pair = (f"{group}_relu", f"{group}_activation")
-            if name in pair:
-                values[pair[1 - pair.index(name)]] = None
-        values[name] = value
-    return types.SimpleNamespace(**values)
-
-
-def config_from_flags(values=None):
-    """The RunConfig the parsed flags (or a `flag_values` namespace) describe, validated.
-
-    Raises ValueError naming the flag and what is allowed.
-    """
-    f = values or flags.FLAGS
-    fields = {
-        field.name: getattr(f, field.name)
-        for field in dataclasses.fields(config_lib.RunConfig)
-        if field.name not in ("conv_activation", "fc_activation", "log_dir", "replicas")
-    }
-    config = config_lib.RunConfig(
-        conv_activation=_activation("conv", f.conv_relu, f.conv_activation),
-        fc_activation=_activation("fc", f.fc_relu, f.fc_activation),
-        log_dir=f.log_dir or "",
-        **fields,
+def _model(fv):
+    define = _Define(fv)
+    define.enum(
+        "arch",
+        DEFAULTS.arch,
+        switches.ARCHS,
+        "tutorial: the tutorial net; vgg, resnet20, linear: see nets.py. A switch an arch lacks "
+        "must keep its default.",
     )
-    config_lib.validate(config)
-    if not config.log_dir:
-        log_dir = str(Path(DEFAULT_LOG_ROOT) / config.run_name())
-        config = dataclasses.replace(config, log_dir=log_dir)
-    return config
+    define.boolean(
+        "conv_relu", None, "ReLU after conv1/conv2, or every conv (default true); false = linear."
+    )
+    define.boolean(
+        "fc_relu", None, "ReLU after local3/local4 (vgg: fc1/fc2) (default true); false = linear."
+    )
+    define.enum(
+        "conv_activation",
+        None,
+        switches.ACTIVATIONS,
+        "Activation after conv1/conv2 instead of --conv_relu (giving both is an error).",
+    )
+    define.enum(
+        "fc_activation",
+        None,
+        switches.ACTIVATIONS,
+        "Activation after local3/local4 instead of --fc_relu (giving both is an error).",
+    )
+    define.enum(
+        "pool",
+        DEFAULTS.pool,
+        switches.POOLS,
+        f"pool1/pool2: {switches.POOL_SIZE}x{switches.POOL_SIZE}, stride {switches.POOL_STRIDE}, "
+        "SAME (vgg: every 2x2 pool; resnet20: the global pool).",
+    )
+    define.boolean(
+        "lrn", DEFAULTS.lrn, "Keep the tutorial net's local response normalizations norm1/norm2."
+    )
+    define.integer(
+        "maxout_pieces",
+        DEFAULTS.maxout_pieces,
+        "Linear pieces per unit of a 'maxout' activation.",
+        lower_bound=2,
+    )
+
+
+def _data(fv):
+    define = _Define(fv)
+    define.enum(
+        "dataset", DEFAULTS.dataset, list(config_lib.DATASETS), "cifar10, or mnist (see mnist.py)."
+    )
+    define.string(
+        "data_dir",
+        DEFAULTS.data_dir,
+        "Folder with cifar-10-binary.tar.gz or cifar-10-batches-bin/ (mnist: the IDX files, "
+        "e.g. train-images-idx3-ubyte.gz); otherwise tensorflow-datasets' data dir (downloads "
+        "the dataset when online).",
+    )
+    define.integer("batch_size", DEFAULTS.batch_size, "Training batch size.", lower_bound=1)
+
+
+def _schedule(fv):
+    define = _Define(fv)
+    define.enum(
+        "schedule",
+        DEFAULTS.schedule,
+        config_lib.SCHEDULES,
+        "tutorial: SGD, lr 0.1 x0.1 every 350 epochs. fast: SGD+Nesterov momentum, "
+        "linear warm-up then cosine to 0 at --decay_steps.",
+    )
+    define.integer("max_steps", DEFAULTS.max_steps, "Train until this global step.", lower_bound=0)
+    define.float(
+        "learning_rate",
+        None,
+        "Initial (tutorial) or peak (fast) learning rate; default: tutorial 0.1, fast 0.05.",
+        lower_bound=0,
+    )
+    define.float("momentum", None, "SGD momentum; default: tutorial 0, fast 0.9 (Nesterov).")
+    define.integer("warmup_steps", None, "fast: linear warm-up steps (default 200).", lower_bound=0)
+    define.integer(
+        "decay_steps",
+        DEFAULTS.decay_steps,
+        "fast: step where the cosine reaches 0; 0 = --max_steps of the first start.",
+        lower_bound=0,
+    )
+    define.float("lr_decay_factor", DEFAULTS.lr_decay_factor, "tutorial: staircase factor.")
+    define.float(
+        "epochs_per_decay",
+        DEFAULTS.epochs_per_decay,
+        "tutorial: epochs between learning-rate decays.",
+    )
+    define.float(
+        "ema_decay",
+        DEFAULTS.ema_decay,
+        "Largest decay of the averaged weights (warm-up min(d, (1+n)/(10+n))).",
+    )
+    define.integer(
+        "seed", DEFAULTS.seed, "Seeds the weights, data order and distortions.", lower_bound=0
+    )
+
+
+def _run_output(fv):
+    define = _Define(fv)
+    define.string(
+        "log_dir",
+        None,
+        "Run directory (TensorBoard, checkpoints, results.json); default "
+        f"{config_lib.DEFAULT_LOG_ROOT}/<name from the switches>.",
+    )
+    define.boolean(
+        "overwrite", False, "Delete an existing run in --log_dir whose config differs; start over."
+    )
+    _every_flags(fv)
+
+
+def _every_flags(fv):
+    define = _Define(fv)
+    every = {
+        "checkpoint_every": "Steps between checkpoints.",
+        "keep_checkpoints": "Checkpoints kept on disk (the newest).",
+        "eval_every": "Steps between test-set evaluations (and one at the end).",
+        "summary_every": "Steps between train scalars and progress lines.",
+        "histogram_every": "Steps between weight/activation histograms and sparsity.",
+    }
+    for name, text in every.items():
+        define.integer(name, getattr(DEFAULTS, name), text, lower_bound=1)
+
+
+def _speed(fv):
+    define = _Define(fv)
+    define.integer(
+        "steps_per_execution",
+        DEFAULTS.steps_per_execution,
+        "Training steps per call into the TF graph.",
+        lower_bound=1,
+    )
+    define.boolean(
+        "jit_compile",
+        DEFAULTS.jit_compile,
+        "Compile train and eval steps with XLA; default: with a GPU only.",
+    )
+    define.boolean(
+        "mixed_precision",
+        DEFAULTS.mixed_precision,
+        "Compute in float16 (GPU, with loss scaling) or bfloat16 (CPU); weights stay float32.",
+    )
+    define.boolean(
+        "deterministic",
+        DEFAULTS.deterministic,
+        "TF op determinism: identical losses step by step for one --seed.",
+    )
+
+
+def _devices(fv):
+    define = _Define(fv)
+    define.enum(
+        "distribution",
+        DEFAULTS.distribution,
+        config_lib.DISTRIBUTIONS,
+        "auto: all GPUs of this machine (mirrored) when it has several, else one device; "
+        "mirrored; multi_worker: the machines in TF_CONFIG. --batch_size is per replica.",
+    )
+
+
+def _diagnostics(fv):
+    define = _Define(fv)
+    define.boolean(
+        "diagnostics",
+        DEFAULTS.diagnostics,
+        "Pool-window sign fractions and dead units at --histogram_every, and at the end the "
+        "confusion matrix and per-class accuracy.",
+    )
+
+
+def _sweep(fv):
+    define = _Define(fv)
+    define.multi_string(
+        "sweep",
+        None,
+        "FLAG=V1,V2,...: a training flag and its values; repeat for a product. Default: "
+        + " ".join(grid.DEFAULT_GRID),
+    )
+    define.integer("seeds", 1, "Seeds per config: --seed, --seed+1, ...", lower_bound=1)
+    define.enum(
+        "preset",
+        None,
+        ["activation_scale"],
+        "activation_scale: sweep --conv_activation over --activations (with flags/"
+        "activation_scale.flags: FC activations linear, average pooling) and report each one's "
+        "position between linear (0) and relu (1).",
+    )
+    define.list(
+        "activations", list(switches.SCALE_ACTIVATIONS), "The activation_scale preset's set."
+    )
+    define.integer("shard_index", 0, "This machine's share of the grid.", lower_bound=0)
+    define.integer("num_shards", 1, "Machines splitting the grid.", lower_bound=1)
+    define.integer("parallel", 1, "Trainings at once (separate processes when > 1).", lower_bound=1)
+    flags.register_multi_flags_validator(
+        ["shard_index", "num_shards"],
+        lambda values: values["shard_index"] < values["num_shards"],
+        message="--shard_index must be below --num_shards",
+        flag_values=fv,
+    )
+
+
+def _sweep_output(fv):
+    define = _Define(fv)
+    define.string(
+        "log_dir",
+        DEFAULT_SWEEP_DIR,
+        "The sweep's folder: one run directory per grid point and seed under it, and the "
+        "report (with --report_only --log_dir=docs: the project's docs).",
+    )
+    define.boolean(
+        "report_only", False, "Only report the finished runs under --log_dir; train nothing."
+    )
+    _every_flags(fv)
+
+
+def _eval(fv):
+    define = _Define(fv)
+    define.string("log_dir", None, "Run directory written by cifar10_ablation.train.")
+    define.string("checkpoint", None, "Checkpoint prefix to evaluate; default: the newest.")
+    define.string("data_dir", None, "Data directory; default: the one the run trained on.")
+    flags.mark_flag_as_required("log_dir", flag_values=fv)
+
+
+# Per command line, its flag groups in help order: (title, defines them). The README's tables.
+_TRAINING = (
+    ("model", _model),
+    ("data", _data),
+    ("schedule", _schedule),
+    ("output", _run_output),
+    ("speed", _speed),
+    ("devices", _devices),
+    ("diagnostics", _diagnostics),
+)
+TRAIN = _TRAINING
+SWEEP = (("sweep", _sweep), *_TRAINING[:3], ("output", _sweep_output), *_TRAINING[4:])
+EVAL = (("run", _eval),)
+# Training flags a sweep does not vary: where the runs live and what they read.
+NOT_SWEPT = ("log_dir", "data_dir")
+
+
+def train_flag_names(flag_values=FLAGS):
+    """The training flags defined, in definition order: RunConfig's fields and the groups' ReLU
+    bools (what `train_config` reads and a sweep may vary)."""
+    names = {field.name for field in dataclasses.fields(config_lib.RunConfig)}
+    names |= {f"{group}_relu" for group in switches.GROUPS}
+    return [name for name in flag_values if name in names]
+
+
+def train_values(flag_values=FLAGS):
+    """{training flag: parsed value}: the base of a run (or of every grid point)."""
+    return {name: flag_values[name].value for name in train_flag_names(flag_values)}
+
+
+def train_config(flag_values=FLAGS):
+    """The RunConfig the parsed training flags describe (config.from_flag_values)."""
+    return config_lib.from_flag_values(train_values(flag_values))
+
+
+def sweep_parsers(flag_values=FLAGS):
+    """{training flag a sweep may vary: its parser}, for grid.parse."""
+    names = train_flag_names(flag_values)
+    return {name: flag_values[name].parser.parse for name in names if name not in NOT_SWEPT}
+
+
+def grid_runs(flag_values=FLAGS):
+    """The sweep's [(run name, RunConfig)] from its parsed flags (grid.py), all validated."""
+    fv = flag_values
+    specs = grid.specs(fv.sweep, fv.preset, fv.activations)
+    axes = grid.parse(specs, sweep_parsers(fv))
+    return grid.expand(axes, fv.seeds, fv.log_dir, train_values(fv))

@@ -1,7 +1,8 @@
 """One run, described: a frozen, validated RunConfig, saved as `config.json` in its run directory.
 
-Flags become a RunConfig once (`cli.config_from_flags`); the sweep builds them with
-`dataclasses.replace`. Both go through `validate`, and library code only ever sees the config.
+Flag values become a RunConfig once (`from_flag_values`): the command line's (cli.py) and each
+grid point's (grid.py, the base flags with the swept ones replaced). Both go through `validate`,
+and library code only ever sees the config.
 
 A run directory is continued when its saved config has the same *identity* (everything that
 changes what is trained); run-control fields (`RUN_CONTROL_FIELDS`) may differ between
@@ -14,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from cifar10_ablation import model, nets
+from cifar10_ablation import switches
 
 # Per --dataset: training images (the tutorial schedule counts epochs in them) and image channels
 # (the model's input depth), known before any data is read (eval rebuilds a model from config).
@@ -47,20 +48,23 @@ RUN_CONTROL_FIELDS = frozenset(
     }
 )
 CONFIG_FILENAME = "config.json"
+# A lone run's directory when --log_dir is not given: DEFAULT_LOG_ROOT/<run_name()>.
+DEFAULT_LOG_ROOT = "tensorboard_logs"
 
 
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
     """Everything one training run depends on. Field docs are the flags' help texts (cli.py)."""
 
-    # Model switches (model.build_model's arguments). Runs saved before `arch` and `dataset`
-    # existed lack them in config.json and load with these defaults: the tutorial net on CIFAR-10.
+    # Model switches (switches.py; model.build_model's arguments). Runs saved before `arch` and
+    # `dataset` existed lack them in config.json and load with these defaults: the tutorial net
+    # on CIFAR-10.
     arch: str = "tutorial"
     conv_activation: str = "relu"
     fc_activation: str = "relu"
     pool: str = "max"
     lrn: bool = True
-    maxout_pieces: int = model.DEFAULT_MAXOUT_PIECES
+    maxout_pieces: int = switches.DEFAULT_MAXOUT_PIECES
     # Data.
     dataset: str = "cifar10"
     data_dir: str = "~/tensorflow_datasets"
@@ -88,7 +92,7 @@ class RunConfig:
     deterministic: bool = False
     diagnostics: bool = True
     mixed_precision: bool = False
-    distribution: str = "auto"  # distribute.DISTRIBUTIONS
+    distribution: str = "auto"  # DISTRIBUTIONS
     # Set by train from the strategy (None until then); --batch_size is per replica.
     replicas: int | None = None
 
@@ -116,20 +120,16 @@ class RunConfig:
         return DATASETS[self.dataset]["channels"]
 
     def run_name(self):
-        """A directory name that tells the switches apart, so TensorBoard's run list reads.
-
-        The arch and dataset lead it unless they are the defaults (so the tutorial net's names
-        on CIFAR-10 are those of runs saved before they existed); only the arch's switches follow.
-        """
-        parts = [self.arch] if self.arch != RunConfig.arch else []
-        parts += [self.dataset] if self.dataset != RunConfig.dataset else []
-        switches = nets.switches(self.arch)
-        parts += [f"conv-{self.conv_activation}"] if "conv_activation" in switches else []
-        parts += [f"fc-{self.fc_activation}"] if "fc_activation" in switches else []
-        parts += [f"pool-{self.pool}"] if "pool" in switches else []
-        parts += [] if self.lrn else ["nolrn"]
-        parts += [self.schedule, f"seed{self.seed}"]
-        return "_".join(parts)
+        """The run directory name (switches.run_name), so TensorBoard's run list reads: the arch
+        and dataset unless they are the defaults, the arch's switches as flags, the schedule."""
+        settings = {"arch": self.arch} if self.arch != RunConfig.arch else {}
+        settings.update({"dataset": self.dataset} if self.dataset != RunConfig.dataset else {})
+        settings.update(
+            switches.as_flags(
+                self.arch, self.conv_activation, self.fc_activation, self.pool, self.lrn
+            )
+        )
+        return switches.run_name({**settings, "schedule": self.schedule}, self.seed)
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -145,11 +145,13 @@ class RunConfig:
 
 def validate(config):
     """Raises ValueError naming the field, its value and what is allowed; returns the config."""
-    model.validate_model_args(
-        config.conv_activation, config.fc_activation, config.pool, config.lrn, config.maxout_pieces
-    )
-    nets.validate(
-        config.arch, config.conv_activation, config.fc_activation, config.pool, config.lrn
+    switches.validate(
+        config.arch,
+        config.conv_activation,
+        config.fc_activation,
+        config.pool,
+        config.lrn,
+        config.maxout_pieces,
     )
     if config.dataset not in DATASETS:
         raise ValueError(f"dataset={config.dataset!r} is not known; allowed: {', '.join(DATASETS)}")
@@ -201,6 +203,31 @@ def validate(config):
         raise ValueError(
             f"warmup_steps={resolved.warmup_steps} must be below decay_steps="
             f"{resolved.decay_steps} (the fast schedule's horizon)"
+        )
+    return config
+
+
+def from_flag_values(values):
+    """The RunConfig the training flags' values ({flag name: value}) describe, validated.
+
+    A group's bool and activation flags (`conv_relu`, `conv_activation`) become its activation
+    (switches.activation); an empty `log_dir` becomes DEFAULT_LOG_ROOT/<run_name()>. Raises
+    ValueError naming the flag and what is allowed.
+    """
+    derived = {f"{group}_activation" for group in switches.GROUPS} | {"log_dir", "replicas"}
+    fields = {
+        f.name: values[f.name] for f in dataclasses.fields(RunConfig) if f.name not in derived
+    }
+    activations = {
+        f"{group}_activation": switches.activation(
+            group, values[f"{group}_relu"], values[f"{group}_activation"]
+        )
+        for group in switches.GROUPS
+    }
+    config = validate(RunConfig(log_dir=values["log_dir"] or "", **activations, **fields))
+    if not config.log_dir:
+        config = dataclasses.replace(
+            config, log_dir=str(Path(DEFAULT_LOG_ROOT) / config.run_name())
         )
     return config
 

@@ -16,12 +16,12 @@ import io
 import numpy as np
 import tensorflow as tf
 
-from cifar10_ablation import data
+from cifar10_ablation import data, plots
+from cifar10_ablation.switches import POOL_SIZE, POOL_STRIDE
 
-# Per arch: (pre-activation layer, the 3x3/2 pooling layer its windows feed).
+# Per arch: (pre-activation layer, the POOL_SIZE/POOL_STRIDE pooling layer its windows feed).
 POOL_BLOCKS = {"tutorial": (("conv1", "pool1"), ("conv2", "pool2"))}
 ACTIVATION_SUFFIX = "_act"
-POOL_SIZE, POOL_STRIDE = 3, 2
 
 
 def pool_window_fractions(pre_activation):
@@ -102,31 +102,16 @@ def per_class_accuracy(matrix, class_names=data.CLASS_NAMES):
 
 def confusion_image(matrix, title, class_names=data.CLASS_NAMES):
     """The matrix as a [1, H, W, 4] uint8 PNG-decoded image for tf.summary.image."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(6, 5.5))
     rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    axis.imshow(rates, cmap="Blues", vmin=0, vmax=1)
-    for (i, j), count in np.ndenumerate(matrix):
-        axis.text(
-            j,
-            i,
-            str(count),
-            ha="center",
-            va="center",
-            fontsize=6,
-            color="white" if rates[i, j] > 0.5 else "black",
-        )
-    axis.set_xticks(range(len(class_names)), class_names, rotation=60, fontsize=7)
-    axis.set_yticks(range(len(class_names)), class_names, fontsize=7)
-    axis.set_xlabel("predicted")
-    axis.set_ylabel("true")
-    axis.set_title(title, fontsize=9)
-    figure.tight_layout()
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    plt.close(figure)
+    with plots.figure(buffer, (6, 5.5), dpi=100, format="png") as axis:
+        axis.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+        for (i, j), count in np.ndenumerate(matrix):
+            color = "white" if rates[i, j] > 0.5 else "black"
+            axis.text(j, i, str(count), ha="center", va="center", fontsize=6, color=color)
+        axis.set_xticks(range(len(class_names)), class_names, rotation=60, fontsize=7)
+        axis.set_yticks(range(len(class_names)), class_names, fontsize=7)
+        axis.set_xlabel("predicted")
+        axis.set_ylabel("true")
+        axis.set_title(title, fontsize=9)
     return tf.image.decode_png(buffer.getvalue(), channels=4)[None]

@@ -16,7 +16,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from cifar10_ablation import findings, report, scale, stats
+from cifar10_ablation import findings, markdown, report, scale, stats
 
 PRESETS = ("tutorial", "fast", "quick")
 PRESET_ROLES = {
@@ -93,8 +93,7 @@ def windows_table(summary):
     """Per config: the windows where a ReLU before the pool would change the pooled value."""
     fields = summary["fields"]
     header = [*fields, "pool1: windows ReLU changes %", "pool2: windows ReLU changes %"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    changed = []
+    rows, changed = [], []
     for s in summary["configs"]:
         entry = {"config": s["config"]}
         for pool in ("pool1", "pool2"):
@@ -103,9 +102,8 @@ def windows_table(summary):
                 value += s["windows"][f"{pool} mixed-sign"]
             entry[pool] = value
         changed.append(entry)
-        cells = [s["config"][f] for f in fields] + [_pct(entry["pool1"]), _pct(entry["pool2"])]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines), changed
+        rows.append([s["config"][f] for f in fields] + [_pct(entry["pool1"]), _pct(entry["pool2"])])
+    return markdown.table(header, rows), changed
 
 
 def scale_fragments(rows):
@@ -116,15 +114,13 @@ def scale_fragments(rows):
         raise ValueError(f"{SCALE_CSV} holds no activation scale: {entries or 'no linear/relu'}")
     if len({json.dumps(e["context"], sort_keys=True) for e in entries}) > 1:
         raise ValueError(f"{SCALE_CSV} varies more than {field}; the docs describe one setting")
-    lines = [
-        f"| {field} | n | test accuracy % (mean) | per seed % | position | 95% interval |",
-        "|---|---|---|---|---|---|",
-    ]
+    header = [field, "n", "test accuracy % (mean)", "per seed %", "position", "95% interval"]
+    rows = []
     for e in entries:
         seeds = " / ".join(_pct(a, 2) for _, a in sorted(e["accuracies"].items()))
-        lines.append(
-            f"| {e['activation']} | {e['n']} | {_pct(e['accuracy'])} | {seeds} | "
-            f"{e['position']:.2f} | {scale.interval_text(e)} |"
+        rows.append(
+            [e["activation"], e["n"], _pct(e["accuracy"]), seeds, f"{e['position']:.2f}"]
+            + [scale.interval_text(e)]
         )
     chain = [c for c in summary["comparisons"] if c["field"] == field]
     groups, group = [], [chain[-1]["b"]] if chain else []
@@ -138,7 +134,7 @@ def scale_fragments(rows):
     others = [e for e in entries if not e["end"]]
     low, high = others[0], others[-1]
     fragments = {
-        "scale_table": "\n".join(lines),
+        "scale_table": markdown.table(header, rows),
         "scale_chain": "\n".join(
             report.wrap(report.comparison_sentence(c), bullet=True) for c in reversed(chain)
         ),

@@ -1,6 +1,6 @@
 """Evaluates a run's checkpoint on all 10,000 test images: python -m cifar10_ablation.eval
 
-    RUN=tensorboard_logs/conv-linear_fc-linear_pool-avg_fast_seed0
+    RUN=tensorboard_logs/conv_relu-false_fc_relu-false_pool-avg_schedule-fast_seed0
     python -m cifar10_ablation.eval --log_dir=$RUN
 
 Rebuilds the model from the run's saved config.json (never from flags), restores the newest
@@ -9,128 +9,20 @@ tutorial reports) and the raw weights. Writes both to TensorBoard (`eval/...`) a
 """
 
 import sys
-import time
-from pathlib import Path
 
-import numpy as np
-import tensorflow as tf
-from absl import app, flags
-
-from cifar10_ablation import config as config_lib
-from cifar10_ablation import data, diagnostics
-from cifar10_ablation import state as state_lib
-
-EVAL_BATCH_SIZE = 500
-PROBE_SIZE = 500  # test images the diagnostics are measured on
-EVAL_FILENAME = "eval.json"
-
-
-def predict_classes(model, dataset, jit_compile=False):
-    """Predicted class per example of `dataset`, in order, and its labels: two int32 arrays."""
-
-    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
-    def classes(images):
-        return tf.argmax(model(images, training=False), axis=-1, output_type=tf.int32)
-
-    predictions, labels = [], []
-    for images, batch_labels in dataset:
-        predictions.append(classes(images).numpy())
-        labels.append(batch_labels.numpy())
-    return np.concatenate(predictions), np.concatenate(labels)
-
-
-def accuracy(model, dataset, jit_compile=False):
-    """Precision @ 1 over every example of `dataset` (the tutorial's eval metric)."""
-    predictions, labels = predict_classes(model, dataset, jit_compile)
-    return float(np.mean(predictions == labels))
-
-
-def evaluate_state(state, test_dataset, jit_compile=False, class_names=data.CLASS_NAMES):
-    """Test accuracy with averaged and raw weights; the averaged weights' confusion matrix."""
-    predictions, labels = predict_classes(state.averaged_model(), test_dataset, jit_compile)
-    matrix = diagnostics.confusion_matrix(labels, predictions, len(class_names))
-    return {
-        "test_accuracy": float(np.mean(predictions == labels)),
-        "test_accuracy_raw": accuracy(state.model, test_dataset, jit_compile),
-        "confusion_matrix": matrix.tolist(),
-        "per_class_accuracy": diagnostics.per_class_accuracy(matrix, class_names),
-    }
-
-
-def probe_images(dataset):
-    """The fixed batch diagnostics are measured on: the first test images, as evaluated."""
-    return data.center_crop_standardize(dataset.test_images[:PROBE_SIZE])
-
-
-def diagnose(state, images):
-    """The diagnostics of the averaged weights on `images` (see diagnostics.py)."""
-    return diagnostics.Probe(state.averaged_model(), images, state.config.arch).measure()
-
-
-def write_summaries(writer, step, results, prefix, with_matrix=True):
-    """Accuracies (and per-class accuracy, the confusion matrix, diagnostics) to TensorBoard."""
-    with writer.as_default(step=step):
-        tf.summary.scalar(f"{prefix}/accuracy", results["test_accuracy"])
-        tf.summary.scalar(f"{prefix}/accuracy_raw", results["test_accuracy_raw"])
-        if with_matrix:
-            for name, value in results["per_class_accuracy"].items():
-                tf.summary.scalar(f"{prefix}/class_accuracy/{name}", value)
-            title = f"step {step}: accuracy {results['test_accuracy']:.4f} (averaged weights)"
-            image = diagnostics.confusion_image(
-                np.array(results["confusion_matrix"]), title, list(results["per_class_accuracy"])
-            )
-            tf.summary.image(f"{prefix}/confusion_matrix", image)
-        for tag, value in results.get("diagnostics", {}).items():
-            tf.summary.scalar(f"{prefix}_averaged/{tag}", value)
-    writer.flush()
-
-
-def evaluate_run(run_dir, checkpoint=None, data_dir=None):
-    """Evaluates a run's newest (or given) checkpoint; writes TensorBoard scalars and eval.json.
-
-    Raises ValueError (DataError, CheckpointMismatch) when the run, its checkpoint or the data
-    cannot be used.
-    """
-    run_dir = Path(run_dir)
-    config = config_lib.load_run_config(run_dir)
-    dataset = data.load_dataset(config.dataset, data_dir or config.data_dir)
-    state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
-    path = state.restore(checkpoint, for_training=False)
-    if path is None:
-        raise ValueError(f"{run_dir} has no checkpoint yet; train it first")
-    test = data.eval_dataset(dataset.test_images, dataset.test_labels, EVAL_BATCH_SIZE)
-    start = time.time()
-    results = evaluate_state(state, test, config_lib.use_xla(config), dataset.class_names)
-    results["diagnostics"] = diagnose(state, probe_images(dataset))
-    results.update(
-        checkpoint=path,
-        global_step=state.step,
-        num_examples=len(dataset.test_labels),
-        eval_seconds=round(time.time() - start, 2),
-    )
-    write_summaries(tf.summary.create_file_writer(str(run_dir)), state.step, results, "eval")
-    config_lib.write_json_atomic(run_dir / EVAL_FILENAME, results)
-    return results
-
-
-FLAGS = flags.FLAGS
-
-
-def define_flags():
-    """Defined by the entry point only: `train` imports this module and has flags of its own."""
-    if "log_dir" in FLAGS:  # absl.logging's log-file folder; ours names the run
-        delattr(FLAGS, "log_dir")
-    flags.DEFINE_string("log_dir", None, "Run directory written by cifar10_ablation.train.")
-    flags.DEFINE_string("checkpoint", None, "Checkpoint prefix to evaluate; default: the newest.")
-    flags.DEFINE_string("data_dir", None, "Data directory; default: the one the run trained on.")
-    flags.mark_flag_as_required("log_dir")
+from cifar10_ablation import cli, console
 
 
 def main(argv):
     if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+        sys.exit(f"error: unexpected arguments: {' '.join(argv[1:])}")
+    console.load_tensorflow()
+    # The library imports TensorFlow, so it is imported once TensorFlow has loaded quietly.
+    from cifar10_ablation import evaluation
+
+    flags = cli.FLAGS
     try:
-        results = evaluate_run(FLAGS.log_dir, FLAGS.checkpoint, FLAGS.data_dir)
+        results = evaluation.evaluate_run(flags.log_dir, flags.checkpoint, flags.data_dir)
     except (ValueError, OSError) as error:
         sys.exit(f"error: {error}")
     print(
@@ -140,8 +32,7 @@ def main(argv):
 
 
 def run_main():
-    define_flags()
-    app.run(main)
+    console.run(main, cli.EVAL, __doc__)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ tutorial schedule at no more than FAST_MAX_STEPS steps, and the README's headlin
 Presets are the {preset: flat rows} of docs.py, longest schedule first.
 """
 
-from cifar10_ablation import report, stats
+from cifar10_ablation import markdown, report, stats
 
 # The researcher's four configs (flags/<name>.flags; `tutorial` is the defaults) and their
 # published test accuracy (../shared/docs/tutorial-reference.md). tests/test_docs.py checks
@@ -82,12 +82,12 @@ def _cell(described, each_seed=False):
 def lead_table(named, presets):
     header = ["config", "published %"]
     header += [f"{_label(p)} %" + (" (each seed)" if p == "tutorial" else "") for p in presets]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = []
     for name, entry in named.items():
         cells = [f"`{name}`", PUBLISHED_TEXT[name]]
         cells += [_cell(entry.get(p), each_seed=p == "tutorial") for p in presets]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        rows.append(cells)
+    return markdown.table(header, rows)
 
 
 def _label(preset):

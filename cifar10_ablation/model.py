@@ -8,8 +8,9 @@ Layers, initialisers and weight decay are the tutorial's (`cifar10.py` `inferenc
           -> local3 -> local3_act -> local4 -> local4_act -> softmax_linear
 
 `convN`/`localN` are the linear layers; their activation is a separate `*_act` layer so the
-pre-activation stays observable. Ablation switches are table lookups, never string fall-through:
-`conv_activation`/`fc_activation` name an entry of `ACTIVATIONS`, `pool` an entry of `POOLS`.
+pre-activation stays observable. The switches are checked against switches.py's tables before
+any layer is built (`conv_activation`/`fc_activation` an entry of `switches.ACTIVATIONS`, `pool`
+of `switches.POOLS`); an activation Keras has is then built by that name, the others here.
 
 Every layer runs on Keras 3's TensorFlow, JAX and PyTorch backends (`KERAS_BACKEND`) with the same
 outputs; this module imports TensorFlow only when that is the backend.
@@ -17,6 +18,8 @@ outputs; this module imports TensorFlow only when that is the backend.
 
 import keras
 import numpy as np
+
+from cifar10_ablation import switches
 
 IMAGE_SIZE = 24
 NUM_CLASSES = 10
@@ -29,30 +32,6 @@ LRN_DEPTH_RADIUS = 4
 LRN_BIAS = 1.0
 LRN_ALPHA = 0.001 / 9.0
 LRN_BETA = 0.75
-DEFAULT_MAXOUT_PIECES = 2
-
-# Activations Keras knows by name that keep the shape and act elementwise.
-KERAS_ACTIVATIONS = (
-    "relu",
-    "relu6",
-    "leaky_relu",
-    "elu",
-    "selu",
-    "celu",
-    "gelu",
-    "silu",
-    "swish",
-    "mish",
-    "hard_silu",
-    "tanh",
-    "sigmoid",
-    "hard_sigmoid",
-    "softplus",
-    "softsign",
-)
-LINEAR_ACTIVATIONS = ("linear", "none")
-ACTIVATIONS = KERAS_ACTIVATIONS + LINEAR_ACTIVATIONS + ("abs", "maxout")
-POOLS = ("max", "avg")
 
 
 def _inverse_power(d, beta):
@@ -200,11 +179,13 @@ class SameAveragePooling2D(keras.layers.AveragePooling2D):
 
 def _pool_layer(pool, name):
     pool_class = {"max": keras.layers.MaxPooling2D, "avg": SameAveragePooling2D}[pool]
-    return pool_class(pool_size=3, strides=2, padding="same", name=name)
+    return pool_class(
+        pool_size=switches.POOL_SIZE, strides=switches.POOL_STRIDE, padding="same", name=name
+    )
 
 
 def _activation_layer(activation, maxout_pieces, name):
-    if activation in LINEAR_ACTIVATIONS:
+    if activation in switches.LINEAR_ACTIVATIONS:
         return keras.layers.Identity(name=name)
     if activation == "abs":
         return Abs(name=name)
@@ -213,31 +194,12 @@ def _activation_layer(activation, maxout_pieces, name):
     return keras.layers.Activation(activation, name=name)
 
 
-def validate_model_args(conv_activation, fc_activation, pool, lrn, maxout_pieces):
-    """Raises ValueError, naming the allowed values, for any switch the factory cannot build."""
-    for group, activation in (
-        ("conv_activation", conv_activation),
-        ("fc_activation", fc_activation),
-    ):
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"{group}={activation!r} is not a known activation; "
-                f"allowed: {', '.join(ACTIVATIONS)}"
-            )
-    if pool not in POOLS:
-        raise ValueError(f"pool={pool!r} is not a known pooling; allowed: {', '.join(POOLS)}")
-    if not isinstance(lrn, bool):
-        raise ValueError(f"lrn={lrn!r} must be True or False")
-    if isinstance(maxout_pieces, bool) or not isinstance(maxout_pieces, int) or maxout_pieces < 2:
-        raise ValueError(f"maxout_pieces={maxout_pieces!r} must be an integer >= 2")
-
-
 def build_model(
     conv_activation="relu",
     fc_activation="relu",
     pool="max",
     lrn=True,
-    maxout_pieces=DEFAULT_MAXOUT_PIECES,
+    maxout_pieces=switches.DEFAULT_MAXOUT_PIECES,
     arch="tutorial",
     channels=3,
 ):
@@ -246,22 +208,21 @@ def build_model(
     `arch` other than "tutorial" builds another architecture of nets.py from the same switches.
 
     Args:
-      conv_activation: activation after conv1 and conv2, a name from `ACTIVATIONS`.
-      fc_activation: activation after local3 and local4, a name from `ACTIVATIONS`.
+      conv_activation: activation after conv1 and conv2, a name from `switches.ACTIVATIONS`.
+      fc_activation: activation after local3 and local4, a name from `switches.ACTIVATIONS`.
       pool: "max" or "avg" for pool1 and pool2 (3x3, stride 2, SAME).
       lrn: keep norm1 and norm2 (True) or drop them (False).
       maxout_pieces: linear pieces per unit when an activation is "maxout"; the layer in front
         gets `pieces` times the units so the widths after the activation stay the tutorial's.
-      arch: a name from nets.ARCHS; switches it lacks must keep their defaults (nets.validate).
+      arch: a name from switches.ARCHS; switches it lacks must keep their defaults.
       channels: image channels of the input (3: CIFAR-10, 1: MNIST).
 
     Returns:
       A functional keras.Model mapping [batch, 24, 24, channels] float32 to [batch, 10] logits.
     """
-    validate_model_args(conv_activation, fc_activation, pool, lrn, maxout_pieces)
+    switches.validate(arch, conv_activation, fc_activation, pool, lrn, maxout_pieces)
     from cifar10_ablation import nets  # imported here: nets builds on this module's layers
 
-    nets.validate(arch, conv_activation, fc_activation, pool, lrn)
     if arch != "tutorial":
         return nets.build(arch, channels, conv_activation, fc_activation, pool, maxout_pieces)
 

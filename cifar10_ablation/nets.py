@@ -1,7 +1,6 @@
 """The architectures behind --arch besides the tutorial net (model.py), with the same switches.
 
     build(arch, channels, conv_activation, fc_activation, pool, maxout_pieces) -> keras.Model
-    validate(arch, conv_activation, fc_activation, pool, lrn)   -> refuses switches it lacks
 
 Every net maps [batch, 24, 24, channels] standardized crops to 10 logits (`softmax_linear`):
 
@@ -17,33 +16,16 @@ Every net maps [batch, 24, 24, channels] standardized crops to 10 logits (`softm
 Switches, as for the tutorial net: `conv_activation` is every activation after a conv (vgg: all
 six; resnet20: conv1 and both of every block, the post-addition ones included), `fc_activation`
 vgg's fc1/fc2, `pool` every stage's 2x2 pool (vgg) or the global pool (resnet20). A switch an
-architecture lacks (`LACKS`) must stay at its default, which then means nothing; any other value
-is refused, so a run never claims an ablation it did not do. Layers are Keras layers and
-keras.ops only, so the nets run on any Keras backend. Convs and hidden FC layers are
-He-initialized (He et al. 2015, as ResNet); vgg's and resnet20's kernels carry L2 weight decay,
-which the trainer adds to the loss.
+architecture lacks (`switches.LACKS`) must stay at its default, which then means nothing; any
+other value is refused (switches.validate), so a run never claims an ablation it did not do.
+Layers are Keras layers and keras.ops only, so the nets run on any Keras backend. Convs and
+hidden FC layers are He-initialized (He et al. 2015, as ResNet); vgg's and resnet20's kernels
+carry L2 weight decay, which the trainer adds to the loss.
 """
 
 import keras
 
 from cifar10_ablation import model
-
-ARCHS = ("tutorial", "vgg", "resnet20", "linear")
-# Each switch's default: what a switch an architecture lacks must be (RunConfig's defaults).
-SWITCH_DEFAULTS = {"conv_activation": "relu", "fc_activation": "relu", "pool": "max", "lrn": True}
-# Per architecture, the switches it lacks and why.
-_NO_LRN = "no LRN layers (batch norm instead)"
-LACKS = {
-    "tutorial": {},
-    "vgg": {"lrn": _NO_LRN},
-    "resnet20": {"fc_activation": "no hidden fully connected layers", "lrn": _NO_LRN},
-    "linear": {
-        "conv_activation": "no conv layers",
-        "fc_activation": "no hidden layers",
-        "pool": "no pooling",
-        "lrn": "no LRN layers",
-    },
-}
 
 VGG_STAGES = ((32, 2), (64, 2), (128, 2))  # (filters, 3x3 convs) per stage, each then pooled
 VGG_FC_UNITS = 256
@@ -54,35 +36,6 @@ RESNET_BLOCKS = 3  # per stage: 6 * 3 + 2 = 20 layers with weights
 # SGD weight decay 5e-4 rather than He et al.'s 1e-4: our schedules are ~40 epochs, not 164.
 RESNET_WEIGHT_DECAY = 5e-4 / 2
 BATCH_NORM_MOMENTUM = 0.9  # PyTorch's 0.1: moving statistics that follow a short schedule
-
-
-def switches(arch):
-    """The switches `arch` has, in run-name order."""
-    return [name for name in SWITCH_DEFAULTS if name not in LACKS[arch]]
-
-
-def validate(arch, conv_activation, fc_activation, pool, lrn):
-    """Raises ValueError for an unknown arch or a switch it lacks set to a non-default value."""
-    if arch not in ARCHS:
-        raise ValueError(f"arch={arch!r} is not known; allowed: {', '.join(ARCHS)}")
-    values = {
-        "conv_activation": conv_activation,
-        "fc_activation": fc_activation,
-        "pool": pool,
-        "lrn": lrn,
-    }
-    for name, why in LACKS[arch].items():
-        if values[name] != SWITCH_DEFAULTS[name]:
-            raise ValueError(
-                f"arch={arch} has {why}: {name}={values[name]!r} does not apply (leave it at "
-                f"its default {SWITCH_DEFAULTS[name]!r}); {arch}'s switches: "
-                f"{', '.join(switches(arch)) or 'none'}"
-            )
-    if arch == "resnet20" and conv_activation == "maxout":
-        raise ValueError(
-            "arch=resnet20 cannot take conv_activation='maxout': it would change the widths "
-            "the residual additions need"
-        )
 
 
 def build(arch, channels, conv_activation, fc_activation, pool, maxout_pieces):

@@ -19,8 +19,7 @@ import textwrap
 from pathlib import Path
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import eval as eval_lib
-from cifar10_ablation import scale, stats, train
+from cifar10_ablation import evaluation, markdown, plots, rundir, scale, stats, switches
 
 # Config columns every results.csv has, whether they vary or not; varying fields follow.
 SWITCH_COLUMNS = ("conv_activation", "fc_activation", "pool", "lrn")
@@ -44,16 +43,12 @@ WINDOW_COLUMNS = {
 _NOT_CONFIG = {*RUN_COLUMNS, *WINDOW_COLUMNS}
 
 
-def value_name(value):
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
 def collect(sweep_dir):
     """Every finished run under sweep_dir as a flat row, sorted by run directory name."""
     found = []
-    for path in sorted(Path(sweep_dir).glob(f"*/{train.RESULTS_FILENAME}")):
+    for path in sorted(Path(sweep_dir).glob(f"*/{rundir.RESULTS_FILENAME}")):
         results = config_lib.load_json(path)
-        evaluated = path.parent / eval_lib.EVAL_FILENAME
+        evaluated = path.parent / evaluation.EVAL_FILENAME
         if "diagnostics" not in results and evaluated.exists():  # a run from before diagnostics
             at_end = config_lib.load_json(evaluated)
             if at_end.get("global_step") == results["global_step"]:
@@ -64,14 +59,14 @@ def collect(sweep_dir):
         found.append((path.parent.name, config, results))
     if not found:
         raise ValueError(
-            f"no finished runs under {sweep_dir} (no */{train.RESULTS_FILENAME}); "
+            f"no finished runs under {sweep_dir} (no */{rundir.RESULTS_FILENAME}); "
             "run the sweep first"
         )
     varying = config_lib.varying_fields([config for _, config, _ in found])
     columns = [*SWITCH_COLUMNS, *(f for f in varying if f not in SWITCH_COLUMNS)]
     rows = []
     for name, config, results in found:
-        row = {c: value_name(getattr(config, c)) for c in columns}
+        row = {c: switches.value_name(getattr(config, c)) for c in columns}
         row.update(run=name, seed=config.seed)
         row.update({c: results.get(c) for c in RUN_COLUMNS[2:]})
         measured = results.get("diagnostics") or {}
@@ -202,7 +197,7 @@ def config_table(summary):
     windows = [c for c in WINDOW_COLUMNS if any(s["windows"][c] is not None for s in configs)]
     header = [*fields, "mean %", "sd", "n", "95% interval", "min %", "max %"]
     header += [f"{c} %" for c in windows]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = []
     for s in configs:
         cells = [s["config"][f] for f in fields]
         cells += [percent(s["mean"]), percent(s["sd"]), str(s["n"]), interval(s["low"], s["high"])]
@@ -211,8 +206,8 @@ def config_table(summary):
             percent(s["max"]),
             *(percent(s["windows"][c]) for c in windows),
         ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        rows.append(cells)
+    return markdown.table(header, rows) + "\n"
 
 
 def comparison_sentence(c):
@@ -242,27 +237,20 @@ def comparison_lines(summary):
 
 def plot(path, summary, title):
     """Test accuracy per config: a point per seed and the mean as a bar."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     configs, fields = summary["configs"], summary["fields"]
     labels = ["\n".join(f"{f}={s['config'][f]}" for f in fields) or "all" for s in configs]
-    figure, axis = plt.subplots(figsize=(max(4, 1.6 * len(configs)), 4.5))
-    positions = range(len(configs))
-    axis.bar(positions, [100 * s["mean"] for s in configs], color="#c6dbef", label="mean")
-    for position, s in zip(positions, configs, strict=True):
-        points = [100 * a for a in s["accuracies"].values()]
-        axis.scatter([position] * len(points), points, color="#08519c", zorder=3, s=18)
-    axis.set_xticks(list(positions), labels, fontsize=7)
-    axis.set_ylabel("test accuracy, averaged weights (%)")
-    axis.set_ylim(0, 100)
-    axis.set_title(title, fontsize=9)
-    axis.grid(axis="y", alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120, metadata={"Software": None})
-    plt.close(figure)
+    size = (max(4, 1.6 * len(configs)), 4.5)
+    with plots.figure(path, size, dpi=120, metadata={"Software": None}) as axis:
+        positions = range(len(configs))
+        axis.bar(positions, [100 * s["mean"] for s in configs], color="#c6dbef", label="mean")
+        for position, s in zip(positions, configs, strict=True):
+            points = [100 * a for a in s["accuracies"].values()]
+            axis.scatter([position] * len(points), points, color="#08519c", zorder=3, s=18)
+        axis.set_xticks(list(positions), labels, fontsize=7)
+        axis.set_ylabel("test accuracy, averaged weights (%)")
+        axis.set_ylim(0, 100)
+        axis.set_title(title, fontsize=9)
+        axis.grid(axis="y", alpha=0.3)
 
 
 def report(sweep_dir):

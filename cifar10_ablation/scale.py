@@ -13,24 +13,11 @@ import json
 
 import tensorflow as tf
 
-from cifar10_ablation import stats
+from cifar10_ablation import markdown, plots, stats
 
 SCALE_FIELDS = ("conv_activation", "fc_activation")
 NOTHING, RELU = "linear", "relu"
 SCALE_TAG = "scale/position"  # each run's position, an HParams metric
-# The preset's activations: both ends, then alternatives.
-ACTIVATIONS = (
-    "linear",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "tanh",
-    "gelu",
-    "silu",
-    "softplus",
-    "abs",
-    "maxout",
-)
 TIE_TOLERANCE = 1e-9
 
 
@@ -104,45 +91,40 @@ def interval_text(entry):
     return f"none: n < {stats.MIN_SEEDS}"
 
 
-def markdown(entries, field):
-    lines = [
-        f"| context | {field} | n | test accuracy % | position | 95% interval |",
-        "|---|---|---|---|---|---|",
+def table(entries, field):
+    """The scale as a Markdown table: context, activation, n, accuracy, position, interval."""
+    header = ["context", field, "n", "test accuracy %", "position", "95% interval"]
+    rows = [
+        [
+            _label(tuple(e["context"].items())) or "all",
+            e["activation"],
+            e["n"],
+            f"{100 * e['accuracy']:.1f}",
+            f"{e['position']:.2f}",
+            interval_text(e),
+        ]
+        for e in entries
     ]
-    for e in entries:
-        interval = interval_text(e)
-        lines.append(
-            f"| {_label(tuple(e['context'].items())) or 'all'} | {e['activation']} | "
-            f"{e['n']} | {100 * e['accuracy']:.1f} | {e['position']:.2f} | {interval} |"
-        )
-    return "\n".join(lines) + "\n"
+    return markdown.table(header, rows) + "\n"
 
 
 def plot(path, entries, title):
     """One horizontal axis from nothing (0) to ReLU (1): a point and interval per activation."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(7, 0.9 + 0.38 * len(entries)))
-    for row, e in enumerate(entries):
-        if e["low"] is not None:
-            axis.plot([e["low"], e["high"]], [row, row], color="#6baed6", linewidth=2)
-        axis.scatter([e["position"]], [row], color="#08519c", zorder=3)
-    labels = [
-        f"{e['activation']} (n={e['n']})" + _label(tuple(e["context"].items()), ", ")
-        for e in entries
-    ]
-    axis.set_yticks(range(len(entries)), labels, fontsize=8)
-    axis.axvline(0, color="grey", linewidth=0.8)
-    axis.axvline(1, color="grey", linewidth=0.8)
-    axis.set_xlabel('position: 0 = "nothing" (linear), 1 = ReLU')
-    axis.set_title(title, fontsize=9)
-    axis.invert_yaxis()
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    with plots.figure(path, (7, 0.9 + 0.38 * len(entries)), dpi=120) as axis:
+        for row, e in enumerate(entries):
+            if e["low"] is not None:
+                axis.plot([e["low"], e["high"]], [row, row], color="#6baed6", linewidth=2)
+            axis.scatter([e["position"]], [row], color="#08519c", zorder=3)
+        labels = [
+            f"{e['activation']} (n={e['n']})" + _label(tuple(e["context"].items()), ", ")
+            for e in entries
+        ]
+        axis.set_yticks(range(len(entries)), labels, fontsize=8)
+        axis.axvline(0, color="grey", linewidth=0.8)
+        axis.axvline(1, color="grey", linewidth=0.8)
+        axis.set_xlabel('position: 0 = "nothing" (linear), 1 = ReLU')
+        axis.set_title(title, fontsize=9)
+        axis.invert_yaxis()
 
 
 def entries_of(rows, fields):
@@ -167,8 +149,8 @@ def write(sweep_dir, rows, fields):
             (sweep_dir / "scale.md").write_text(f"{entries}\n")
             return [], f"\nactivation scale: {entries}\n"
         return [], ""
-    table = markdown(entries, field)
-    (sweep_dir / "scale.md").write_text(table)
+    table_text = table(entries, field)
+    (sweep_dir / "scale.md").write_text(table_text)
     plot(sweep_dir / "scale.png", entries, f"{sweep_dir.name}: {field} between linear and relu")
     ends = {}
     for e in entries:
@@ -182,4 +164,4 @@ def write(sweep_dir, rows, fields):
         with tf.summary.create_file_writer(str(sweep_dir / row["run"])).as_default():
             position = (row["test_accuracy"] - nothing) / (relu - nothing)
             tf.summary.scalar(SCALE_TAG, position, step=row["global_step"])
-    return entries, "\n" + table
+    return entries, "\n" + table_text

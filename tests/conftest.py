@@ -5,11 +5,27 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import gzip  # noqa: E402
+import sys  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from absl import flags  # noqa: E402
 
-from cifar10_ablation import data, mnist  # noqa: E402
+from cifar10_ablation import console, data, mnist  # noqa: E402
+
+
+@pytest.fixture
+def parse_flags():
+    """A command line's flags (cli.TRAIN, cli.SWEEP, cli.EVAL) parsed from args as its entry
+    point parses them, into a FlagValues of their own: no global flag state is touched."""
+
+    def parse(groups, *args):
+        flag_values = flags.FlagValues()
+        console.define(groups, flag_values)
+        flag_values([sys.argv[0], *args])
+        return flag_values
+
+    return parse
 
 
 def write_cifar_binary(folder, records_per_train_file=40, test_records=30, seed=0):

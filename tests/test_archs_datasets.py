@@ -8,11 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from absl import flags
 from tensorboard.backend.event_processing import event_accumulator
 
+from cifar10_ablation import cli, report, switches, trainer
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import nets, report, sweep, train
 from cifar10_ablation import state as state_lib
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,29 +57,43 @@ def _without_new_fields(path):
     path.write_text(json.dumps(values))
 
 
-def test_defaults_and_run_names_of_the_tutorial_net_are_unchanged():
+def test_a_lone_runs_name_is_its_switch_flags_as_a_sweep_names_them():
     config = config_lib.RunConfig()
     assert (config.arch, config.dataset) == ("tutorial", "cifar10")
-    assert config.run_name() == "conv-relu_fc-relu_pool-max_tutorial_seed0"
+    assert config.run_name() == "conv_relu-true_fc_relu-true_pool-max_schedule-tutorial_seed0"
     changed = dataclasses.replace(
         config, conv_activation="linear", pool="avg", lrn=False, schedule="fast", seed=2
     )
-    assert changed.run_name() == "conv-linear_fc-relu_pool-avg_nolrn_fast_seed2"
+    assert (
+        changed.run_name() == "conv_relu-false_fc_relu-true_pool-avg_lrn-false_schedule-fast_seed2"
+    )
+    tanh = dataclasses.replace(config, fc_activation="tanh")
+    assert tanh.run_name().startswith("conv_relu-true_fc_activation-tanh_pool-max_")
 
 
 def test_switch_defaults_are_the_configs():
-    """A switch an arch lacks must keep RunConfig's default (nets.py names them once more)."""
+    """A switch an arch lacks must keep RunConfig's default (switches.py names them once more)."""
     defaults = config_lib.RunConfig()
-    assert nets.SWITCH_DEFAULTS == {name: getattr(defaults, name) for name in nets.SWITCH_DEFAULTS}
+    expected = {name: getattr(defaults, name) for name in switches.SWITCH_DEFAULTS}
+    assert switches.SWITCH_DEFAULTS == expected
 
 
 @pytest.mark.parametrize(
     "fields, name",
     [
-        ({"dataset": "mnist"}, "mnist_conv-relu_fc-relu_pool-max_fast_seed0"),
-        ({"arch": "vgg", "fc_activation": "linear"}, "vgg_conv-relu_fc-linear_pool-max_fast_seed0"),
-        ({"arch": "resnet20", "pool": "avg"}, "resnet20_conv-relu_pool-avg_fast_seed0"),
-        ({"arch": "linear", "dataset": "mnist"}, "linear_mnist_fast_seed0"),
+        (
+            {"dataset": "mnist"},
+            "dataset-mnist_conv_relu-true_fc_relu-true_pool-max_schedule-fast_seed0",
+        ),
+        (
+            {"arch": "vgg", "fc_activation": "linear"},
+            "arch-vgg_conv_relu-true_fc_relu-false_pool-max_schedule-fast_seed0",
+        ),
+        (
+            {"arch": "resnet20", "pool": "avg"},
+            "arch-resnet20_conv_relu-true_pool-avg_schedule-fast_seed0",
+        ),
+        ({"arch": "linear", "dataset": "mnist"}, "arch-linear_dataset-mnist_schedule-fast_seed0"),
     ],
 )
 def test_run_names_lead_with_arch_and_dataset_and_list_only_the_archs_switches(fields, name):
@@ -102,10 +115,10 @@ def test_a_config_saved_before_arch_and_dataset_loads_with_their_defaults(tmp_pa
 def test_a_run_saved_before_arch_and_dataset_resumes_and_reports(cifar_dir, tmp_path):
     run_dir = tmp_path / "sweep" / "conv_relu-false_seed0"
     config = _config(cifar_dir, run_dir, max_steps=4, conv_activation="linear")
-    train.train(config)
+    trainer.train(config)
     _without_new_fields(run_dir / "config.json")
     _without_new_fields(run_dir / "results.json")
-    results = train.train(dataclasses.replace(config, max_steps=6))
+    results = trainer.train(dataclasses.replace(config, max_steps=6))
     assert results["global_step"] == 6 and results["steps_this_invocation"] == 2
     assert results["config"]["arch"] == "tutorial" and results["config"]["dataset"] == "cifar10"
     _without_new_fields(run_dir / "results.json")
@@ -141,7 +154,7 @@ def test_other_archs_train_and_the_averaged_model_keeps_batch_norm_statistics(
 ):
     config = _config(cifar_dir, tmp_path / "run", max_steps=4, arch=arch, schedule="fast",
                      warmup_steps=1)  # fmt: skip
-    results = train.train(config)
+    results = trainer.train(config)
     assert results["global_step"] == 4 and np.isfinite(results["test_accuracy"])
     assert "diagnostics/pool1_all_negative_windows" not in results.get("diagnostics", {})
     state = state_lib.TrainState(config, state_lib.checkpoint_dir(config.log_dir))
@@ -227,21 +240,6 @@ def test_bad_arch_and_dataset_flags_are_one_clear_line(cifar_dir, mnist_dir, tmp
     assert not run_dir.exists()
 
 
-@pytest.fixture
-def parsed_flags():
-    """Parses the training and sweep flags as the command line would; restores them after."""
-    saved = flags.FLAGS.flag_values_dict()
-
-    def parse(*args):
-        flags.FLAGS.unparse_flags()
-        flags.FLAGS([sys.argv[0], *args])
-
-    yield parse
-    flags.FLAGS.unparse_flags()
-    for name, value in saved.items():
-        flags.FLAGS[name].value = value
-
-
 @pytest.mark.parametrize(
     "args, configs, arch, dataset",
     [
@@ -271,11 +269,12 @@ def parsed_flags():
     ],
 )
 def test_the_readmes_sweeps_expand_from_the_flagfiles(
-    parsed_flags, tmp_path, args, configs, arch, dataset
+    parse_flags, tmp_path, args, configs, arch, dataset
 ):
     """Every grid point of the README's sweeps is valid (expand validates before anything runs),
     and one run of each stays a fast-schedule run of its arch on its dataset."""
-    parsed_flags(f"--flagfile={REPO / args[0].split('=')[1]}", *args[1:], "--seeds=3")
-    runs = sweep.expand(sweep.parse_sweep(sweep.grid_specs()), 3, tmp_path)
+    flagfile = f"--flagfile={REPO / args[0].split('=')[1]}"
+    parsed = parse_flags(cli.SWEEP, flagfile, *args[1:], "--seeds=3", f"--log_dir={tmp_path}")
+    runs = cli.grid_runs(parsed)
     assert len(runs) == 3 * configs
     assert {(c.arch, c.dataset, c.schedule) for _, c in runs} == {(arch, dataset, "fast")}

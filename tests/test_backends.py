@@ -22,6 +22,7 @@ import tensorflow as tf
 from conftest import assert_matches_tf_lrn
 
 from cifar10_ablation import model as model_lib
+from cifar10_ablation import switches
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = [
@@ -52,7 +53,7 @@ CONFIGS = [
     },
     *(
         {"switches": {"conv_activation": name, "fc_activation": name}, "train": False}
-        for name in model_lib.ACTIVATIONS
+        for name in switches.ACTIVATIONS
         if name != "relu"
     ),
 ]

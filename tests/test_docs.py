@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from absl import flags
 
 from cifar10_ablation import cli, docs, findings, report
+from cifar10_ablation import config as config_lib
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -63,23 +63,15 @@ def test_no_committed_doc_or_log_holds_a_path_of_this_machine():
 
 
 @pytest.mark.parametrize("name", [n for n in findings.NAMED_CONFIGS if n != "tutorial"])
-def test_the_named_configs_are_their_flagfiles(name):
-    saved = flags.FLAGS.flag_values_dict()
-    try:
-        flags.FLAGS.unparse_flags()
-        flags.FLAGS([sys.argv[0], f"--flagfile={ROOT / 'flags' / name}.flags"])
-        config = cli.config_from_flags()
-    finally:
-        flags.FLAGS.unparse_flags()
-        for flag, value in saved.items():
-            flags.FLAGS[flag].value = value
+def test_the_named_configs_are_their_flagfiles(parse_flags, name):
+    config = cli.train_config(parse_flags(cli.TRAIN, f"--flagfile={ROOT / 'flags' / name}.flags"))
     switches, _ = findings.NAMED_CONFIGS[name]
     assert {k: getattr(config, k) for k in switches} == switches and config.lrn
 
 
 def test_the_tutorial_config_is_the_defaults():
     switches, published = findings.NAMED_CONFIGS["tutorial"]
-    defaults = cli.config_lib.RunConfig()
+    defaults = config_lib.RunConfig()
     assert {k: getattr(defaults, k) for k in switches} == switches and published == 0.86
 
 

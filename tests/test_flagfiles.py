@@ -1,10 +1,8 @@
 """Every flagfile parses, and the researcher's four configs and the presets resolve as stated."""
 
-import sys
 from pathlib import Path
 
 import pytest
-from absl import flags
 
 from cifar10_ablation import cli
 
@@ -32,28 +30,23 @@ TUTORIAL = {
 
 
 @pytest.fixture
-def resolve():
-    """Parses flagfiles (names under flags/) as the command line would; restores the flags."""
-    saved = flags.FLAGS.flag_values_dict()
+def resolve(parse_flags):
+    """Parses flagfiles (names under flags/) as the train command line would."""
 
     def parse(*names):
-        flags.FLAGS.unparse_flags()
-        flags.FLAGS([sys.argv[0], *(f"--flagfile={FLAGS_DIR / name}.flags" for name in names)])
-        return cli.config_from_flags()
+        flagfiles = [f"--flagfile={FLAGS_DIR / name}.flags" for name in names]
+        return cli.train_config(parse_flags(cli.TRAIN, *flagfiles))
 
-    yield parse
-    flags.FLAGS.unparse_flags()
-    for name, value in saved.items():
-        flags.FLAGS[name].value = value
+    return parse
 
 
 @pytest.mark.parametrize("path", sorted(FLAGS_DIR.glob("*.flags")), ids=lambda p: p.stem)
-def test_every_flagfile_parses(path):
+def test_every_flagfile_parses(parse_flags, path):
     lines = [line for line in path.read_text().splitlines() if line.startswith("--")]
     assert lines, f"{path.name} sets nothing"
     assert path.read_text().startswith("#"), f"{path.name} does not say what it is for"
     names = {line[2:].split("=")[0] for line in lines}
-    defined = set(flags.FLAGS) | {"preset", "activations"}  # the sweep's own flags
+    defined = set(parse_flags(cli.SWEEP))  # the training flags and the sweep's own
     assert names <= defined | {n[2:] for n in names if n.startswith("no")}
 
 

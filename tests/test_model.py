@@ -7,6 +7,7 @@ import tensorflow as tf
 from conftest import assert_matches_tf_lrn
 
 from cifar10_ablation import model as model_lib
+from cifar10_ablation import switches
 from cifar10_ablation.model import build_model
 
 TUTORIAL_PARAMS = 1_068_298
@@ -101,7 +102,7 @@ def test_softmax_linear_has_no_activation():
     assert model.layers[-1].name == "softmax_linear"
 
 
-@pytest.mark.parametrize("name", model_lib.KERAS_ACTIVATIONS)
+@pytest.mark.parametrize("name", switches.KERAS_ACTIVATIONS)
 def test_named_activation_is_applied_to_both_groups(name):
     model = build_model(conv_activation=name, fc_activation=name)
     images = _images()

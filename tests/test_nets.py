@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cifar10_ablation import nets
+from cifar10_ablation import nets, switches
 from cifar10_ablation.model import build_model
 
 # (trainable, non-trainable: batch norm's moving statistics) parameters on 3 and 1 channels.
@@ -181,10 +181,10 @@ def test_switches_an_arch_lacks_are_refused(kwargs, message):
 
 
 def test_switch_table():
-    assert nets.switches("tutorial") == ["conv_activation", "fc_activation", "pool", "lrn"]
-    assert nets.switches("vgg") == ["conv_activation", "fc_activation", "pool"]
-    assert nets.switches("resnet20") == ["conv_activation", "pool"]
-    assert nets.switches("linear") == []
+    assert switches.switches("tutorial") == ["conv_activation", "fc_activation", "pool", "lrn"]
+    assert switches.switches("vgg") == ["conv_activation", "fc_activation", "pool"]
+    assert switches.switches("resnet20") == ["conv_activation", "pool"]
+    assert switches.switches("linear") == []
 
 
 @pytest.mark.parametrize("arch", ["vgg", "resnet20"])

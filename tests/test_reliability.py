@@ -21,7 +21,7 @@ from conftest import write_cifar_binary
 from tensorboard.backend.event_processing import event_accumulator
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import data, runlock, train
+from cifar10_ablation import data, runlock, stopping, trainer
 from cifar10_ablation import state as state_lib
 
 SMALL = ["--batch_size=8", "--summary_every=2", "--histogram_every=20", "--eval_every=20",
@@ -170,7 +170,7 @@ def _setup_unwritable_log_dir(cifar_dir, tmp_path):
 
 
 def _setup_other_config(cifar_dir, tmp_path):
-    train.train(config_lib.RunConfig(data_dir=str(cifar_dir), log_dir=str(tmp_path / "run"),
+    trainer.train(config_lib.RunConfig(data_dir=str(cifar_dir), log_dir=str(tmp_path / "run"),
                                      max_steps=2, batch_size=8))  # fmt: skip
     return [f"--data_dir={cifar_dir}", "--pool=avg"]
 
@@ -265,7 +265,7 @@ def test_deterministic_runs_repeat_loss_for_loss(cifar_dir, tmp_path):
             data_dir=str(cifar_dir), log_dir=str(tmp_path / name), max_steps=12, batch_size=8,
             summary_every=1, histogram_every=12, eval_every=12, steps_per_execution=3,
             deterministic=True, seed=3)  # fmt: skip
-        train.train(config)
+        trainer.train(config)
         runs.append(_losses(tmp_path / name))
     assert len(runs[0]) == 12
     assert runs[0] == runs[1]  # bit for bit
@@ -273,7 +273,7 @@ def test_deterministic_runs_repeat_loss_for_loss(cifar_dir, tmp_path):
 
 def test_only_the_last_k_checkpoints_are_kept(cifar_dir, tmp_path):
     run_dir = tmp_path / "run"
-    train.train(config_lib.RunConfig(data_dir=str(cifar_dir), log_dir=str(run_dir), max_steps=12,
+    trainer.train(config_lib.RunConfig(data_dir=str(cifar_dir), log_dir=str(run_dir), max_steps=12,
                                      batch_size=8, checkpoint_every=2, keep_checkpoints=2,
                                      steps_per_execution=2))  # fmt: skip
     assert _checkpoint_steps(run_dir) == [10, 12]
@@ -378,7 +378,7 @@ def test_sigterm_and_sigint_stop_with_a_checkpoint_and_resume_to_the_same_weight
     stops = []
     for signum in (signal.SIGTERM, signal.SIGINT):
         status, stdout, stderr = _signal_after_progress(args, signum)
-        assert status == train.EXIT_INTERRUPTED, stderr[-2000:]
+        assert status == stopping.EXIT_INTERRUPTED, stderr[-2000:]
         line = stderr.strip().splitlines()[-1]  # one line says what happened and what to do
         name = signal.Signals(signum).name
         assert f"{run_dir}: stopped by {name} at step " in line and "Traceback" not in stderr
@@ -414,7 +414,7 @@ def test_sigterm_stops_a_sweep_which_then_skips_its_finished_runs(cifar_dir, tmp
     status, stdout, stderr = _signal_after_progress(
         args, signal.SIGTERM, "pool-avg_seed0: training"
     )
-    assert status == train.EXIT_INTERRUPTED, stderr[-2000:]
+    assert status == stopping.EXIT_INTERRUPTED, stderr[-2000:]
     assert stderr.strip().splitlines()[-1] == (
         f"sweep {sweep_dir}: stopped by SIGTERM with 1 of its runs unfinished; run the same "
         "command to continue (exit status 75)")  # fmt: skip
@@ -501,7 +501,7 @@ def test_a_run_lock_is_exclusive_and_a_dead_owners_lock_is_taken_over(tmp_path, 
 FILL_DISK = """
 import errno, os, sys
 import tensorflow as tf
-from cifar10_ablation import config as config_lib, state as state_lib, train
+from cifar10_ablation import config as config_lib, loop, state as state_lib, train
 full_at, ballast, calls = os.environ["FULL_AT"], os.environ.get("BALLAST"), {}
 ENOSPC = os.strerror(errno.ENOSPC)
 
@@ -539,8 +539,8 @@ if full_at == "checkpoint":
 elif full_at == "event file":
     def message(trainer, *args):
         return f"{trainer.run_dir}/events.out.tfevents.1.host.1.0.v2; {ENOSPC}"
-    train.Trainer._write_train_scalars = before(
-        "scalars", train.Trainer._write_train_scalars, message, at_call=5)
+    loop.Trainer._write_train_scalars = before(
+        "scalars", loop.Trainer._write_train_scalars, message, at_call=5)
 else:
     original = config_lib.write_json_atomic
     def write_json_atomic(path, values):
@@ -568,7 +568,7 @@ def test_a_full_disk_stops_with_one_line_and_the_run_continues_once_space_is_fre
     env = {**os.environ, "FULL_AT": full_at, **({"BALLAST": str(disk / "ballast")} if real else {})}
     done = subprocess.run(_train_command(*args, wrapper=FILL_DISK), env=env, capture_output=True,
                           text=True, timeout=300)  # fmt: skip
-    assert done.returncode not in (0, train.EXIT_INTERRUPTED), done.stderr[-2000:]
+    assert done.returncode not in (0, stopping.EXIT_INTERRUPTED), done.stderr[-2000:]
     line = done.stderr.strip().splitlines()[-1]
     assert line.startswith(f"error: no space left on device writing {run_dir}"), done.stderr[-2000:]
     assert named in line and " free there; " in line and "Traceback" not in done.stderr
@@ -592,7 +592,7 @@ def test_a_full_disk_stops_with_one_line_and_the_run_continues_once_space_is_fre
 
 def test_a_damaged_newest_checkpoint_is_skipped_and_never_silently(cifar_dir, tmp_path):
     run_dir = tmp_path / "run"
-    train.train(config_lib.RunConfig(data_dir=str(cifar_dir), log_dir=str(run_dir), max_steps=6,
+    trainer.train(config_lib.RunConfig(data_dir=str(cifar_dir), log_dir=str(run_dir), max_steps=6,
                                      batch_size=8, checkpoint_every=2, keep_checkpoints=3,
                                      steps_per_execution=2))  # fmt: skip
     checkpoints = run_dir / "checkpoints"

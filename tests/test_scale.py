@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from cifar10_ablation import scale, sweep
+from cifar10_ablation import cli, scale, switches
 
 
 def _row(activation, accuracy, pool="avg", seed=0):
@@ -72,31 +72,17 @@ def test_the_plot_is_written(tmp_path):
     entries = scale.positions(rows, "conv_activation", ["conv_activation"])
     scale.plot(tmp_path / "scale.png", entries, "test")
     assert (tmp_path / "scale.png").read_bytes()[:4] == b"\x89PNG"
-    table = scale.markdown(entries, "conv_activation")
+    table = scale.table(entries, "conv_activation")
     assert "| all | gelu | 1 | 79.0 | 0.97 | none: n < 3 |" in table
 
 
-def test_the_preset_expands_to_the_activation_grid(cifar_dir, tmp_path):
-    from absl import flags
-
-    saved = flags.FLAGS.flag_values_dict()
-    try:
-        flags.FLAGS.unparse_flags()
-        flags.FLAGS(
-            [
-                sys.argv[0],
-                "--flagfile=flags/activation_scale.flags",
-                "--seeds=2",
-                f"--data_dir={cifar_dir}",
-            ]
-        )
-        runs = sweep.expand(sweep.parse_sweep(sweep.grid_specs()), 2, tmp_path)
-    finally:
-        flags.FLAGS.unparse_flags()
-        for name, value in saved.items():
-            flags.FLAGS[name].value = value
-    assert len(runs) == 2 * len(scale.ACTIVATIONS) and len(scale.ACTIVATIONS) >= 10
-    assert {c.conv_activation for _, c in runs} == set(scale.ACTIVATIONS)
+def test_the_preset_expands_to_the_activation_grid(parse_flags, cifar_dir, tmp_path):
+    args = ["--flagfile=flags/activation_scale.flags", "--seeds=2", f"--data_dir={cifar_dir}"]
+    runs = cli.grid_runs(parse_flags(cli.SWEEP, *args, f"--log_dir={tmp_path}"))
+    assert (
+        len(runs) == 2 * len(switches.SCALE_ACTIVATIONS) and len(switches.SCALE_ACTIVATIONS) >= 10
+    )
+    assert {c.conv_activation for _, c in runs} == set(switches.SCALE_ACTIVATIONS)
     assert {(c.fc_activation, c.pool) for _, c in runs} == {("linear", "avg")}
     assert runs[0][0] == "conv_activation-linear_seed0"
 

@@ -6,10 +6,9 @@ import subprocess
 import sys
 
 import pytest
-from absl import flags
 from tensorboard.backend.event_processing import event_accumulator
 
-from cifar10_ablation import report, sweep
+from cifar10_ablation import cli, report, sweeper
 
 SMOKE_FLAGS = [
     "--batch_size=8",
@@ -23,19 +22,14 @@ SMOKE_FLAGS = [
 
 
 @pytest.fixture
-def parsed_flags(cifar_dir, tmp_path):
-    """Parses the training and sweep flags as the command line would; restores them after."""
-    saved = flags.FLAGS.flag_values_dict()
+def grid_of(parse_flags, cifar_dir, tmp_path):
+    """The runs the sweep command line expands from these arguments (and the smoke flags)."""
 
-    def parse(*args):
-        flags.FLAGS.unparse_flags()
-        flags.FLAGS([sys.argv[0], f"--data_dir={cifar_dir}", *SMOKE_FLAGS, *args])
-        return flags.FLAGS
+    def runs(*args):
+        base = [f"--data_dir={cifar_dir}", f"--log_dir={tmp_path}", *SMOKE_FLAGS]
+        return cli.grid_runs(parse_flags(cli.SWEEP, *base, *args))
 
-    yield parse
-    flags.FLAGS.unparse_flags()
-    for name, value in saved.items():
-        flags.FLAGS[name].value = value
+    return runs
 
 
 def _run_cli(*args, timeout=600):
@@ -47,9 +41,8 @@ def _run_cli(*args, timeout=600):
     )
 
 
-def test_default_grid_is_conv_relu_x_fc_relu_x_pool(parsed_flags, tmp_path):
-    parsed_flags()
-    runs = sweep.expand(sweep.parse_sweep(sweep.DEFAULT_GRID), 2, tmp_path)
+def test_default_grid_is_conv_relu_x_fc_relu_x_pool(grid_of, tmp_path):
+    runs = grid_of("--seeds=2")
     assert len(runs) == 16
     names = [n for n, _ in runs]
     assert names[:2] == [
@@ -64,14 +57,47 @@ def test_default_grid_is_conv_relu_x_fc_relu_x_pool(parsed_flags, tmp_path):
     assert all(c.max_steps == 4 and c.batch_size == 8 for _, c in runs)  # base flags pass through
 
 
-def test_any_flag_can_be_swept_and_overrides_the_base_switch(parsed_flags, tmp_path):
-    parsed_flags("--conv_relu=false", "--learning_rate=0.2")
-    axes = sweep.parse_sweep(["conv_activation=linear,tanh,maxout", "learning_rate=0.1,0.01"])
-    runs = sweep.expand(axes, 1, tmp_path)
+def test_any_flag_can_be_swept_and_overrides_the_base_switch(grid_of):
+    runs = grid_of(
+        "--conv_relu=false",
+        "--learning_rate=0.2",
+        "--sweep=conv_activation=linear,tanh,maxout",
+        "--sweep=learning_rate=0.1,0.01",
+    )
     assert len(runs) == 6
     assert {(c.conv_activation, c.learning_rate) for _, c in runs} == {
         (a, lr) for a in ("linear", "tanh", "maxout") for lr in (0.1, 0.01)
     }
+
+
+# Sweeps in progress under ~/runs, by their command lines: their run directories must keep
+# these names, or a restarted sweep would not find (skip, resume) them.
+EXISTING_SWEEPS = [
+    (
+        ["--sweep=conv_relu=true", "--sweep=fc_relu=false", "--sweep=pool=avg"],
+        ["conv_relu-true_fc_relu-false_pool-avg_seed0"],
+    ),
+    (
+        ["--flagfile=flags/tutorial.flags", "--sweep=conv_relu=true,false", "--sweep=fc_relu=false"]
+        + ["--sweep=pool=avg"],
+        [
+            "conv_relu-true_fc_relu-false_pool-avg_seed0",
+            "conv_relu-false_fc_relu-false_pool-avg_seed0",
+        ],
+    ),
+    (
+        ["--flagfile=flags/quick.flags", "--sweep=pool=max", "--sweep=conv_relu=true,false"]
+        + ["--fc_relu=false", "--seed=2"],
+        ["pool-max_conv_relu-true_seed2", "pool-max_conv_relu-false_seed2"],
+    ),
+]
+
+
+@pytest.mark.parametrize("args, names", EXISTING_SWEEPS)
+def test_run_directories_of_existing_sweeps_keep_their_names(grid_of, tmp_path, args, names):
+    runs = grid_of(*args)
+    assert [name for name, _ in runs] == names
+    assert [config.log_dir for _, config in runs] == [str(tmp_path / name) for name in names]
 
 
 @pytest.mark.parametrize(
@@ -84,19 +110,17 @@ def test_any_flag_can_be_swept_and_overrides_the_base_switch(parsed_flags, tmp_p
         ("distribution=multi_worker", "distribution=multi_worker is for one run: split a sweep"),
     ],
 )
-def test_bad_sweeps_raise_before_anything_runs(parsed_flags, tmp_path, spec, message):
-    parsed_flags()
+def test_bad_sweeps_raise_before_anything_runs(grid_of, tmp_path, spec, message):
     with pytest.raises(ValueError, match=message.replace("|", r"\|")):
-        sweep.expand(sweep.parse_sweep([spec]), 1, tmp_path)
+        grid_of(f"--sweep={spec}")
     assert not list(tmp_path.glob("*seed*"))
 
 
-def test_shards_split_the_grid_without_overlap(parsed_flags, tmp_path):
-    parsed_flags()
-    runs = sweep.expand(sweep.parse_sweep(sweep.DEFAULT_GRID), 1, tmp_path)
+def test_shards_split_the_grid_without_overlap(grid_of, tmp_path):
+    runs = grid_of()
     shares = [[n for i, (n, _) in enumerate(runs) if i % 3 == k] for k in range(3)]
     assert sorted(sum(shares, [])) == sorted(n for n, _ in runs)
-    trained, skipped, errors = sweep.run_sweep(
+    trained, skipped, errors = sweeper.run_sweep(
         runs[:2], tmp_path / "s", shard_index=1, num_shards=2
     )
     assert trained == [runs[1][0]] and skipped == [] and errors == []
@@ -171,15 +195,14 @@ def _experiment(sweep_dir):
     }
 
 
-def test_an_extended_sweep_keeps_one_hparams_table(parsed_flags, tmp_path):
-    parsed_flags("--fc_relu=false")
-    first = sweep.expand(sweep.parse_sweep(["pool=max,avg"]), 1, tmp_path)
-    sweep.write_hparams_config(tmp_path, [c for _, c in first])
+def test_an_extended_sweep_keeps_one_hparams_table(grid_of, tmp_path):
+    first = grid_of("--fc_relu=false", "--sweep=pool=max,avg")
+    sweeper.write_hparams_config(tmp_path, [c for _, c in first])
     for _, config in first:  # as if trained: each run directory has its config.json
         (tmp_path / config.log_dir).mkdir(parents=True, exist_ok=True)
         (tmp_path / config.log_dir / "config.json").write_text(json.dumps(config.to_dict()))
-    more = sweep.expand(sweep.parse_sweep(["pool=avg"]), 3, tmp_path)  # more seeds, one pool
-    fields = sweep.write_hparams_config(tmp_path, [c for _, c in more])
+    more = grid_of("--fc_relu=false", "--sweep=pool=avg", "--seeds=3")  # more seeds, one pool
+    fields = sweeper.write_hparams_config(tmp_path, [c for _, c in more])
     assert fields == ["pool"]
     experiment = _experiment(tmp_path)
     assert experiment["pool"] == ["avg", "max"] and experiment["seed"] == [0, 1, 2]

@@ -12,7 +12,7 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import data, train
+from cifar10_ablation import data, loop, rundir, trainer
 from cifar10_ablation import state as state_lib
 
 # Small enough for CI: 16-image batches, every event every few steps.
@@ -85,7 +85,7 @@ def test_schedules():
 
 def test_short_run_writes_events_checkpoints_results_and_resumes(cifar_dir, tmp_path):
     run_dir = tmp_path / "run"
-    results = train.train(_config(cifar_dir, run_dir, max_steps=20))
+    results = trainer.train(_config(cifar_dir, run_dir, max_steps=20))
     assert results["global_step"] == 20 and results["steps_this_invocation"] == 20
     for key in (
         "test_accuracy",
@@ -132,20 +132,20 @@ def test_short_run_writes_events_checkpoints_results_and_resumes(cifar_dir, tmp_
     assert set(results["per_class_accuracy"]) == set(data.CLASS_NAMES)
     assert 0 <= results["diagnostics"]["diagnostics/pool2_all_negative_windows"] <= 1
     # Continued with a higher max_steps: from step 20, not 0.
-    more = train.train(_config(cifar_dir, run_dir, max_steps=30))
+    more = trainer.train(_config(cifar_dir, run_dir, max_steps=30))
     assert more["global_step"] == 30 and more["steps_this_invocation"] == 10
     # Asked for the step it is at: reports, trains nothing.
-    again = train.train(_config(cifar_dir, run_dir, max_steps=30))
+    again = trainer.train(_config(cifar_dir, run_dir, max_steps=30))
     assert again == more
 
 
 def test_resume_is_exact(cifar_dir, tmp_path):
     """10 + 10 steps in two invocations end with the weights of 20 steps in one."""
     straight = _config(cifar_dir, tmp_path / "straight", max_steps=20, deterministic=True)
-    train.train(straight)
+    trainer.train(straight)
     split = dataclasses.replace(straight, log_dir=str(tmp_path / "split"))
-    train.train(dataclasses.replace(split, max_steps=10))
-    train.train(split)
+    trainer.train(dataclasses.replace(split, max_steps=10))
+    trainer.train(split)
     states = []
     for config in (straight, split):
         state = state_lib.TrainState(config, state_lib.checkpoint_dir(config.log_dir))
@@ -160,17 +160,17 @@ def test_resume_is_exact(cifar_dir, tmp_path):
 
 def test_a_run_with_another_config_is_refused_unless_overwritten(cifar_dir, tmp_path):
     run_dir = tmp_path / "run"
-    train.train(_config(cifar_dir, run_dir, max_steps=5))
-    with pytest.raises(train.RunDirError, match="pool: saved 'max', requested 'avg'"):
-        train.train(_config(cifar_dir, run_dir, max_steps=5, pool="avg"))
-    results = train.train(_config(cifar_dir, run_dir, max_steps=5, pool="avg"), overwrite=True)
+    trainer.train(_config(cifar_dir, run_dir, max_steps=5))
+    with pytest.raises(rundir.RunDirError, match="pool: saved 'max', requested 'avg'"):
+        trainer.train(_config(cifar_dir, run_dir, max_steps=5, pool="avg"))
+    results = trainer.train(_config(cifar_dir, run_dir, max_steps=5, pool="avg"), overwrite=True)
     assert results["config"]["pool"] == "avg"
-    with pytest.raises(train.RunDirError, match="is at step 5, past --max_steps=3"):
-        train.train(_config(cifar_dir, run_dir, max_steps=3, pool="avg"))
+    with pytest.raises(rundir.RunDirError, match="is at step 5, past --max_steps=3"):
+        trainer.train(_config(cifar_dir, run_dir, max_steps=3, pool="avg"))
 
 
 def test_diagnostics_can_be_turned_off(cifar_dir, tmp_path):
-    results = train.train(_config(cifar_dir, tmp_path / "run", max_steps=10, diagnostics=False))
+    results = trainer.train(_config(cifar_dir, tmp_path / "run", max_steps=10, diagnostics=False))
     tags, _ = _tags(tmp_path / "run")
     assert not any(t.startswith("diagnostics/") or t.endswith("dead_units") for t in tags)
     assert "conv1_act/sparsity" in tags and "diagnostics" not in results
@@ -178,8 +178,8 @@ def test_diagnostics_can_be_turned_off(cifar_dir, tmp_path):
 
 def test_nan_loss_stops_with_the_step(cifar_dir, tmp_path):
     config = _config(cifar_dir, tmp_path / "run", max_steps=40, learning_rate=1e6)
-    with pytest.raises(train.TrainingDiverged, match=r"NaN or infinite at step \d+"):
-        train.train(config)
+    with pytest.raises(loop.TrainingDiverged, match=r"NaN or infinite at step \d+"):
+        trainer.train(config)
 
 
 def test_cli_train_then_eval(cifar_dir, tmp_path):
@@ -275,8 +275,8 @@ def test_fast_path_computes_what_the_plain_path_does(cifar_dir, tmp_path, steps,
         cifar_dir, tmp_path / "plain", max_steps=steps, jit_compile=False, steps_per_execution=1
     )
     fast = dataclasses.replace(plain, log_dir=str(tmp_path / "fast"), **fast_options)
-    train.train(plain)
-    train.train(fast)
+    trainer.train(plain)
+    trainer.train(fast)
     (plain_step, plain_weights), (fast_step, fast_weights) = _weights(plain), _weights(fast)
     assert plain_step == fast_step == steps
     # Float32 round-off only. XLA's own convolutions sum in another order than oneDNN's: one
@@ -292,7 +292,7 @@ def test_mixed_precision_trains_with_float32_weights_and_logits(
 ):
     monkeypatch.setattr(state_lib, "precision_policy", lambda config: policy)
     config = _config(cifar_dir, tmp_path / "run", max_steps=5, mixed_precision=True)
-    results = train.train(config)
+    results = trainer.train(config)
     assert results["global_step"] == 5 and np.isfinite(results["test_accuracy"])
     state = state_lib.TrainState(config, state_lib.checkpoint_dir(config.log_dir))
     assert state.model.get_layer("conv1").compute_dtype == policy.split("_")[1]

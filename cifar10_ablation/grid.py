@@ -1,0 +1,86 @@
+"""A sweep's grid: `--sweep=FLAG=V1,V2,...` specs into one validated RunConfig per run.
+
+    axes = parse(["pool=max,avg", "conv_relu=true,false"], parsers)
+    runs = expand(axes, seeds=3, sweep_dir="tensorboard_logs/grid", base=base)
+    # [("pool-max_conv_relu-true_seed0", RunConfig), ...], a fixed order
+
+The grid is the product of the axes times the seeds base["seed"], base["seed"] + 1, ...; every
+other training flag keeps its value in `base` (the parsed flags' {flag: value}, passed in by
+the sweep's command line: nothing here reads flags). Each run is named by its swept values
+(switches.run_name), so a sweep's run directories keep their names between versions.
+"""
+
+import itertools
+from pathlib import Path
+
+from cifar10_ablation import config as config_lib
+from cifar10_ablation import switches
+
+DEFAULT_GRID = ("conv_relu=true,false", "fc_relu=true,false", "pool=max,avg")
+
+
+def specs(sweep=None, preset=None, activations=()):
+    """The --sweep specs, with the preset's axis first; the default grid when none is given."""
+    found = list(sweep or [])
+    if preset == "activation_scale":
+        found.insert(0, f"conv_activation={','.join(activations)}")
+    return found or list(DEFAULT_GRID)
+
+
+def parse(specs, parsers):
+    """[(flag name, [parsed values])] from 'name=v1,v2' strings; ValueError on a bad one.
+
+    `parsers` maps each flag a sweep may vary to its parser (a string -> its value).
+    """
+    axes = []
+    for spec in specs:
+        name, sep, values = spec.partition("=")
+        if not sep or not values:
+            raise ValueError(f"--sweep={spec!r} must look like FLAG=V1,V2,...")
+        if name not in parsers:
+            raise ValueError(
+                f"--sweep={spec!r}: {name!r} is not a training flag a sweep can "
+                f"vary; allowed: {', '.join(parsers)}"
+            )
+        if name in dict(axes):
+            raise ValueError(f"--sweep names {name!r} twice")
+        try:
+            parsed = [parsers[name](value) for value in values.split(",")]
+        except ValueError as error:
+            raise ValueError(f"--sweep={spec!r}: {error}") from None
+        axes.append((name, parsed))
+    return axes
+
+
+def with_point(base, point):
+    """`base` with a grid point's values; setting one of a group's two switches (`conv_relu`,
+    `conv_activation`) clears the other, so the point's one wins over the base's."""
+    values = dict(base)
+    for name, value in point.items():
+        for group in switches.GROUPS:
+            pair = (f"{group}_relu", f"{group}_activation")
+            if name in pair:
+                values[pair[1 - pair.index(name)]] = None
+        values[name] = value
+    return values
+
+
+def expand(axes, seeds, sweep_dir, base):
+    """Every (run name, RunConfig) of the grid, in a fixed order; validated before anything runs."""
+    runs = []
+    for values in itertools.product(*(v for _, v in axes)):
+        point = dict(zip((n for n, _ in axes), values, strict=True))
+        for seed in range(base["seed"], base["seed"] + seeds):
+            name = switches.run_name(point, seed)
+            overrides = {**point, "seed": seed, "log_dir": str(Path(sweep_dir) / name)}
+            try:
+                runs.append((name, config_lib.from_flag_values(with_point(base, overrides))))
+            except ValueError as error:
+                raise ValueError(f"grid point {name}: {error}") from None
+    if any(config.distribution == "multi_worker" for _, config in runs):
+        raise ValueError(
+            "distribution=multi_worker is for one run: split a sweep over machines with "
+            "--shard_index/--num_shards instead (whole runs per machine, no step waits on "
+            "the network); mirrored and auto pass through"
+        )
+    return runs

@@ -1,0 +1,218 @@
+"""Trains a sweep's runs: each under its directory's lock, resumed, in turn or in processes.
+
+    trained, skipped, errors = run_sweep(grid.expand(...), sweep_dir)
+
+Finished runs are skipped and unfinished ones resume from their checkpoints, so a sweep is
+restarted by running it again; SIGTERM or SIGINT stops the runs in flight with a checkpoint
+(stopping.Interrupted). Shards (`shard_index`/`num_shards`) split one grid between machines
+sharing the folder; two sweeps on one folder share its runs (a lock per run directory, see
+runlock.py) and both end when all are done. The folder's HParams config and each run's
+hparams make TensorBoard's HParams tab show the grid as one table.
+"""
+
+import json
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+from tensorboard.plugins.hparams import api as hp
+
+from cifar10_ablation import config as config_lib
+from cifar10_ablation import loop, rundir, runlock, scale, trainer
+from cifar10_ablation.stopping import EXIT_INTERRUPTED, Interrupted, StopRequest
+
+SWEEP_FILENAME = "sweep.json"
+LOCK_POLL_SECONDS = 2  # between looks at the runs another process is training
+
+
+def _hparam_value(value):
+    return value if isinstance(value, bool | int | float | str) else json.dumps(value)
+
+
+def write_hparams_config(sweep_dir, configs):
+    """The HParams plugin's table: the varying fields and the seed, with test accuracy.
+
+    It covers this grid and every run already in sweep_dir, so a sweep extended by a later
+    invocation (more seeds, more values) stays one table.
+    """
+    known = {c.log_dir for c in configs}
+    for path in sorted(Path(sweep_dir).glob(f"*/{config_lib.CONFIG_FILENAME}")):
+        existing = config_lib.load_run_config(path.parent)
+        if existing.log_dir not in known:
+            configs = [*configs, existing]
+    fields = config_lib.varying_fields(configs)
+    hparams = [
+        hp.HParam(name, hp.Discrete(sorted({_hparam_value(getattr(c, name)) for c in configs})))
+        for name in fields + ["seed"]
+    ]
+    metrics = [
+        hp.Metric("test/accuracy", display_name="test accuracy (averaged)"),
+        hp.Metric("test/accuracy_raw", display_name="test accuracy (raw)"),
+    ]
+    if set(scale.SCALE_FIELDS) & set(fields):  # written by scale.write
+        metrics.append(hp.Metric(scale.SCALE_TAG, display_name="scale position (0 linear, 1 relu)"))
+    # TensorBoard keeps the first metadata it reads for a tag, so an older table must go.
+    older = list(Path(sweep_dir).glob("events.out.tfevents.*"))
+    writer = tf.summary.create_file_writer(str(sweep_dir))
+    with writer.as_default():
+        hp.hparams_config(hparams=hparams, metrics=metrics)
+    writer.close()
+    for path in older:
+        path.unlink(missing_ok=True)
+    return fields
+
+
+_worker_stop = None  # a pool worker's stop request (_start_worker)
+
+
+def _start_worker():
+    """Pool initializer: the worker stops its run on SIGTERM/SIGINT, as a lone trainer does."""
+    global _worker_stop
+    _worker_stop = StopRequest()
+    _worker_stop.install()
+
+
+def _train_one(config, fields, stop=None):
+    """Trains one grid point (resuming it) under its run directory's lock.
+
+    Returns (outcome, detail): ("trained", results), ("finished", None) when another process
+    finished it, ("locked", who holds it), ("stopped", message) on a stop request, or
+    ("failed", error line). DiskFull propagates: every other run would meet it too.
+    """
+    stop = stop or _worker_stop or StopRequest()
+    run_dir = Path(config.log_dir)
+    if stop.requested:
+        return "stopped", None
+    try:
+        lock = runlock.acquire(run_dir)
+    except runlock.RunLocked as locked:
+        return "locked", str(locked)
+    with lock:
+        if lock.took_over:
+            print(f"{run_dir}: {lock.took_over}", flush=True)
+        if is_finished(config):
+            return "finished", None
+        try:
+            results = trainer.train(config, stop=stop)
+        except Interrupted as stopped:
+            return "stopped", str(stopped)
+        except (ValueError, loop.TrainingDiverged) as error:
+            return "failed", f"{run_dir.name}: {error}"
+        finally:
+            keras.backend.clear_session()
+        marker = run_dir / "hparams.written"
+        if not marker.exists():  # one hparams record per run, also across restarts
+            with tf.summary.create_file_writer(str(run_dir)).as_default():
+                hp.hparams(
+                    {n: _hparam_value(getattr(config, n)) for n in fields + ["seed"]},
+                    trial_id=run_dir.name,
+                )
+            marker.touch()
+    return "trained", results
+
+
+def is_finished(config):
+    return rundir.finished_results(config) is not None
+
+
+def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1):
+    """Trains this shard's unfinished runs; returns (trained names, skipped names, errors).
+
+    Skipped runs are those finished before, or meanwhile by another sweep process on the same
+    directory; runs another process is training are waited for at the end. SIGTERM or SIGINT
+    stop the runs in flight with a checkpoint and raise Interrupted.
+    """
+    configs = [c for _, c in runs]
+    Path(sweep_dir).mkdir(parents=True, exist_ok=True)
+    fields = write_hparams_config(sweep_dir, configs)
+    config_lib.write_json_atomic(
+        Path(sweep_dir) / SWEEP_FILENAME,
+        {"runs": [name for name, _ in runs], "varying_fields": fields},
+    )
+    mine = [(n, c) for i, (n, c) in enumerate(runs) if i % num_shards == shard_index]
+    todo = [(n, c) for n, c in mine if not is_finished(c)]
+    print(
+        f"sweep {sweep_dir}: {len(runs)} runs, shard {shard_index}/{num_shards}: "
+        f"{len(mine)}, finished {len(mine) - len(todo)}, to train {len(todo)}",
+        flush=True,
+    )
+    with StopRequest().installed() as stop:
+        outcomes = _train_all(todo, fields, parallel, stop)
+    stopped = [detail for outcome, detail in outcomes.values() if outcome == "stopped"]
+    if stopped or stop.requested:
+        for line in filter(None, stopped):
+            print(line, file=sys.stderr)
+        left = sum(o not in ("trained", "finished") for o, _ in outcomes.values())
+        raise Interrupted(
+            f"sweep {sweep_dir}: stopped by {stop.signal_name or 'a signal to a worker'} with "
+            f"{left} of its runs unfinished; run the same command to continue (exit status "
+            f"{EXIT_INTERRUPTED})"
+        )
+    return (
+        [n for n, _ in todo if outcomes[n][0] == "trained"],
+        [n for n, c in mine if n not in outcomes or outcomes[n][0] == "finished"],
+        [detail for outcome, detail in outcomes.values() if outcome == "failed"],
+    )
+
+
+def _train_all(todo, fields, parallel, stop):
+    """{name: (outcome, detail)} for every run of todo; runs locked by other processes are
+    tried again every LOCK_POLL_SECONDS until they are free (then trained or found finished)."""
+    pool = None
+    if parallel > 1:
+        pool = multiprocessing.get_context("spawn").Pool(parallel, initializer=_start_worker)
+    outcomes, waiting_for = {}, None
+    try:
+        while todo:
+            for (name, _), outcome in zip(
+                todo, _train_round(todo, fields, pool, stop), strict=True
+            ):
+                outcomes[name] = outcome
+            todo = [(n, c) for n, c in todo if outcomes[n][0] == "locked"]
+            if stop.requested or not todo:
+                break
+            if waiting_for != [n for n, _ in todo]:
+                waiting_for = [n for n, _ in todo]
+                print(
+                    f"waiting for {len(todo)} run(s) other processes are training "
+                    f"({outcomes[todo[0][0]][1]}, ...)",
+                    flush=True,
+                )
+            deadline = time.monotonic() + LOCK_POLL_SECONDS
+            while time.monotonic() < deadline and not stop.requested:
+                time.sleep(0.1)
+    except BaseException:
+        _signal_workers(pool)  # e.g. DiskFull in one worker: the others stop with a checkpoint
+        raise
+    finally:
+        if pool is not None:  # not terminate(): workers finish their step and save first
+            pool.close()
+            pool.join()
+    return outcomes
+
+
+def _train_round(todo, fields, pool, stop):
+    """The outcome of _train_one for each run of todo: here in turn, or in the pool's workers,
+    which get this process's stop request as SIGTERM."""
+    if pool is None:
+        return [_train_one(config, fields, stop) for _, config in todo]
+    pending = [pool.apply_async(_train_one, (config, fields)) for _, config in todo]
+    signalled = False
+    for result in pending:
+        while not result.ready():
+            if stop.requested and not signalled:
+                _signal_workers(pool)
+                signalled = True
+            result.wait(0.5)
+    return [result.get() for result in pending]
+
+
+def _signal_workers(pool):
+    if pool is not None:
+        for child in multiprocessing.active_children():
+            os.kill(child.pid, signal.SIGTERM)
