@@ -1,11 +1,22 @@
 """Ablate the non-linearities of TensorFlow's CIFAR-10 tutorial net.
 
-Stages, one module each: `model` (the net and its switches), `data` (CIFAR-10 in, distorted
-batches out), `config` (the validated description of one run), `state` (weights, optimizer,
-averaged weights, checkpoints), `diagnostics` (pool windows, dead units, confusion matrix),
-`summaries` (TensorBoard histograms), `distribute` (tf.distribute strategies), `scale` (the
-activation scale), `host` (the machine a run ran on), and the command-line jobs `cli` (flags),
-`train`, `eval` and `sweep`.
+One job per module, lower layers first (a module imports only those above it in this list):
+
+- switches: every ablation switch's names, allowed values, checks and the run-name scheme
+- stats, markdown, plots, host, stopping, runlock: intervals; the one Markdown table writer and
+  matplotlib set-up; the machine; SIGTERM/SIGINT stop requests; a lock per run directory
+- config: a run's validated, frozen description (RunConfig) and config.json
+- model, nets: the tutorial net and the other architectures, built from the switches
+- data, mnist: CIFAR-10 (and MNIST) in, distorted batches out
+- state: weights, optimizer, averaged weights, checkpoints
+- diagnostics, summaries, evaluation: pool windows and dead units; TensorBoard histograms;
+  test accuracy and the confusion matrix
+- distribute, rundir: tf.distribute strategies; the run directory's rules and results.json
+- steps, loop, trainer: the compiled steps; the training loop; one run from config to results
+- grid, sweeper, scale, report, findings, docs: a sweep's grid; training its runs; the
+  activation scale; the sweep's report; what the docs claim; the docs regenerated
+- cli, console: every flag, in its command's groups; parsing, --help, a quiet TensorFlow
+- train, eval, sweep: the command lines (python -m cifar10_ablation.<name>)
 
 Importing the package first, before TensorFlow, decides TensorFlow's oneDNN CPU kernels (below).
 """
@@ -21,6 +32,6 @@ ONEDNN_VARIABLE = "TF_ENABLE_ONEDNN_OPTS"
 if platform.machine().lower() in ("x86_64", "amd64", "x86", "i686"):
     os.environ.setdefault(ONEDNN_VARIABLE, "1")
 
-# Fewer TensorFlow C++ log lines around our one-line errors (its very first start-up lines are
-# printed before this setting is read).
+# Fewer TensorFlow C++ log lines after start-up (its start-up lines are printed before this
+# setting is read; the command lines hide those, console.load_tensorflow).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

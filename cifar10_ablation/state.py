@@ -1,6 +1,6 @@
 """What a run saves and restores: the model, its optimizer (step included) and averaged weights.
 
-    state = TrainState.create(config, checkpoint_dir)
+    state = TrainState(config, checkpoint_dir)
     state.restore()          # newest checkpoint, or nothing on a fresh run
     state.save()             # atomic: TF writes to temporary files and renames them
 
@@ -74,17 +74,18 @@ def precision_policy(config):
     return "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
 
 
-def build_model(config):
-    """The config's model, its layers in the config's precision policy (weights in float32)."""
+def model_of(config):
+    """The config's model (model.build_model), its layers in the config's precision policy
+    (weights in float32)."""
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision_policy(config))
     try:
-        return _build_model(config)
+        return _switched_model(config)
     finally:
         keras.config.set_dtype_policy(previous)
 
 
-def _build_model(config):
+def _switched_model(config):
     return model_lib.build_model(
         conv_activation=config.conv_activation,
         fc_activation=config.fc_activation,
@@ -106,7 +107,7 @@ class TrainState:
     def __init__(self, config, checkpoint_dir, max_to_keep=None):
         config = config.resolved()
         self.config = config
-        self.model = build_model(config)
+        self.model = model_of(config)
         momentum = config.momentum
         optimizer = keras.optimizers.SGD(
             make_learning_rate(config), momentum=momentum, nesterov=momentum > 0

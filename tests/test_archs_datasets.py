@@ -182,7 +182,7 @@ def test_cli_resnet20_trains_and_eval_rebuilds_it(cifar_dir, tmp_path):
         *SMOKE_FLAGS,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "training resnet20_conv-linear_pool-avg_tutorial_seed0" in done.stdout
+    assert "training arch-resnet20_conv_relu-false_pool-avg_schedule-tutorial_seed0" in done.stdout
     saved = config_lib.load_run_config(run_dir)
     assert (saved.arch, saved.conv_activation, saved.pool) == ("resnet20", "linear", "avg")
     tags = _tags(run_dir)
