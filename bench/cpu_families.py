@@ -81,6 +81,7 @@ def markdown(rows, log_dir):
 
 
 def main():
+    # Over 60 lines: the arguments, then one measurement after another, read top to bottom.
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data_dir", default="../shared/cifar10")
     parser.add_argument("--torch_python", default=os.environ.get("TORCH_PYTHON", sys.executable))

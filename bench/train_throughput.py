@@ -113,6 +113,7 @@ def time_training(dataset, config_fields, warmup, steps, around_timed=contextlib
 
 
 def main():
+    # Over 60 lines: the arguments, then one measurement after another, read top to bottom.
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data_dir", default="../shared/cifar10")
     parser.add_argument("--synthetic", action="store_true", help="random images, no data dir")

@@ -205,6 +205,8 @@ def build_model(
 ):
     """The tutorial net; defaults give it exactly (1,068,298 trainable parameters).
 
+    One function over 60 lines: it reads top to bottom as the tutorial's inference().
+
     `arch` other than "tutorial" builds another architecture of nets.py from the same switches.
 
     Args:
