@@ -19,6 +19,7 @@ results.png) and the table is printed. `--report_only --log_dir=docs` instead re
 project's docs from the CSVs committed there (docs.py).
 """
 
+import dataclasses
 import itertools
 import json
 import multiprocessing
@@ -146,6 +147,9 @@ def write_hparams_config(sweep_dir, configs):
         existing = config_lib.load_run_config(path.parent)
         if existing.log_dir not in known:
             configs = [*configs, existing]
+    # Compared as runs save them (schedule defaults filled, replicas counted), so that a new
+    # grid's unset fields (None) are not a "varying" field against the saved runs' values.
+    configs = [dataclasses.replace(c.resolved(), replicas=c.replicas or 1) for c in configs]
     fields = config_lib.varying_fields(configs)
     hparams = [
         hp.HParam(name, hp.Discrete(sorted({_hparam_value(getattr(c, name)) for c in configs})))

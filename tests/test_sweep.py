@@ -1,6 +1,7 @@
 """The sweep: grid expansion, resumable runs, sharding, HParams and the report."""
 
 import csv
+import dataclasses
 import json
 import subprocess
 import sys
@@ -175,9 +176,10 @@ def test_an_extended_sweep_keeps_one_hparams_table(parsed_flags, tmp_path):
     parsed_flags("--fc_relu=false")
     first = sweep.expand(sweep.parse_sweep(["pool=max,avg"]), 1, tmp_path)
     sweep.write_hparams_config(tmp_path, [c for _, c in first])
-    for _, config in first:  # as if trained: each run directory has its config.json
+    for _, config in first:  # as if trained: config.json as train saves it (resolved)
+        saved = dataclasses.replace(config.resolved(), replicas=1)
         (tmp_path / config.log_dir).mkdir(parents=True, exist_ok=True)
-        (tmp_path / config.log_dir / "config.json").write_text(json.dumps(config.to_dict()))
+        (tmp_path / config.log_dir / "config.json").write_text(json.dumps(saved.to_dict()))
     more = sweep.expand(sweep.parse_sweep(["pool=avg"]), 3, tmp_path)  # more seeds, one pool
     fields = sweep.write_hparams_config(tmp_path, [c for _, c in more])
     assert fields == ["pool"]
