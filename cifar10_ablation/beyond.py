@@ -11,12 +11,17 @@ import csv
 
 from cifar10_ablation import report, stats
 
-# name -> (title as in a sentence, flagfile, key of the net's published figure in published.csv)
+# name -> (title as in a sentence, flagfile, key in published.csv of the nearest published
+# figure: the same net where one exists, else the kind of net it stands for)
 EXPERIMENTS = {
-    "mnist": ("the tutorial net on MNIST", "flags/mnist.flags", None),
-    "vgg": ("a VGG-style net on CIFAR-10", "flags/vgg.flags", None),
-    "resnet20": ("ResNet-20 on CIFAR-10", "flags/resnet20.flags", None),
-    "linear": ("a linear classifier (softmax regression) on CIFAR-10", "flags/linear.flags", None),
+    "mnist": ("the tutorial net on MNIST", "flags/mnist.flags", "goodfellow2013_maxout_mnist_conv"),
+    "vgg": ("a VGG-style net on CIFAR-10", "flags/vgg.flags", "kuangliu_vgg16bn_c10"),
+    "resnet20": ("ResNet-20 on CIFAR-10", "flags/resnet20.flags", "he2016_resnet20_c10"),
+    "linear": (
+        "a linear classifier (softmax regression) on CIFAR-10",
+        "flags/linear.flags",
+        "coates2011_rawpixels_c10",
+    ),
 }
 PUBLISHED_CSV = "published.csv"
 PUBLISHED_COLUMNS = ("key", "source", "where", "arch", "dataset", "setting", "test_accuracy", "url")
@@ -136,8 +141,9 @@ def section(name, entry, published):
     ]
     for d in entry["drops"]:
         lines.append(report.wrap(f"{d['field']} relu minus linear, {drop_text(d)}.", bullet=True))
-    if key is not None:
-        lines.append(report.wrap(_against_published(summary, published[key]), bullet=True))
+    if key not in published:
+        raise ValueError(f"{PUBLISHED_CSV} has no row {key!r}, the published figure for {name}")
+    lines.append(report.wrap(_against_published(summary, published[key]), bullet=True))
     return "\n".join(lines)
 
 
@@ -146,7 +152,8 @@ def _against_published(summary, row):
     setting = ", ".join(f"{k}={best['config'][k]}" for k in summary["fields"]) or "every run"
     gap = 100 * (best["mean"] - row["test_accuracy"])
     return (
-        f"Published for this net: {_pct(row['test_accuracy'], 2)}% ({row['source']} {row['where']}"
+        f"Published for {row['arch']}: {_pct(row['test_accuracy'], 2)}% ({row['source']} "
+        f"{row['where']}"
         f", {row['setting']}); the best config here ({setting}) {_pct(best['mean'])}%, "
         f"{gap:+.1f} points with this short schedule and the 24x24 crops."
     )
