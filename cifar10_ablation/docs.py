@@ -5,9 +5,10 @@
 docs/templates/<NAME>.md hold the prose; `{{name}}` marks a generated fragment and
 `{{#name}} ... {{/name}}` a passage kept only when that fragment is non-empty. The fragments
 come from docs/results_<preset>.csv (one per preset; a preset without a CSV leaves no column,
-row or section) and docs/activation_scale_quick.csv, rows as report.py writes them; every
-number they print is also in docs/summary.json. tests/test_docs.py regenerates the docs into a
-temporary folder and fails if the committed ones differ.
+row or section), docs/activation_scale_quick.csv and docs/beyond_<name>.csv (beyond.py), rows
+as report.py writes them; every number they print is also in docs/summary.json.
+tests/test_docs.py regenerates the docs into a temporary folder and fails if the committed ones
+differ.
 """
 
 import json
@@ -16,7 +17,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from cifar10_ablation import findings, markdown, report, scale, stats
+from cifar10_ablation import beyond, findings, markdown, report, scale, stats
 
 PRESETS = ("tutorial", "fast", "quick")
 PRESET_ROLES = {
@@ -25,7 +26,7 @@ PRESET_ROLES = {
     "quick": "a smoke-scale look for a 2-core CPU, `flags/quick.flags`",
 }
 SCALE_CSV = "activation_scale_quick.csv"
-TEMPLATES = ("RESULTS.md", "ACTIVATION_SCALE.md")
+TEMPLATES = ("RESULTS.md", "ACTIVATION_SCALE.md", "BEYOND.md")
 _BLOCK = re.compile(r"\{\{#(\w+)\}\}\n?(.*?)\{\{/\1\}\}\n?", re.S)
 _FIELD = re.compile(r"\{\{(\w+)\}\}")
 
@@ -43,7 +44,7 @@ def thin(summaries):
     """The configs whose accuracy has no interval yet (fewer than MIN_SEEDS seeds)."""
     items = [
         f"{preset}: "
-        + ", ".join(f"{k}={c['config'][k]}" for k in summary["fields"])
+        + ", ".join(f"{k}={c['config'][k]}" for k in summary["fields"] or c["config"])
         + f" (n={c['n']})"
         for preset, summary in summaries.items()
         for c in summary["configs"]
@@ -182,12 +183,16 @@ def build(src_dir):
         fragments[f"{p}_role"] = PRESET_ROLES[p]
     scale_text, scale_summary = scale_fragments(report.read_csv(src_dir / SCALE_CSV))
     fragments.update(scale_text)
+    reference = (f"the tutorial net on CIFAR-10 ({main} preset)", presets[main])
+    beyond_text, beyond_summary = beyond.build(src_dir, reference)
+    fragments.update(beyond_text)
     summary = {
         "presets": summaries,
         "named": named,
         "fast_claim": claim,
         "windows_relu_changes": {"preset": main, "values": changed},
         "scale": scale_summary,
+        "beyond": beyond_summary,
     }
     return fragments, summary
 

@@ -10,6 +10,7 @@ runlock.py) and both end when all are done. The folder's HParams config and each
 hparams make TensorBoard's HParams tab show the grid as one table.
 """
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -45,6 +46,9 @@ def write_hparams_config(sweep_dir, configs):
         existing = config_lib.load_run_config(path.parent)
         if existing.log_dir not in known:
             configs = [*configs, existing]
+    # Compared as runs save them (schedule defaults filled, replicas counted), so that a new
+    # grid's unset fields (None) are not a "varying" field against the saved runs' values.
+    configs = [dataclasses.replace(c.resolved(), replicas=c.replicas or 1) for c in configs]
     fields = config_lib.varying_fields(configs)
     hparams = [
         hp.HParam(name, hp.Discrete(sorted({_hparam_value(getattr(c, name)) for c in configs})))

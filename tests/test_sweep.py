@@ -1,6 +1,7 @@
 """The sweep: grid expansion, resumable runs, sharding, HParams and the report."""
 
 import csv
+import dataclasses
 import json
 import subprocess
 import sys
@@ -198,9 +199,10 @@ def _experiment(sweep_dir):
 def test_an_extended_sweep_keeps_one_hparams_table(grid_of, tmp_path):
     first = grid_of("--fc_relu=false", "--sweep=pool=max,avg")
     sweeper.write_hparams_config(tmp_path, [c for _, c in first])
-    for _, config in first:  # as if trained: each run directory has its config.json
+    for _, config in first:  # as if trained: config.json as train saves it (resolved)
+        saved = dataclasses.replace(config.resolved(), replicas=1)
         (tmp_path / config.log_dir).mkdir(parents=True, exist_ok=True)
-        (tmp_path / config.log_dir / "config.json").write_text(json.dumps(config.to_dict()))
+        (tmp_path / config.log_dir / "config.json").write_text(json.dumps(saved.to_dict()))
     more = grid_of("--fc_relu=false", "--sweep=pool=avg", "--seeds=3")  # more seeds, one pool
     fields = sweeper.write_hparams_config(tmp_path, [c for _, c in more])
     assert fields == ["pool"]

@@ -1,8 +1,17 @@
 #!/bin/bash
-# The long runs, one heavy job at a time, in the order the open issues need them. Restart it
-# after a lost session: every sweep skips finished runs and resumes the unfinished one.
+# The long runs, one heavy job at a time, in the order the open issues need them: the fast
+# preset's proof follows the tutorial-schedule runs it is checked against. Restart it after a
+# lost session: every sweep skips finished runs and resumes the unfinished one.
 #   nohup docs/logs/queue.sh >> ~/runs/queue.log 2>&1 &
 cd "$(dirname "$0")/../.."
-docs/logs/tutorial/run.sh >> "${RUNS:-$HOME/runs}/tutorial.log" 2>&1
-docs/logs/quick_seed2/run.sh >> "${RUNS:-$HOME/runs}/quick_seed2.log" 2>&1
-docs/logs/beyond/run.sh >> "${RUNS:-$HOME/runs}/beyond.log" 2>&1
+LOGS=${RUNS:-$HOME/runs}
+tutorial() { docs/logs/tutorial/run.sh "$1" >> "$LOGS/tutorial.log" 2>&1; }
+fast() { docs/logs/fast/run.sh "$1" >> "$LOGS/fast.log" 2>&1; }
+tutorial 1
+fast 1
+tutorial 2
+fast 2
+tutorial 3
+tutorial 4
+fast 3
+docs/logs/beyond/run.sh >> "$LOGS/beyond.log" 2>&1

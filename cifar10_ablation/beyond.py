@@ -1,0 +1,236 @@
+"""docs/BEYOND.md's numbers: other nets and datasets with the same switches (issue 16).
+
+Each experiment is a committed CSV, docs/beyond_<name>.csv (rows as report.py writes them, from
+the sweep folder docs/logs/beyond/run.sh trains); an experiment without its CSV leaves no
+section. Published figures are the rows of docs/published.csv, each with its source and table.
+The drop from removing ReLUs is relu minus linear within each setting of the other switches,
+paired by seed (the seeds share data order and distortions), as report.py compares.
+"""
+
+import csv
+
+from cifar10_ablation import markdown, report, stats
+
+# name -> (title as in a sentence, flagfile, key in published.csv of the nearest published
+# figure: the same net where one exists, else the kind of net it stands for)
+EXPERIMENTS = {
+    "mnist": ("the tutorial net on MNIST", "flags/mnist.flags", "goodfellow2013_maxout_mnist_conv"),
+    "vgg": ("a VGG-style net on CIFAR-10", "flags/vgg.flags", "kuangliu_vgg16bn_c10"),
+    "resnet20": ("ResNet-20 on CIFAR-10", "flags/resnet20.flags", "he2016_resnet20_c10"),
+    "linear": (
+        "a linear classifier (softmax regression) on CIFAR-10",
+        "flags/linear.flags",
+        "coates2011_rawpixels_c10",
+    ),
+}
+PUBLISHED_CSV = "published.csv"
+PUBLISHED_COLUMNS = ("key", "source", "where", "arch", "dataset", "setting", "test_accuracy", "url")
+# The switches whose removal the drops measure: an activation relu against linear.
+REMOVED = ("conv_activation", "fc_activation")
+
+
+def _pct(value, digits=1):
+    return report.percent(value, digits)
+
+
+def _minutes(low, high):
+    low, high = f"{low:.0f}", f"{high:.0f}"
+    return low if low == high else f"{low}-{high}"
+
+
+def _capital(text):
+    return text[:1].upper() + text[1:]
+
+
+def read_published(path):
+    """{key: row} of published.csv; ValueError naming a row without its source."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or tuple(rows[0]) != PUBLISHED_COLUMNS:
+        raise ValueError(f"{path} must have the columns {', '.join(PUBLISHED_COLUMNS)}")
+    for row in rows:
+        if not all(row[c] for c in PUBLISHED_COLUMNS):
+            raise ValueError(f"{path}: row {row['key'] or '?'} lacks a field; each needs all")
+        row["test_accuracy"] = float(row["test_accuracy"])
+    return {row["key"]: row for row in rows}
+
+
+def published_table(published):
+    header = ["source", "where", "net", "dataset", "setting", "test accuracy %"]
+    rows = [
+        [
+            f"[{row['source']}]({row['url']})",
+            row["where"],
+            row["arch"],
+            row["dataset"],
+            row["setting"],
+            _pct(row["test_accuracy"], 2),
+        ]
+        for row in published.values()
+    ]
+    return markdown.table(header, rows)
+
+
+def drops(summary):
+    """Per removable switch and setting of the others: relu minus linear, with its interval."""
+    found = []
+    for field in REMOVED:
+        if field not in summary["fields"]:
+            continue
+        contexts = {}
+        for c in summary["configs"]:
+            others = tuple((f, c["config"][f]) for f in summary["fields"] if f != field)
+            contexts.setdefault(others, {})[c["config"][field]] = c
+        for context, by_value in contexts.items():
+            if {"relu", "linear"} <= set(by_value):
+                on, off = by_value["relu"]["accuracies"], by_value["linear"]["accuracies"]
+                found.append({"field": field, "context": dict(context), **stats.compare(on, off)})
+    return found
+
+
+def drop_text(d):
+    """'-37.5 points (95% interval ...)' or 'not separated ...': the text every drop gets."""
+    where = ", ".join(f"{k}={v}" for k, v in d["context"].items()) or "every setting"
+    n = f"n={d['n_a']}" if d["n_a"] == d["n_b"] else f"n={d['n_a']} and {d['n_b']}"
+    points = f"{100 * d['difference']:.2f} points"
+    if d["low"] is None:
+        return f"{where}: {points} ({n}: an interval needs {stats.MIN_SEEDS} seeds each)"
+    how = "paired by seed" if d["method"] == stats.PAIRED else "Welch"
+    interval = f"95% interval {_pct(d['low'], 2)} to {_pct(d['high'], 2)}; {how}, {n}"
+    if d["low"] > 0 or d["high"] < 0:
+        return f"{where}: {points} ({interval})"
+    return f"{where}: not separated at this n ({points}, {interval})"
+
+
+def run_minutes(rows):
+    """(min, max) minutes per run: its wall time, or its training time summed over restarts
+    where that is longer (a resumed run's wall time counts only its last invocation)."""
+    minutes = [
+        max(r.get("wall_seconds") or 0, r.get("train_seconds_total") or 0) / 60 for r in rows
+    ]
+    return min(minutes), max(minutes)
+
+
+def describe(title, rows):
+    """What the answers need of one experiment (JSON-ready)."""
+    summary = report.summarize(rows)
+    low, high = run_minutes(rows)
+    total = sum(max(r.get("wall_seconds") or 0, r.get("train_seconds_total") or 0) for r in rows)
+    return {
+        "title": title,
+        "summary": summary,
+        "drops": drops(summary),
+        "minutes": [low, high],
+        "hours_all_runs": total / 3600,
+    }
+
+
+def section(name, entry, published):
+    """One experiment's section: the table, the drops, the time per run, the published figure."""
+    title, flagfile, key = EXPERIMENTS[name]
+    summary, (low, high) = entry["summary"], entry["minutes"]
+    constant = ", ".join(f"{k}={v}" for k, v in summary["constant"].items())
+    steps = " or ".join(f"{s:,}" for s in summary["steps"])
+    lines = [
+        f"## {_capital(title)}",
+        "",
+        report.wrap(
+            f"{summary['runs']} runs of {steps} steps (`{flagfile}`); in every run {constant}. "
+            f"Time per run on this 2-core CPU: {_minutes(low, high)} minutes."
+        ),
+        "",
+        report.config_table(summary).rstrip("\n"),
+        "",
+    ]
+    for d in entry["drops"]:
+        lines.append(report.wrap(f"{d['field']} relu minus linear, {drop_text(d)}.", bullet=True))
+    if key not in published:
+        raise ValueError(f"{PUBLISHED_CSV} has no row {key!r}, the published figure for {name}")
+    lines.append(report.wrap(_against_published(summary, published[key]), bullet=True))
+    return "\n".join(lines)
+
+
+def _against_published(summary, row):
+    best = max(summary["configs"], key=lambda c: c["mean"])
+    setting = ", ".join(f"{k}={best['config'][k]}" for k in summary["fields"]) or "every run"
+    gap = 100 * (best["mean"] - row["test_accuracy"])
+    return (
+        f"Published for {row['arch']}: {_pct(row['test_accuracy'], 2)}% ({row['source']} "
+        f"{row['where']}"
+        f", {row['setting']}); the best config here ({setting}) {_pct(best['mean'])}%, "
+        f"{gap:+.1f} points with this short schedule and the 24x24 crops."
+    )
+
+
+def answers(entries):
+    """Questions 2 and 3 from the conv-ReLU drops: where the interval excludes 0, how large,
+    and how long its runs took."""
+    q3, separated = [], []
+    for entry in entries:
+        for d in entry["drops"]:
+            if d["field"] != "conv_activation":
+                continue
+            q3.append(f"{entry['title']}, {drop_text(d)}.")
+            if d["low"] is not None and d["low"] > 0:
+                separated.append((d["difference"], entry, d))
+    if not separated:
+        return report.wrap(
+            "No net and dataset here has a conv-ReLU drop whose interval excludes 0 yet."
+        ), "\n".join(report.wrap(line, bullet=True) for line in q3)
+    difference, entry, d = max(separated, key=lambda s: s[0])
+    where = ", ".join(f"{k}={v}" for k, v in d["context"].items())
+    low, high = entry["minutes"]
+    q2 = (
+        f"Removing the conv ReLUs costs the most in {entry['title']}, with {where}: "
+        f"{100 * difference:.1f} points, its 95% interval excluding 0. One run took "
+        f"{_minutes(low, high)} minutes on this machine's 2 CPU cores and all "
+        f"{entry['summary']['runs']} runs of its grid {entry['hours_all_runs']:.1f} hours: "
+        "well within a day, without a GPU."
+    )
+    return report.wrap(q2), "\n".join(report.wrap(line, bullet=True) for line in q3)
+
+
+def linear_vs_net(linear, reference):
+    """The tutorial net with no ReLU at all against softmax regression on the same crops."""
+    net = next(
+        (
+            c
+            for c in reference["summary"]["configs"]
+            if all(c["config"].get(f) == "linear" for f in REMOVED)
+            and c["config"].get("pool") == "avg"
+        ),
+        None,
+    )
+    if net is None:
+        return ""
+    softmax = linear["summary"]["configs"][0]
+    d = stats.compare(net["accuracies"], softmax["accuracies"])
+    d.update(field="net", context={})
+    return report.wrap(
+        f"{_capital(reference['title'])} with no ReLU (conv and FC linear, average pooling) "
+        f"reaches "
+        f"{_pct(net['mean'])}% (n={net['n']}) and the linear classifier {_pct(softmax['mean'])}% "
+        f"(n={softmax['n']}); the net minus the classifier, {drop_text(d)}."
+    )
+
+
+def build(src_dir, reference=None):
+    """(fragments, summary) for templates/BEYOND.md from the CSVs in src_dir; reference is
+    (title, rows) of the tutorial net on CIFAR-10, the baseline the bigger nets are set against."""
+    published_path = src_dir / PUBLISHED_CSV
+    published = read_published(published_path) if published_path.exists() else {}
+    entries, fragments = {}, {"published_table": published_table(published) if published else ""}
+    for name, (title, _, _) in EXPERIMENTS.items():
+        path = src_dir / f"beyond_{name}.csv"
+        entries[name] = describe(title, report.read_csv(path)) if path.exists() else None
+        fragments[f"{name}_section"] = (
+            section(name, entries[name], published) if entries[name] else ""
+        )
+    found = [e for e in entries.values() if e is not None]
+    if reference is not None:
+        found.insert(0, describe(*reference))
+    fragments["q2"], fragments["q3"] = answers(found) if found else ("", "")
+    fragments["linear_vs_net"] = (
+        linear_vs_net(entries["linear"], found[0]) if reference and entries["linear"] else ""
+    )
+    return fragments, {"experiments": entries, "reference": found[0] if reference else None}

@@ -1,0 +1,114 @@
+"""Brings the long runs' results into the repo: CSVs, trimmed logs, regenerated docs, README.
+
+    python docs/logs/collect.py          # the runs under $RUNS, default ~/runs
+
+Run from the repo root after a run of docs/logs/queue.sh finishes (or any time: unfinished runs
+are simply not in the CSVs yet). Per sweep folder below, the sweep's own report writes its
+results.csv (one row per results.json), copied to docs/; its queue log is trimmed to the lines
+a reader needs (start/stop, every 5,000th and the last step line, evaluations, errors) with
+$HOME written as ~. Then the docs are regenerated from the CSVs and the README's headline
+paragraph is replaced by docs/headline.md. Refuses to write a committed file that would hold a
+path of this machine.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+RUNS = Path(os.environ.get("RUNS", Path.home() / "runs"))
+# sweep folder under RUNS -> (CSV in docs/, queue log under RUNS, trimmed log in docs/logs/)
+SWEEPS = {
+    "tutorial": ("results_tutorial.csv", "tutorial.log", "tutorial/run.log"),
+    "fast": ("results_fast.csv", "fast.log", "fast/run.log"),
+    **{
+        f"beyond/{name}": (f"beyond_{name}.csv", "beyond.log", "beyond/run.log")
+        for name in ("linear", "mnist", "vgg", "resnet20")
+    },
+}
+# The commenter's maxout, trained in its own folder, joins the activation scale's rows.
+MAXOUT = ("beyond/activation_scale_maxout", "activation_scale_quick.csv", "maxout")
+STEP_EVERY = 5000
+_STEP = re.compile(r"^step +(\d+)/(\d+) ")
+_NOISE = ("I0000 ", "W0000 ", "E0000 ", "WARNING: All log messages")
+_MACHINE_PATH = re.compile(r"/(work|root|tmp|home)/")
+HEADLINE_START = "Measured here ("
+
+
+def trim(text):
+    """The log a reader needs: no TensorFlow start-up lines, every STEP_EVERY-th step line, a
+    Python traceback as its last line (the error; its frames name this machine's paths)."""
+    kept, in_traceback = [], False
+    for line in text.splitlines():
+        if line.startswith("Traceback (most recent call last):"):
+            in_traceback = True
+            continue
+        if in_traceback and line[:1].isspace():
+            continue
+        in_traceback = False
+        step = _STEP.match(line)
+        every_nth = step and (int(step.group(1)) % STEP_EVERY == 0 or step[1] == step[2])
+        if line.startswith(_NOISE) or (step and not every_nth):
+            continue
+        kept.append(line.replace(str(Path.home()), "~"))
+    return "\n".join(kept) + "\n"
+
+
+def _checked_write(path, text):
+    if _MACHINE_PATH.search(text):
+        line = next(x for x in text.splitlines() if _MACHINE_PATH.search(x))
+        sys.exit(f"collect: {path} would hold a path of this machine: {line.strip()}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def _report(log_dir):
+    subprocess.run(
+        [sys.executable, "-m", "cifar10_ablation.sweep", "--report_only", f"--log_dir={log_dir}"],
+        check=True,
+    )
+
+
+def merge_scale_rows(folder, csv_path, activation):
+    """csv_path with its rows of `activation` replaced by those the sweep in folder finished."""
+    if not any(folder.glob("*/results.json")):
+        return
+    _report(folder)
+    new = (folder / "results.csv").read_text().splitlines()
+    old = csv_path.read_text().splitlines()
+    if new[0] != old[0]:
+        sys.exit(f"collect: {folder}/results.csv has other columns than {csv_path}")
+    kept = [line for line in old[1:] if not line.startswith(f"{activation},")]
+    _checked_write(csv_path, "\n".join([old[0], *kept, *new[1:]]) + "\n")
+    print(f"collect: {folder} -> {csv_path} ({len(new) - 1} {activation} rows)")
+
+
+def replace_headline(readme, headline):
+    """README with its paragraph starting HEADLINE_START replaced by headline."""
+    start = readme.index(HEADLINE_START)
+    end = readme.index("\n\n", start)
+    return readme[:start] + headline.rstrip("\n") + readme[end:]
+
+
+def main():
+    docs = Path("docs")
+    for name, (csv_name, log_name, trimmed_name) in SWEEPS.items():
+        folder = RUNS / name
+        if not any(folder.glob("*/results.json")):
+            print(f"collect: {folder} has no finished run yet")
+            continue
+        _report(folder)
+        _checked_write(docs / csv_name, (folder / "results.csv").read_text())
+        if (RUNS / log_name).exists():
+            _checked_write(docs / "logs" / trimmed_name, trim((RUNS / log_name).read_text()))
+        print(f"collect: {folder} -> docs/{csv_name}, docs/logs/{trimmed_name}")
+    merge_scale_rows(RUNS / MAXOUT[0], docs / MAXOUT[1], MAXOUT[2])
+    _report(docs)
+    readme = Path("README.md")
+    readme.write_text(replace_headline(readme.read_text(), (docs / "headline.md").read_text()))
+    print("collect: README.md headline updated; now run tests/test_docs.py and commit")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""docs/BEYOND.md from synthetic CSVs: sections appear with their CSVs, drops and answers follow
+the numbers, published rows need their source."""
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cifar10_ablation import beyond, docs, report
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+PUBLISHED = {
+    "key": "he2016_resnet20_c10",
+    "source": "He et al. (2016). Deep Residual Learning for Image Recognition. CVPR.",
+    "where": "Table 6, ResNet-20",
+    "arch": "ResNet-20",
+    "dataset": "cifar10",
+    "setting": "all ReLUs, 8.75% error",
+    "test_accuracy": "0.9125",
+    "url": "https://arxiv.org/abs/1512.03385",
+}
+
+
+def _write(path, accuracies, minutes=10.0):
+    """A results CSV as report.py writes it: {(conv_activation, pool): [accuracy per seed]}."""
+    rows = [
+        {
+            "conv_activation": conv,
+            "fc_activation": "relu",
+            "pool": pool,
+            "lrn": "false",
+            "run": f"conv-{conv}_pool-{pool}_seed{seed}",
+            "seed": seed,
+            "global_step": 15000,
+            "test_accuracy": accuracy,
+            "test_accuracy_raw": accuracy,
+            "train_seconds_total": 60 * minutes,
+            "wall_seconds": 60 * minutes + 30,
+        }
+        for (conv, pool), by_seed in accuracies.items()
+        for seed, accuracy in enumerate(by_seed)
+    ]
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=[*rows[0], *report.WINDOW_COLUMNS])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.fixture
+def synthetic(tmp_path):
+    shutil.copytree(DOCS / "templates", tmp_path / "templates")
+    for name in ("results_quick.csv", docs.SCALE_CSV):
+        shutil.copy(DOCS / name, tmp_path)
+    return tmp_path
+
+
+RESNET = {
+    ("relu", "avg"): [0.90, 0.91, 0.905],
+    ("linear", "avg"): [0.40, 0.41, 0.42],
+    ("relu", "max"): [0.90, 0.90, 0.91],
+    ("linear", "max"): [0.90, 0.91, 0.90],
+}
+
+
+def test_no_beyond_csv_leaves_only_the_baseline(synthetic):
+    docs.write_docs(synthetic)
+    text = (synthetic / "BEYOND.md").read_text()
+    assert "## ResNet-20" not in text and "## What others report" not in text
+    assert "the tutorial net on CIFAR-10 (quick preset), with pool=avg: 37.5 points" in " ".join(
+        text.split()
+    )
+    assert "{{" not in text
+
+
+def test_a_section_per_csv_with_drops_answers_and_the_published_figure(synthetic):
+    _write(synthetic / "beyond_resnet20.csv", RESNET, minutes=12)
+    with open(synthetic / beyond.PUBLISHED_CSV, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=beyond.PUBLISHED_COLUMNS)
+        writer.writeheader()
+        writer.writerow(PUBLISHED)
+    docs.write_docs(synthetic)
+    text = " ".join((synthetic / "BEYOND.md").read_text().split())
+    assert "## ResNet-20 on CIFAR-10" in text and "## What others report" in text
+    # relu minus linear: 0.905 - 0.41 with avg (separated), 0.0033 with max (not separated)
+    assert "conv_activation relu minus linear, pool=avg: 49.50 points (95% interval" in text
+    assert "conv_activation relu minus linear, pool=max: not separated at this n" in text
+    assert "costs the most in ResNet-20 on CIFAR-10, with pool=avg: 49.5 points" in text
+    assert "One run took 12 minutes" in text and "all 12 runs of its grid 2.5 hours" in text
+    assert "Published for ResNet-20: 91.25% (He et al. (2016)." in text
+    assert "best config here (conv_activation=relu, pool=avg) 90.5%, -0.8 points" in text
+
+
+def test_drops_are_relu_minus_linear_in_each_setting():
+    summary = report.summarize(
+        [
+            {"conv_activation": c, "pool": p, "seed": s, "test_accuracy": a}
+            for (c, p), values in RESNET.items()
+            for s, a in enumerate(values)
+        ]
+    )
+    found = {d["context"]["pool"]: d for d in beyond.drops(summary)}
+    assert found["avg"]["difference"] == pytest.approx(0.905 - 0.41)
+    assert found["avg"]["method"] == "paired" and found["avg"]["low"] > 0
+    assert found["max"]["low"] < 0 < found["max"]["high"]
+
+
+def test_a_published_row_without_its_source_is_refused(tmp_path):
+    path = tmp_path / beyond.PUBLISHED_CSV
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=beyond.PUBLISHED_COLUMNS)
+        writer.writeheader()
+        writer.writerow({**PUBLISHED, "where": ""})
+    with pytest.raises(ValueError, match="he2016_resnet20_c10 lacks a field"):
+        beyond.read_published(path)
