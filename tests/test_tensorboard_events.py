@@ -10,7 +10,7 @@ from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import data, sweep
+from cifar10_ablation import data, sweeper
 
 LAYERS = ("conv1", "conv2", "local3", "local4")  # the tutorial net's, as the README lists them
 # The README's "TensorBoard events" and "Diagnostics" paragraphs: tag -> its dashboard's plugin.
@@ -77,7 +77,7 @@ def test_a_sweep_shows_every_promised_tag_and_its_hparams_table(cifar_dir, tmp_p
             steps_per_execution=2,
         )
         runs.append((name, config_lib.validate(config)))
-    trained, _, errors = sweep.run_sweep(runs, sweep_dir)
+    trained, _, errors = sweeper.run_sweep(runs, sweep_dir)
     assert len(trained) == 2 and not errors
 
     run = _load(sweep_dir / "conv_activation-relu_seed0")
