@@ -15,12 +15,12 @@ import json
 import os
 import time
 
-from cifar10_ablation import data, host
+from cifar10_ablation import cifar10, host, inputs
 
 
 def pipeline_images_per_second(dataset, batch_size, batches, warmup=20, seed=0):
-    """Images/second drawn from data.train_dataset after `warmup` batches."""
-    stream = data.train_dataset(dataset.train_images, dataset.train_labels, batch_size, seed)
+    """Images/second drawn from inputs.train_dataset after `warmup` batches."""
+    stream = inputs.train_dataset(dataset.train_images, dataset.train_labels, batch_size, seed)
     iterator = iter(stream)
     for _ in range(warmup):
         next(iterator)
@@ -38,7 +38,7 @@ def main():
     parser.add_argument("--batches", type=int, default=400)
     args = parser.parse_args()
     start = time.perf_counter()
-    dataset = data.load(args.data_dir)
+    dataset = cifar10.load(args.data_dir)
     print(
         f"loaded {len(dataset.train_labels)} train images from {dataset.source} "
         f"in {time.perf_counter() - start:.1f} s"

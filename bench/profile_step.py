@@ -27,7 +27,7 @@ from train_throughput import (  # bench/, on the path when run as a script
     time_training,
 )
 
-from cifar10_ablation import data, host, switches
+from cifar10_ablation import cifar10, host, switches
 
 
 def op_milliseconds(trace_dir):
@@ -59,7 +59,7 @@ def main():
     if args.inter_op_threads:
         tf.config.threading.set_inter_op_parallelism_threads(args.inter_op_threads)
 
-    dataset = synthetic_cifar10() if args.synthetic else data.load(args.data_dir)
+    dataset = synthetic_cifar10() if args.synthetic else cifar10.load(args.data_dir)
     trace_dir = args.trace_dir or tempfile.mkdtemp(prefix="profile_step_")
     images_per_second, steps, seconds = time_training(
         dataset,

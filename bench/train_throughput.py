@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from cifar10_ablation import cifar10, host, loop, switches
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import data, host, loop, switches
 from cifar10_ablation import state as state_lib
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -84,7 +84,7 @@ def synthetic_cifar10(num_images=4096):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (num_images, 32, 32, 3), dtype=np.uint8)
     labels = rng.integers(0, 10, num_images, dtype=np.int32)
-    return data.Cifar10(images, labels, images[:1000], labels[:1000], source="synthetic")
+    return cifar10.Cifar10(images, labels, images[:1000], labels[:1000], source="synthetic")
 
 
 def time_training(dataset, config_fields, warmup, steps, around_timed=contextlib.nullcontext):
@@ -155,7 +155,7 @@ def main():
         f"ceiling ({args.ceiling_isa}): {flops / 1e9:.0f} GFLOP/s / 111 MFLOP = "
         f"{ceiling:.0f} training images/s"
     )
-    dataset = synthetic_cifar10() if args.synthetic else data.load(args.data_dir)
+    dataset = synthetic_cifar10() if args.synthetic else cifar10.load(args.data_dir)
     pipeline = pipeline_images_per_second(dataset, args.batch_size, batches=300)
     print(f"input pipeline: {pipeline:.0f} images/s ({dataset.source})")
     rates = {}

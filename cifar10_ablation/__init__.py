@@ -7,7 +7,8 @@ One job per module, lower layers first (a module imports only those above it in 
   matplotlib set-up; the machine; SIGTERM/SIGINT stop requests; a lock per run directory
 - config: a run's validated, frozen description (RunConfig) and config.json
 - model, nets: the tutorial net and the other architectures, built from the switches
-- data, mnist: CIFAR-10 (and MNIST) in, distorted batches out
+- cifar10, mnist, inputs: CIFAR-10 and MNIST read from disk or tensorflow-datasets; --dataset's
+  images in, the tutorial's distorted batches out
 - state: weights, optimizer, averaged weights, checkpoints
 - diagnostics, summaries, evaluation: pool windows and dead units; TensorBoard histograms;
   test accuracy and the confusion matrix

@@ -16,7 +16,7 @@ import io
 import numpy as np
 import tensorflow as tf
 
-from cifar10_ablation import data, plots
+from cifar10_ablation import cifar10, plots
 from cifar10_ablation.switches import POOL_SIZE, POOL_STRIDE
 
 # Per arch: (pre-activation layer, the POOL_SIZE/POOL_STRIDE pooling layer its windows feed).
@@ -86,12 +86,12 @@ class Probe:
         return values
 
 
-def confusion_matrix(labels, predictions, num_classes=data.NUM_CLASSES):
+def confusion_matrix(labels, predictions, num_classes=cifar10.NUM_CLASSES):
     """Counts [true class, predicted class] as int64 numpy."""
     return tf.math.confusion_matrix(labels, predictions, num_classes, dtype=tf.int64).numpy()
 
 
-def per_class_accuracy(matrix, class_names=data.CLASS_NAMES):
+def per_class_accuracy(matrix, class_names=cifar10.CLASS_NAMES):
     """{class name: accuracy}, in class order, from a confusion matrix (rows: true classes)."""
     totals = matrix.sum(axis=1)
     return {
@@ -100,7 +100,7 @@ def per_class_accuracy(matrix, class_names=data.CLASS_NAMES):
     }
 
 
-def confusion_image(matrix, title, class_names=data.CLASS_NAMES):
+def confusion_image(matrix, title, class_names=cifar10.CLASS_NAMES):
     """The matrix as a [1, H, W, 4] uint8 PNG-decoded image for tf.summary.image."""
     rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     buffer = io.BytesIO()

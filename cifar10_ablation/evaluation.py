@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from cifar10_ablation import cifar10, diagnostics, inputs
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import data, diagnostics
 from cifar10_ablation import state as state_lib
 
 EVAL_BATCH_SIZE = 500
@@ -43,7 +43,7 @@ def accuracy(model, dataset, jit_compile=False):
     return float(np.mean(predictions == labels))
 
 
-def evaluate_state(state, test_dataset, jit_compile=False, class_names=data.CLASS_NAMES):
+def evaluate_state(state, test_dataset, jit_compile=False, class_names=cifar10.CLASS_NAMES):
     """Test accuracy with averaged and raw weights; the averaged weights' confusion matrix."""
     predictions, labels = predict_classes(state.averaged_model(), test_dataset, jit_compile)
     matrix = diagnostics.confusion_matrix(labels, predictions, len(class_names))
@@ -57,7 +57,7 @@ def evaluate_state(state, test_dataset, jit_compile=False, class_names=data.CLAS
 
 def probe_images(dataset):
     """The fixed batch diagnostics are measured on: the first test images, as evaluated."""
-    return data.center_crop_standardize(dataset.test_images[:PROBE_SIZE])
+    return inputs.center_crop_standardize(dataset.test_images[:PROBE_SIZE])
 
 
 def diagnose(state, images):
@@ -91,12 +91,12 @@ def evaluate_run(run_dir, checkpoint=None, data_dir=None):
     """
     run_dir = Path(run_dir)
     config = config_lib.load_run_config(run_dir)
-    dataset = data.load_dataset(config.dataset, data_dir or config.data_dir)
+    dataset = inputs.load_dataset(config.dataset, data_dir or config.data_dir)
     state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
     path = state.restore(checkpoint, for_training=False)
     if path is None:
         raise ValueError(f"{run_dir} has no checkpoint yet; train it first")
-    test = data.eval_dataset(dataset.test_images, dataset.test_labels, EVAL_BATCH_SIZE)
+    test = inputs.eval_dataset(dataset.test_images, dataset.test_labels, EVAL_BATCH_SIZE)
     start = time.time()
     results = evaluate_state(state, test, config_lib.use_xla(config), dataset.class_names)
     results["diagnostics"] = diagnose(state, probe_images(dataset))

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import data, diagnostics, distribute, evaluation, rundir, steps, summaries
+from cifar10_ablation import diagnostics, distribute, evaluation, inputs, rundir, steps, summaries
 from cifar10_ablation import state as state_lib
 from cifar10_ablation.stopping import EXIT_INTERRUPTED, Interrupted, StopRequest
 
@@ -85,13 +85,13 @@ class Trainer:
         self.strategy = strategy or tf.distribute.get_strategy()
         self.chief = chief
         self.last_eval = {}
-        self.test = data.eval_dataset(
+        self.test = inputs.eval_dataset(
             dataset.test_images, dataset.test_labels, evaluation.EVAL_BATCH_SIZE
         )
         self.iterator = iter(
             distribute.distribute_batches(
                 self.strategy,
-                data.train_dataset(
+                inputs.train_dataset(
                     dataset.train_images,
                     dataset.train_labels,
                     config.global_batch_size,
@@ -105,7 +105,7 @@ class Trainer:
         # The run's first distorted batch, shown as images; a fixed test batch for activations.
         self.input_images, _ = next(
             iter(
-                data.train_dataset(
+                inputs.train_dataset(
                     dataset.train_images[:4096],
                     dataset.train_labels[:4096],
                     config.batch_size,

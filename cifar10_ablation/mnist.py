@@ -1,6 +1,6 @@
 """MNIST in: LeCun's original IDX files (gzipped or not), or tensorflow-datasets' `mnist`.
 
-    load(data_dir)        -> data.Cifar10 of uint8 [N, 28, 28, 1] digits, int32 labels 0..9
+    load(data_dir)        -> cifar10.Cifar10 of uint8 [N, 28, 28, 1] digits, int32 labels 0..9
     read_idx(path, magic) -> the values of one IDX file as a numpy array
 
 An IDX file is a big-endian header, a magic number (0x00000803: uint8 values in 3 dimensions,
@@ -9,7 +9,7 @@ values row-major. The files are read in place, the .gz ones through gzip (under 
 data folder may be read-only). A folder holding none of the four files is used as
 tensorflow-datasets' data dir, as for CIFAR-10.
 
-Input treatment (data.py's, with this dataset's `flips` and `colors` off): training takes the
+Input treatment (inputs.py's, with this dataset's `flips` and `colors` off): training takes the
 tutorial's random 24x24 crop of the 28x28 frame, i.e. shifts of up to 2 pixels each way, then
 per-image standardization; evaluation the central 24x24 crop, standardized. MNIST digits are
 size-normalized into a 20x20 box centred (by mass) in the frame, so a 24x24 crop keeps nearly
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cifar10_ablation import data
+from cifar10_ablation import cifar10
 
 TRAIN_IMAGES = "train-images-idx3-ubyte"
 TRAIN_LABELS = "train-labels-idx1-ubyte"
@@ -45,10 +45,10 @@ def load(data_dir):
     data_dir = Path(data_dir).expanduser()
     if not data_dir.is_dir():
         what = "does not exist" if not data_dir.exists() else "is not a folder"
-        raise data.DataError(f"data_dir {data_dir} {what}; {HOW}")
+        raise cifar10.DataError(f"data_dir {data_dir} {what}; {HOW}")
     paths = {name: _find(data_dir, name) for name in FILES}
     if not any(paths.values()):
-        return data.load_tfds(
+        return cifar10.load_tfds(
             data_dir,
             "mnist",
             TFDS_DOWNLOAD_HOST,
@@ -61,13 +61,13 @@ def load(data_dir):
         )
     missing = [f"{name}.gz" for name, path in paths.items() if path is None]
     if missing:
-        raise data.DataError(
+        raise cifar10.DataError(
             f"{data_dir} lacks {', '.join(missing)}; an MNIST folder holds "
             f"{', '.join(f'{n}.gz' for n in FILES)} (or them decompressed)"
         )
     train = _split(paths[TRAIN_IMAGES], paths[TRAIN_LABELS])
     test = _split(paths[TEST_IMAGES], paths[TEST_LABELS])
-    return data.Cifar10(
+    return cifar10.Cifar10(
         *train,
         *test,
         source=f"idx:{data_dir}",
@@ -90,16 +90,16 @@ def _split(images_path, labels_path):
     images = read_idx(images_path, IMAGES_MAGIC)
     labels = read_idx(labels_path, LABELS_MAGIC)
     if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
-        raise data.DataError(
+        raise cifar10.DataError(
             f"{images_path} holds {images.shape[1]}x{images.shape[2]} images; MNIST's are "
             f"{IMAGE_SIZE}x{IMAGE_SIZE}"
         )
     if len(images) != len(labels):
-        raise data.DataError(
+        raise cifar10.DataError(
             f"{images_path} holds {len(images)} images but {labels_path} {len(labels)} labels"
         )
     if labels.size and labels.max() >= NUM_CLASSES:
-        raise data.DataError(
+        raise cifar10.DataError(
             f"{labels_path} has a label {labels.max()}; MNIST labels are 0..{NUM_CLASSES - 1}: "
             "corrupt file or not MNIST"
         )
@@ -113,23 +113,23 @@ def read_idx(path, magic):
     try:
         raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     except (OSError, EOFError, zlib.error) as error:
-        raise data.DataError(
+        raise cifar10.DataError(
             f"{path} is not a readable gzip file ({error}): truncated or corrupt"
         ) from None
     dims = magic & 0xFF
     header_bytes = 4 * (1 + dims)
     if len(raw) < 4 or int.from_bytes(raw[:4], "big") != magic:
         found = f"0x{int.from_bytes(raw[:4], 'big'):08x}" if len(raw) >= 4 else "no magic"
-        raise data.DataError(
+        raise cifar10.DataError(
             f"{path} starts with {found}, not the IDX magic 0x{magic:08x} (uint8, {dims} "
             "dimensions): not this MNIST file"
         )
     if len(raw) < header_bytes:
-        raise data.DataError(f"{path} has {len(raw)} bytes, less than its IDX header: truncated")
+        raise cifar10.DataError(f"{path} has {len(raw)} bytes, less than its IDX header: truncated")
     shape = tuple(np.frombuffer(raw, ">u4", count=dims, offset=4).astype(int))
     expected = int(np.prod(shape))
     if len(raw) - header_bytes != expected:
-        raise data.DataError(
+        raise cifar10.DataError(
             f"{path} holds {len(raw) - header_bytes} bytes of values, not the "
             f"{' x '.join(map(str, shape))} = {expected} its header announces: truncated or "
             "corrupt"

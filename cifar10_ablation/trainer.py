@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import data, distribute, host, rundir
+from cifar10_ablation import distribute, host, inputs, rundir
 from cifar10_ablation import state as state_lib
 from cifar10_ablation.loop import Trainer
 from cifar10_ablation.stopping import StopRequest
@@ -65,7 +65,7 @@ def train(config, overwrite=False, stop=None):
 
 def _train(config, overwrite, strategy, stop, started):
     chief = distribute.is_chief(strategy)
-    dataset = data.load_dataset(config.dataset, config.data_dir)
+    dataset = inputs.load_dataset(config.dataset, config.data_dir)
     config = rundir.resolve_run_config(config, overwrite and chief)
     run_dir = Path(config.log_dir)
     config = rundir.with_replicas(config, strategy.num_replicas_in_sync)

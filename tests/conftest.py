@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from absl import flags  # noqa: E402
 
-from cifar10_ablation import console, data, mnist  # noqa: E402
+from cifar10_ablation import cifar10, console, mnist  # noqa: E402
 
 
 @pytest.fixture
@@ -37,9 +37,9 @@ def write_cifar_binary(folder, records_per_train_file=40, test_records=30, seed=
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     arrays = {}
-    names = [*data.TRAIN_FILES, *data.TEST_FILES]
+    names = [*cifar10.TRAIN_FILES, *cifar10.TEST_FILES]
     for index, name in enumerate(names):
-        count = test_records if name in data.TEST_FILES else records_per_train_file
+        count = test_records if name in cifar10.TEST_FILES else records_per_train_file
         images = rng.integers(0, 256, size=(count, 32, 32, 3), dtype=np.uint8)
         labels = ((np.arange(count) + index) % 10).astype(np.uint8)
         depth_major = images.transpose(0, 3, 1, 2).reshape(count, -1)
@@ -53,7 +53,7 @@ def write_cifar_binary(folder, records_per_train_file=40, test_records=30, seed=
 @pytest.fixture
 def cifar_dir(tmp_path):
     """A data dir holding cifar-10-batches-bin/ with 200 train and 30 test records."""
-    write_cifar_binary(tmp_path / "data" / data.BATCHES_DIRNAME)
+    write_cifar_binary(tmp_path / "data" / cifar10.BATCHES_DIRNAME)
     return tmp_path / "data"
 
 
@@ -90,7 +90,7 @@ def mnist_dir(tmp_path):
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path, monkeypatch):
     """Archive extraction goes to a per-test cache, never the user's."""
-    monkeypatch.setattr(data, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(cifar10, "DEFAULT_CACHE_DIR", tmp_path / "cache")
 
 
 def assert_matches_tf_lrn(lrn, x, upstream, beta):

@@ -20,8 +20,8 @@ import tensorflow as tf
 from conftest import write_cifar_binary
 from tensorboard.backend.event_processing import event_accumulator
 
+from cifar10_ablation import cifar10, runlock, stopping, trainer
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import data, runlock, stopping, trainer
 from cifar10_ablation import state as state_lib
 
 SMALL = ["--batch_size=8", "--summary_every=2", "--histogram_every=20", "--eval_every=20",
@@ -137,7 +137,7 @@ def test_killed_sweep_finishes_only_what_is_missing(cifar_dir, tmp_path):
 
 
 def _setup_truncated(cifar_dir, tmp_path):
-    path = cifar_dir / data.BATCHES_DIRNAME / "data_batch_5.bin"
+    path = cifar_dir / cifar10.BATCHES_DIRNAME / "data_batch_5.bin"
     path.write_bytes(path.read_bytes()[:-10])
     return [f"--data_dir={cifar_dir}"]
 
@@ -145,19 +145,19 @@ def _setup_truncated(cifar_dir, tmp_path):
 def _setup_wrong_archive(cifar_dir, tmp_path):
     folder = tmp_path / "archive"
     folder.mkdir()
-    with tarfile.open(folder / data.ARCHIVE_NAME, "w:gz") as tar:
+    with tarfile.open(folder / cifar10.ARCHIVE_NAME, "w:gz") as tar:
         tar.add(__file__, arcname="not_cifar.py")
     return [f"--data_dir={folder}"]
 
 
 def _setup_not_gzip(cifar_dir, tmp_path):
     (tmp_path / "gz").mkdir()
-    (tmp_path / "gz" / data.ARCHIVE_NAME).write_text("plain text")
+    (tmp_path / "gz" / cifar10.ARCHIVE_NAME).write_text("plain text")
     return [f"--data_dir={tmp_path / 'gz'}"]
 
 
 def _setup_bad_label(cifar_dir, tmp_path):
-    path = cifar_dir / data.BATCHES_DIRNAME / "test_batch.bin"
+    path = cifar_dir / cifar10.BATCHES_DIRNAME / "test_batch.bin"
     raw = bytearray(path.read_bytes())
     raw[0] = 200
     path.write_bytes(bytes(raw))
@@ -636,17 +636,17 @@ def test_a_damaged_newest_checkpoint_is_skipped_and_never_silently(cifar_dir, tm
 EXTRACT = """
 import hashlib, os, sys, time
 from pathlib import Path
-from cifar10_ablation import data
+from cifar10_ablation import cifar10
 archive_dir, cache = Path(sys.argv[1]), Path(sys.argv[2])
-original = data._extract_batches
+original = cifar10._extract_batches
 def extract_then_wait(archive, target):
     original(archive, target)
     (cache.parent / f"extracted-{os.getpid()}").touch()
     deadline = time.time() + 120
     while len(list(cache.parent.glob("extracted-*"))) < 2 and time.time() < deadline:
         time.sleep(0.05)
-data._extract_batches = extract_then_wait
-loaded = data.load(archive_dir, cache)
+cifar10._extract_batches = extract_then_wait
+loaded = cifar10.load(archive_dir, cache)
 digest = hashlib.sha256()
 for array in (loaded.train_images, loaded.train_labels, loaded.test_images, loaded.test_labels):
     digest.update(array.tobytes())
@@ -656,11 +656,11 @@ print(loaded.source, digest.hexdigest())
 
 def _archive(tmp_path):
     """A CIFAR-10 binary archive of the conftest records; returns (its folder, the arrays)."""
-    arrays = write_cifar_binary(tmp_path / "src" / data.BATCHES_DIRNAME)
+    arrays = write_cifar_binary(tmp_path / "src" / cifar10.BATCHES_DIRNAME)
     folder = tmp_path / "archive"
     folder.mkdir()
-    with tarfile.open(folder / data.ARCHIVE_NAME, "w:gz") as tar:
-        tar.add(tmp_path / "src" / data.BATCHES_DIRNAME, arcname=data.BATCHES_DIRNAME)
+    with tarfile.open(folder / cifar10.ARCHIVE_NAME, "w:gz") as tar:
+        tar.add(tmp_path / "src" / cifar10.BATCHES_DIRNAME, arcname=cifar10.BATCHES_DIRNAME)
     return folder, arrays
 
 
@@ -669,18 +669,19 @@ def test_two_processes_extracting_into_one_cache_both_read_the_complete_files(tm
     cache = tmp_path / "shared" / "cache"
     cache.parent.mkdir()
     expected = hashlib.sha256()
-    for names in (data.TRAIN_FILES, data.TEST_FILES):
+    for names in (cifar10.TRAIN_FILES, cifar10.TEST_FILES):
         expected.update(np.concatenate([arrays[n][0] for n in names]).tobytes())
         expected.update(np.concatenate([arrays[n][1] for n in names]).tobytes())
     processes = [subprocess.Popen([sys.executable, "-c", EXTRACT, archive_dir, cache],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for _ in range(2)]  # fmt: skip
     sizes = {
-        n: data.RECORD_BYTES * len(arrays[n][1]) for n in (*data.TRAIN_FILES, *data.TEST_FILES)
+        n: cifar10.RECORD_BYTES * len(arrays[n][1])
+        for n in (*cifar10.TRAIN_FILES, *cifar10.TEST_FILES)
     }
     while any(p.poll() is None for p in processes):  # what the cache shows is always complete
         for entry in cache.glob("[!.]*"):  # not the temporary .extracting-* folders
-            shown = {p.name: p.stat().st_size for p in (entry / data.BATCHES_DIRNAME).iterdir()}
+            shown = {p.name: p.stat().st_size for p in (entry / cifar10.BATCHES_DIRNAME).iterdir()}
             assert shown == sizes
         time.sleep(0.02)
     outputs = [p.communicate()[0].split() for p in processes]
@@ -711,7 +712,7 @@ def test_read_only_data_and_cache_name_the_cache_and_its_variable(tmp_path, tmpf
     archive_dir, _ = _archive(tmp_path)
     data_dir, cache = tmp_path / "read_only_data", tmp_path / "read_only_cache"
     real = tmpfs.mount(data_dir, 8) and tmpfs.mount(cache, 1, read_only=True)
-    shutil.copy(archive_dir / data.ARCHIVE_NAME, data_dir)
+    shutil.copy(archive_dir / cifar10.ARCHIVE_NAME, data_dir)
     if real:
         tmpfs.make_read_only(data_dir)
         with pytest.raises(OSError, match="Read-only file system"):
@@ -719,21 +720,21 @@ def test_read_only_data_and_cache_name_the_cache_and_its_variable(tmp_path, tmpf
     run_dir = tmp_path / "run"
     args = [f"--data_dir={data_dir}", f"--log_dir={run_dir}", "--batch_size=8", "--max_steps=2"]
     simulated = "" if real else os.pathsep.join([str(data_dir), str(cache)])
-    env = {**os.environ, data.CACHE_ENV: str(cache), "READ_ONLY_DIRS": simulated}
+    env = {**os.environ, cifar10.CACHE_ENV: str(cache), "READ_ONLY_DIRS": simulated}
     done = subprocess.run([sys.executable, "-c", READ_ONLY, *args], env=env, capture_output=True,
                           text=True, timeout=300)  # fmt: skip
     assert done.returncode != 0 and "Traceback" not in done.stderr
     line = done.stderr.strip().splitlines()[-1]
     assert line == (
-        f"error: cannot extract {data_dir / data.ARCHIVE_NAME} into the cache {cache} "
+        f"error: cannot extract {data_dir / cifar10.ARCHIVE_NAME} into the cache {cache} "
         "(Read-only file system); set CIFAR10_ABLATION_CACHE to a writable folder with room, or "
         "pass --data_dir=<a folder holding cifar-10-batches-bin/>"
     )
     assert not run_dir.exists()
     # The variable moves the cache; the data folder stays read-only and is only read.
-    env[data.CACHE_ENV] = str(tmp_path / "writable_cache")
+    env[cifar10.CACHE_ENV] = str(tmp_path / "writable_cache")
     done = subprocess.run([sys.executable, "-c", READ_ONLY, *args], env=env, capture_output=True,
                           text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"on binary:{tmp_path / 'writable_cache'}" in done.stdout
-    assert sorted(p.name for p in data_dir.iterdir()) == [data.ARCHIVE_NAME]
+    assert sorted(p.name for p in data_dir.iterdir()) == [cifar10.ARCHIVE_NAME]

@@ -9,8 +9,8 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
+from cifar10_ablation import cifar10, sweeper
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import data, sweeper
 
 LAYERS = ("conv1", "conv2", "local3", "local4")  # the tutorial net's, as the README lists them
 # The README's "TensorBoard events" and "Diagnostics" paragraphs: tag -> its dashboard's plugin.
@@ -37,7 +37,7 @@ PROMISED = {
         for pool in ("pool1", "pool2")
         for kind in ("all_negative", "mixed_sign")
     },
-    **{f"test/class_accuracy/{name}": "scalars" for name in data.CLASS_NAMES},
+    **{f"test/class_accuracy/{name}": "scalars" for name in cifar10.CLASS_NAMES},
     "test/confusion_matrix": "images",
     "input/distorted": "images",
 }

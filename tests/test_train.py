@@ -11,8 +11,8 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
+from cifar10_ablation import cifar10, loop, rundir, trainer
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import data, loop, rundir, trainer
 from cifar10_ablation import state as state_lib
 
 # Small enough for CI: 16-image batches, every event every few steps.
@@ -129,7 +129,7 @@ def test_short_run_writes_events_checkpoints_results_and_resumes(cifar_dir, tmp_
     assert expected <= tags
     assert [e.step for e in accumulator.Tensors("test/accuracy")] == [10, 20]
     assert np.array(results["confusion_matrix"]).sum() == 30
-    assert set(results["per_class_accuracy"]) == set(data.CLASS_NAMES)
+    assert set(results["per_class_accuracy"]) == set(cifar10.CLASS_NAMES)
     assert 0 <= results["diagnostics"]["diagnostics/pool2_all_negative_windows"] <= 1
     # Continued with a higher max_steps: from step 20, not 0.
     more = trainer.train(_config(cifar_dir, run_dir, max_steps=30))
