@@ -25,7 +25,7 @@ DATASETS = {
 }
 DISTRIBUTIONS = ("auto", "none", "mirrored", "multi_worker")
 SCHEDULES = ("tutorial", "fast")
-# Values a schedule uses for the flags left unset (None); the tutorial's are cifar10.py's.
+# Values a schedule uses for the flags left unset (None); the tutorial's are its own cifar10.py's.
 SCHEDULE_DEFAULTS = {
     "tutorial": {"learning_rate": 0.1, "momentum": 0.0, "warmup_steps": 0},
     "fast": {"learning_rate": 0.05, "momentum": 0.9, "warmup_steps": 200},
@@ -153,46 +153,12 @@ def validate(config):
         config.lrn,
         config.maxout_pieces,
     )
-    if config.dataset not in DATASETS:
-        raise ValueError(f"dataset={config.dataset!r} is not known; allowed: {', '.join(DATASETS)}")
-    if config.schedule not in SCHEDULES:
-        raise ValueError(
-            f"schedule={config.schedule!r} is not known; allowed: {', '.join(SCHEDULES)}"
-        )
-    positive = (
-        "batch_size",
-        "checkpoint_every",
-        "keep_checkpoints",
-        "eval_every",
-        "summary_every",
-        "histogram_every",
-        "steps_per_execution",
-    )
-    for name in positive:
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}={value!r} must be a positive integer")
-    for name in ("max_steps", "seed", "decay_steps"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{name}={value!r} must be an integer >= 0")
-    if config.distribution not in DISTRIBUTIONS:
-        raise ValueError(
-            f"distribution={config.distribution!r} is not known; allowed: "
-            f"{', '.join(DISTRIBUTIONS)}"
-        )
-    if config.replicas is not None and (isinstance(config.replicas, bool) or config.replicas < 1):
-        raise ValueError(f"replicas={config.replicas!r} must be a positive integer")
-    if config.learning_rate is not None and not config.learning_rate > 0:
-        raise ValueError(f"learning_rate={config.learning_rate!r} must be > 0")
-    if config.momentum is not None and not 0 <= config.momentum < 1:
-        raise ValueError(f"momentum={config.momentum!r} must be in [0, 1)")
-    if config.warmup_steps is not None and config.warmup_steps < 0:
-        raise ValueError(f"warmup_steps={config.warmup_steps!r} must be >= 0")
-    if not 0 <= config.ema_decay < 1:
-        raise ValueError(f"ema_decay={config.ema_decay!r} must be in [0, 1)")
-    if not 0 < config.lr_decay_factor <= 1 or not config.epochs_per_decay > 0:
-        raise ValueError("lr_decay_factor must be in (0, 1] and epochs_per_decay > 0")
+    _check_known("dataset", config.dataset, DATASETS)
+    _check_known("schedule", config.schedule, SCHEDULES)
+    _check_counts(config)
+    _check_known("distribution", config.distribution, DISTRIBUTIONS)
+    _check_ranges(config)
+    # Fields fine alone that do not go together:
     if config.deterministic and config.jit_compile:
         raise ValueError(
             "deterministic=True with jit_compile=True: XLA has no deterministic max-pool "
@@ -205,6 +171,47 @@ def validate(config):
             f"{resolved.decay_steps} (the fast schedule's horizon)"
         )
     return config
+
+
+def _check_known(name, value, allowed):
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not known; allowed: {', '.join(allowed)}")
+
+
+def _check_counts(config):
+    positive = (
+        "batch_size",
+        "checkpoint_every",
+        "keep_checkpoints",
+        "eval_every",
+        "summary_every",
+        "histogram_every",
+        "steps_per_execution",
+    )
+    for names, least, what in (
+        (positive, 1, "a positive integer"),
+        (("max_steps", "seed", "decay_steps"), 0, "an integer >= 0"),
+    ):
+        for name in names:
+            value = getattr(config, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"{name}={value!r} must be {what}")
+
+
+def _check_ranges(config):
+    """Each number in its range; None (unset: the schedule's or the strategy's) passes."""
+    if config.replicas is not None and (isinstance(config.replicas, bool) or config.replicas < 1):
+        raise ValueError(f"replicas={config.replicas!r} must be a positive integer")
+    if config.learning_rate is not None and not config.learning_rate > 0:
+        raise ValueError(f"learning_rate={config.learning_rate!r} must be > 0")
+    if config.momentum is not None and not 0 <= config.momentum < 1:
+        raise ValueError(f"momentum={config.momentum!r} must be in [0, 1)")
+    if config.warmup_steps is not None and config.warmup_steps < 0:
+        raise ValueError(f"warmup_steps={config.warmup_steps!r} must be >= 0")
+    if not 0 <= config.ema_decay < 1:
+        raise ValueError(f"ema_decay={config.ema_decay!r} must be in [0, 1)")
+    if not 0 < config.lr_decay_factor <= 1 or not config.epochs_per_decay > 0:
+        raise ValueError("lr_decay_factor must be in (0, 1] and epochs_per_decay > 0")
 
 
 def from_flag_values(values):

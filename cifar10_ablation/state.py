@@ -50,7 +50,8 @@ def make_learning_rate(config):
     """The schedule named by config.schedule, as a Keras LearningRateSchedule of the step."""
     config = config.resolved()
     if config.schedule == "tutorial":
-        # cifar10.py: lr * factor^floor(step / int(examples / batch * epochs_per_decay)).
+        # The tutorial's cifar10.py:
+        # lr * factor^floor(step / int(examples / batch * epochs_per_decay)).
         steps_per_decay = int(
             config.train_examples / config.global_batch_size * config.epochs_per_decay
         )
