@@ -23,7 +23,7 @@ import time
 import keras
 import numpy as np
 
-from cifar10_ablation import host, switches
+from cifar10_ablation import archs, host, switches
 from cifar10_ablation import model as model_lib
 
 
@@ -146,7 +146,7 @@ def main():
         "maxout_pieces": args.maxout_pieces,
         "arch": args.arch,
     }
-    model = model_lib.build_model(**settings)
+    model = archs.build_model(**settings)
     model.compile(
         optimizer=keras.optimizers.SGD(args.learning_rate, momentum=args.momentum),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),

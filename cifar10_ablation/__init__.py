@@ -6,7 +6,8 @@ One job per module, lower layers first (a module imports only those above it in 
 - stats, markdown, plots, host, stopping, runlock: intervals; the one Markdown table writer and
   matplotlib set-up; the machine; SIGTERM/SIGINT stop requests; a lock per run directory
 - config: a run's validated, frozen description (RunConfig) and config.json
-- model, nets: the tutorial net and the other architectures, built from the switches
+- model, nets, archs: the tutorial net; the other architectures; every --arch by name, built
+  from the switches (the one model factory)
 - cifar10, mnist, inputs: CIFAR-10 and MNIST read from disk or tensorflow-datasets; --dataset's
   images in, the tutorial's distorted batches out
 - state: weights, optimizer, averaged weights, checkpoints
@@ -14,8 +15,9 @@ One job per module, lower layers first (a module imports only those above it in 
   test accuracy and the confusion matrix
 - distribute, rundir: tf.distribute strategies; the run directory's rules and results.json
 - steps, loop, trainer: the compiled steps; the training loop; one run from config to results
-- grid, sweeper, scale, report, findings, docs: a sweep's grid; training its runs; the
-  activation scale; the sweep's report; what the docs claim; the docs regenerated
+- grid, scale, sweeper, report, findings, beyond, docs: a sweep's grid; the activation scale;
+  training a sweep's runs; its report; what the docs claim; other nets and datasets
+  (docs/BEYOND.md); the docs regenerated
 - cli, console: every flag, in its command's groups; parsing, --help, a quiet TensorFlow
 - train, eval, sweep: the command lines (python -m cifar10_ablation.<name>)
 

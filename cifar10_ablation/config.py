@@ -56,7 +56,7 @@ DEFAULT_LOG_ROOT = "tensorboard_logs"
 class RunConfig:
     """Everything one training run depends on. Field docs are the flags' help texts (cli.py)."""
 
-    # Model switches (switches.py; model.build_model's arguments). Runs saved before `arch` and
+    # Model switches (switches.py; archs.build_model's arguments). Runs saved before `arch` and
     # `dataset` existed lack them in config.json and load with these defaults: the tutorial net
     # on CIFAR-10.
     arch: str = "tutorial"

@@ -1,6 +1,6 @@
 """The TensorFlow CIFAR-10 tutorial net as a Keras 3 model, with its non-linearities as switches.
 
-    build_model()  ->  keras.Model: 24x24x3 standardized images -> 10 logits.
+    build_tutorial()  ->  keras.Model: 24x24x3 standardized images -> 10 logits.
 
 Layers, initialisers and weight decay are the tutorial's (`cifar10.py` `inference()`):
 
@@ -8,9 +8,10 @@ Layers, initialisers and weight decay are the tutorial's (`cifar10.py` `inferenc
           -> local3 -> local3_act -> local4 -> local4_act -> softmax_linear
 
 `convN`/`localN` are the linear layers; their activation is a separate `*_act` layer so the
-pre-activation stays observable. The switches are checked against switches.py's tables before
-any layer is built (`conv_activation`/`fc_activation` an entry of `switches.ACTIVATIONS`, `pool`
-of `switches.POOLS`); an activation Keras has is then built by that name, the others here.
+pre-activation stays observable. archs.build_model, the one entry for every --arch, checks the
+switches against switches.py's tables before any layer is built (`conv_activation`/`fc_activation`
+an entry of `switches.ACTIVATIONS`, `pool` of `switches.POOLS`); an activation Keras has is then
+built by that name, the others here.
 
 Every layer runs on Keras 3's TensorFlow, JAX and PyTorch backends (`KERAS_BACKEND`) with the same
 outputs; this module imports TensorFlow only when that is the backend.
@@ -194,20 +195,19 @@ def _activation_layer(activation, maxout_pieces, name):
     return keras.layers.Activation(activation, name=name)
 
 
-def build_model(
+def build_tutorial(
     conv_activation="relu",
     fc_activation="relu",
     pool="max",
     lrn=True,
     maxout_pieces=switches.DEFAULT_MAXOUT_PIECES,
-    arch="tutorial",
     channels=3,
 ):
     """The tutorial net; defaults give it exactly (1,068,298 trainable parameters).
 
     One function over 60 lines: it reads top to bottom as the tutorial's inference().
 
-    `arch` other than "tutorial" builds another architecture of nets.py from the same switches.
+    Switches checked first by archs.build_model, which also builds the other architectures.
 
     Args:
       conv_activation: activation after conv1 and conv2, a name from `switches.ACTIVATIONS`.
@@ -216,17 +216,11 @@ def build_model(
       lrn: keep norm1 and norm2 (True) or drop them (False).
       maxout_pieces: linear pieces per unit when an activation is "maxout"; the layer in front
         gets `pieces` times the units so the widths after the activation stay the tutorial's.
-      arch: a name from switches.ARCHS; switches it lacks must keep their defaults.
       channels: image channels of the input (3: CIFAR-10, 1: MNIST).
 
     Returns:
       A functional keras.Model mapping [batch, 24, 24, channels] float32 to [batch, 10] logits.
     """
-    switches.validate(arch, conv_activation, fc_activation, pool, lrn, maxout_pieces)
-    from cifar10_ablation import nets  # imported here: nets builds on this module's layers
-
-    if arch != "tutorial":
-        return nets.build(arch, channels, conv_activation, fc_activation, pool, maxout_pieces)
 
     def units(width, activation):
         return width * maxout_pieces if activation == "maxout" else width

@@ -39,7 +39,8 @@ BATCH_NORM_MOMENTUM = 0.9  # PyTorch's 0.1: moving statistics that follow a shor
 
 
 def build(arch, channels, conv_activation, fc_activation, pool, maxout_pieces):
-    """The named architecture (not the tutorial net: model.build_model builds that)."""
+    """The named architecture (not the tutorial net: model.build_tutorial builds that); switches
+    checked by archs.build_model."""
     builders = {"vgg": _vgg, "resnet20": _resnet20, "linear": _linear}
     if arch not in builders:
         raise ValueError(f"arch={arch!r} is not built here; allowed: {', '.join(builders)}")

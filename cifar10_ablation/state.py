@@ -16,7 +16,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from cifar10_ablation import model as model_lib
+from cifar10_ablation import archs
 
 
 def averaging_decay(step, max_decay):
@@ -76,7 +76,7 @@ def precision_policy(config):
 
 
 def model_of(config):
-    """The config's model (model.build_model), its layers in the config's precision policy
+    """The config's model (archs.build_model), its layers in the config's precision policy
     (weights in float32)."""
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision_policy(config))
@@ -87,7 +87,7 @@ def model_of(config):
 
 
 def _switched_model(config):
-    return model_lib.build_model(
+    return archs.build_model(
         conv_activation=config.conv_activation,
         fc_activation=config.fc_activation,
         pool=config.pool,

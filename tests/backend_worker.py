@@ -17,6 +17,7 @@ import sys
 import keras
 import numpy as np
 
+from cifar10_ablation import archs
 from cifar10_ablation import model as model_lib
 
 LRN_BETAS = (0.75, 0.5)
@@ -58,7 +59,7 @@ def run(inputs):
     images, labels = inputs["images"], inputs["labels"]
     outputs = {}
     for i, config in enumerate(json.loads(str(inputs["configs"]))):
-        model = model_lib.build_model(**config["switches"])
+        model = archs.build_model(**config["switches"])
         model.set_weights([inputs[f"{i}/{j}"] for j in range(len(model.weights))])
         outputs[f"{i}/logits"] = keras.ops.convert_to_numpy(model(images))
         if config["train"]:

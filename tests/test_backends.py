@@ -21,8 +21,8 @@ import pytest
 import tensorflow as tf
 from conftest import assert_matches_tf_lrn
 
+from cifar10_ablation import archs, switches
 from cifar10_ablation import model as model_lib
-from cifar10_ablation import switches
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = [
@@ -86,7 +86,7 @@ def tensorflow_results(tmp_path_factory):
         "lrn_upstream": rng.standard_normal((2, 5, 5, 64)).astype(np.float32),
     }
     for i, config in enumerate(CONFIGS):
-        for j, weight in enumerate(model_lib.build_model(**config["switches"]).get_weights()):
+        for j, weight in enumerate(archs.build_model(**config["switches"]).get_weights()):
             inputs[f"{i}/{j}"] = weight
     path = tmp_path_factory.mktemp("backends") / "inputs.npz"
     np.savez(path, **inputs)
@@ -166,7 +166,7 @@ def test_factory_builds_under_jax_without_tensorflow():
     out = run_under(
         "jax",
         "-c",
-        "import sys; from cifar10_ablation.model import build_model; "
+        "import sys; from cifar10_ablation.archs import build_model; "
         "build_model(conv_activation='linear', pool='avg').summary(); "
         "print('tensorflow' in sys.modules)",
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from absl import flags
 
+import cifar10_ablation
 from cifar10_ablation import cli, console
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cifar10_ablation"
@@ -90,24 +91,36 @@ def test_importing_the_library_defines_no_flags():
     assert done.stdout.split("\n")[-2] == "[]"  # (absl.logging defines a --log_dir of its own)
 
 
-def test_the_package_imports_without_cycles():
-    graph = {}
-    for path in PACKAGE.glob("*.py"):
-        imported = set()
-        for node in ast.parse(path.read_text()).body:  # module level: nets imports model, whose
-            # build_model imports nets inside the function for the other architectures
-            if isinstance(node, ast.ImportFrom) and node.module == "cifar10_ablation":
-                imported |= {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-                "cifar10_ablation."
+def _package_imports(path):
+    """The package's modules `path` imports anywhere: at module level and inside functions."""
+    imported = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):  # relative ones (`from . import x`) too
+            module = ".".join(filter(None, [PACKAGE.name if node.level else "", node.module]))
+            names = [f"{module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if (
+                parts[0] == PACKAGE.name
+                and len(parts) > 1
+                and (PACKAGE / f"{parts[1]}.py").exists()
             ):
-                imported.add(node.module.split(".")[1])
-        graph[path.stem] = imported - {path.stem}
+                imported.add(parts[1])
+    return imported - {path.stem}
+
+
+def test_the_package_imports_without_cycles():
+    graph = {path.stem: _package_imports(path) for path in PACKAGE.glob("*.py")}
+    assert "model" in graph["nets"] and "trainer" in graph["train"]  # also inside run_main
     done, visiting = set(), []
 
     def visit(module):
         assert module not in visiting, f"import cycle: {' -> '.join([*visiting, module])}"
-        if module in done or module not in graph:
+        if module in done:
             return
         visiting.append(module)
         for other in sorted(graph[module]):
@@ -117,6 +130,23 @@ def test_the_package_imports_without_cycles():
 
     for module in sorted(graph):
         visit(module)
+
+
+def test_the_package_docstring_maps_every_module_above_those_importing_it():
+    order = [
+        name.strip()
+        for line in re.findall(r"^- ([\w, ]+):", cifar10_ablation.__doc__, re.M)
+        for name in line.split(",")
+    ]
+    assert sorted(order) == sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
+    backward = [
+        f"{path.stem} imports {other}"
+        for path in PACKAGE.glob("*.py")
+        if path.stem != "__init__"
+        for other in _package_imports(path)
+        if order.index(other) > order.index(path.stem)
+    ]
+    assert backward == []
 
 
 def test_no_module_is_over_300_lines():

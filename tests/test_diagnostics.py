@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from cifar10_ablation import diagnostics
-from cifar10_ablation.model import build_model
+from cifar10_ablation.archs import build_model
 
 TUTORIAL_ACTIVATIONS = ["conv1_act", "conv2_act", "local3_act", "local4_act"]
 

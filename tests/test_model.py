@@ -8,7 +8,7 @@ from conftest import assert_matches_tf_lrn
 
 from cifar10_ablation import model as model_lib
 from cifar10_ablation import switches
-from cifar10_ablation.model import build_model
+from cifar10_ablation.archs import build_model
 
 TUTORIAL_PARAMS = 1_068_298
 TUTORIAL_LAYERS = [

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from cifar10_ablation import nets, switches
-from cifar10_ablation.model import build_model
+from cifar10_ablation.archs import build_model
 
 # (trainable, non-trainable: batch norm's moving statistics) parameters on 3 and 1 channels.
 PARAMS = {
