@@ -219,7 +219,7 @@ def test_default_log_dir_is_named_after_the_switches(cifar_dir, tmp_path):
     assert (
         tmp_path
         / "tensorboard_logs"
-        / "conv-relu_fc-linear_pool-avg_tutorial_seed0"
+        / "conv_relu-true_fc_relu-false_pool-avg_schedule-tutorial_seed0"  # switches.run_name
         / "results.json"
     ).exists()
 
