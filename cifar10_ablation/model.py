@@ -53,9 +53,9 @@ KERAS_ACTIVATIONS = (
 LINEAR_ACTIVATIONS = ("linear", "none")
 ACTIVATIONS = KERAS_ACTIVATIONS + LINEAR_ACTIVATIONS + ("abs", "maxout")
 POOLS = ("max", "avg")
-# Convolutions built as SplitBiasGradConv2D: conv1's fused filter-and-bias gradient is slow
-# with oneDNN (bench/conv_grad.py).
-SPLIT_BIAS_GRAD_CONVS = ("conv1",)
+# Convolutions built as SplitBiasGradConv2D: both, the fastest training step with oneDNN on AVX2
+# and AVX-512 (bench/conv_grad.py; docs/bench/families/conv_grad_*.log).
+SPLIT_BIAS_GRAD_CONVS = ("conv1", "conv2")
 
 
 def _inverse_power(d, beta):
@@ -167,9 +167,10 @@ class SplitBiasGradConv2D(keras.layers.Conv2D):
     """Keras' Conv2D whose bias gradient is computed apart from its filter gradient (TF backend).
 
     oneDNN fuses Keras' bias gradient into the filter gradient
-    (`_MklNativeConv2DBackpropFilterWithBias`), which on conv1's 3-channel input takes ~3x the
-    unfused filter gradient plus a sum (bench/conv_grad.py); the custom gradient's Sum is not
-    fused. Same weights, values and gradients as Keras' Conv2D (channels_last only).
+    (`_MklNativeConv2DBackpropFilterWithBias`), which on conv1's 3-channel input takes 2-3x the
+    unfused filter gradient plus a sum; the custom gradient's Sum is not fused, and the training
+    step runs ~10% (AVX2) to ~20% (AVX-512) faster (bench/conv_grad.py). Same weights, values
+    and gradients as Keras' Conv2D (channels_last only).
     """
 
     def call(self, inputs):

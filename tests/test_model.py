@@ -221,11 +221,14 @@ def test_split_bias_grad_conv_matches_tf_conv2d_and_its_gradients(compiled, chan
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
 
 
-def test_conv_layers_with_a_split_bias_gradient_are_the_configured_ones():
+@pytest.mark.parametrize("convs", [(), ("conv1",), ("conv1", "conv2")])
+def test_split_bias_grad_convs_are_the_configured_ones(convs, monkeypatch):
+    monkeypatch.setattr(model_lib, "SPLIT_BIAS_GRAD_CONVS", convs)
     model = build_model()
     for name in ("conv1", "conv2"):
         split = isinstance(model.get_layer(name), model_lib.SplitBiasGradConv2D)
-        assert split == (name in model_lib.SPLIT_BIAS_GRAD_CONVS)
+        assert split == (name in convs)
+    assert model.count_params() == TUTORIAL_PARAMS
 
 
 @pytest.mark.parametrize(
