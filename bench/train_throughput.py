@@ -87,28 +87,40 @@ def synthetic_cifar10(num_images=4096):
     return cifar10.Cifar10(images, labels, images[:1000], labels[:1000], source="synthetic")
 
 
-def time_training(dataset, config_fields, warmup, steps, around_timed=contextlib.nullcontext):
-    """Times the real compiled training function of loop.Trainer after a warm-up.
+@contextlib.contextmanager
+def training_steps(dataset, config_fields):
+    """Yields (run, config); run(steps) -> (steps run, seconds) of loop.Trainer's compiled step.
 
-    Returns (images/second, steps timed, seconds). `around_timed()` wraps the timed steps only (a
-    profiler, say). Steps run in whole calls of the config's steps_per_execution.
+    run() goes in whole calls of the config's steps_per_execution and returns once they are done;
+    the trainer lives, traced once, until the context exits.
     """
     with tempfile.TemporaryDirectory() as run_dir:
         config = config_lib.RunConfig(log_dir=run_dir, **config_fields).resolved()
         state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
         trainer = loop.Trainer(config, state, dataset, Path(run_dir))
         chunk = tf.constant(config.steps_per_execution)
-        for _ in range(-(-warmup // config.steps_per_execution)):
-            trainer.train_steps(trainer.iterator, chunk)
-        int(state.step)  # waits for the warm-up to finish
-        calls = -(-steps // config.steps_per_execution)
-        with around_timed():
+
+        def run(steps):
+            calls = -(-steps // config.steps_per_execution)
             start = time.perf_counter()
             for _ in range(calls):
                 trainer.train_steps(trainer.iterator, chunk)
             int(state.step)  # waits for the last call
-            seconds = time.perf_counter() - start
-    timed_steps = calls * config.steps_per_execution
+            return calls * config.steps_per_execution, time.perf_counter() - start
+
+        yield run, config
+
+
+def time_training(dataset, config_fields, warmup, steps, around_timed=contextlib.nullcontext):
+    """Times the real compiled training function of loop.Trainer after a warm-up.
+
+    Returns (images/second, steps timed, seconds). `around_timed()` wraps the timed steps only (a
+    profiler, say). Steps run in whole calls of the config's steps_per_execution.
+    """
+    with training_steps(dataset, config_fields) as (run, config):
+        run(warmup)
+        with around_timed():
+            timed_steps, seconds = run(steps)
     return timed_steps * config.batch_size / seconds, timed_steps, seconds
 
 

@@ -116,7 +116,8 @@ def _stderr_captured(replay):
 
 def load_tensorflow():
     """Imports TensorFlow and Keras and lets TensorFlow look for GPUs with their start-up lines
-    off the terminal, and later INFO logs (which drown the progress lines) too, unless
+    off the terminal, and later absl INFO and WARNING logs (which drown the progress lines and
+    the one-line errors) too, unless
     --verbosity was given. Called in main, before the library (which imports TensorFlow)."""
     verbose = FLAGS["verbosity"].present > 0
     with _stderr_captured(verbose):
@@ -124,5 +125,5 @@ def load_tensorflow():
         import tensorflow as tf
 
         tf.config.list_physical_devices("GPU")  # where a machine without a GPU reports cuInit
-    if not verbose:
-        logging.set_verbosity(logging.WARNING)
+    if not verbose:  # our messages are print()s; absl's warnings come from TF and TFDS
+        logging.set_verbosity(logging.ERROR)

@@ -30,6 +30,39 @@ def test_lrn_bench_reports_both_layers_and_their_agreement():
     assert result["shape"] == [8, 12, 12, 64]
 
 
+def test_conv_grad_bench_times_every_pass_and_checks_the_alternatives():
+    result = json.loads(
+        run_bench(
+            "conv_grad.py",
+            "--synthetic",
+            "--batch_size=8",
+            "--repeats=1",
+            "--calls=2",
+            "--train_steps=25",
+            "--train_repeats=1",
+            "--warmup=25",
+        )[-1]
+    )
+    for layer in ("conv1", "conv2"):
+        assert set(result["layers"][layer]["ms"]) == {
+            "forward",
+            "input_grad",
+            "filter_grad keras_conv2d",
+            "filter_grad split_bias",
+            "filter_grad im2col",
+        }
+        assert max(result["layers"][layer]["max_relative_difference"].values()) < 1e-5
+        kernels = result["layers"][layer]["kernels"]
+        assert any("Conv2DBackpropFilter" in k for k in kernels["filter_grad split_bias"])
+        assert any("MatMul" in k for k in kernels["filter_grad im2col"])
+    assert set(result["train_images_per_second"]) == {
+        "keras_conv2d",
+        "split_conv1",
+        "split_conv1_conv2",
+    }
+    assert all(rate > 0 for rate in result["train_images_per_second"].values())
+
+
 def test_profile_step_lists_the_ops_of_the_real_training_step(tmp_path):
     lines = run_bench(
         "profile_step.py", "--synthetic", "--steps=25", "--top=50", f"--trace_dir={tmp_path}"

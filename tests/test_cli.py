@@ -72,6 +72,14 @@ def test_errors_after_tensorflow_loads_are_one_line_too(tmp_path):
     assert len(lines) > 1 and "does not exist" in lines[-1], verbose
 
 
+def test_a_library_warning_on_the_way_to_an_error_stays_hidden(tmp_path):
+    """tensorflow-datasets warns through absl while it looks for a prepared MNIST."""
+    (tmp_path / "mnist" / "3.0.1").mkdir(parents=True)  # a folder TFDS warns about
+    text, status = _run("train", "--dataset=mnist", f"--data_dir={tmp_path}")
+    assert status != 0 and len(text.strip().splitlines()) == 1, text
+    assert text.startswith(f"error: no MNIST in {tmp_path}"), text
+
+
 def test_importing_the_library_defines_no_flags():
     ours = set()
     for groups in COMMANDS.values():

@@ -197,6 +197,41 @@ def test_lrn_gradient_matches_tensorflows_lrn_grad(beta):
     np.testing.assert_allclose(half.numpy(), theirs.numpy(), rtol=2e-3, atol=2e-3)
 
 
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("channels", [3, 16])
+def test_split_bias_grad_conv_matches_tf_conv2d_and_its_gradients(compiled, channels):
+    layer = model_lib.SplitBiasGradConv2D(8, 5, padding="same")
+    layer.build([None, 7, 7, channels])
+    kernel = tf.random.stateless_normal([5, 5, channels, 8], seed=[11, 12]) * 0.1
+    bias = tf.random.stateless_normal([8], seed=[13, 14])
+    layer.set_weights([kernel, bias])
+    x = tf.random.stateless_normal([2, 7, 7, channels], seed=[15, 16])
+    upstream = tf.random.stateless_normal([2, 7, 7, 8], seed=[17, 18])
+
+    def ours_and_theirs(x, kernel, bias):
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch([x, kernel, bias])
+            ours = layer(x)
+            theirs = tf.nn.bias_add(tf.nn.conv2d(x, kernel, 1, "SAME"), bias)
+        ours_grads = tape.gradient(ours, [x, layer.kernel, layer.bias], output_gradients=upstream)
+        theirs_grads = tape.gradient(theirs, [x, kernel, bias], output_gradients=upstream)
+        return [ours, *ours_grads], [theirs, *theirs_grads]
+
+    run = tf.function(ours_and_theirs) if compiled else ours_and_theirs
+    for a, b in zip(*run(x, kernel, bias), strict=True):  # output, d/dx, d/dkernel, d/dbias
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("convs", [(), ("conv1",), ("conv1", "conv2")])
+def test_split_bias_grad_convs_are_the_configured_ones(convs, monkeypatch):
+    monkeypatch.setattr(model_lib, "SPLIT_BIAS_GRAD_CONVS", convs)
+    model = build_model()
+    for name in ("conv1", "conv2"):
+        split = isinstance(model.get_layer(name), model_lib.SplitBiasGradConv2D)
+        assert split == (name in convs)
+    assert model.count_params() == TUTORIAL_PARAMS
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
