@@ -32,10 +32,10 @@ import tensorflow as tf
 from profile_step import op_milliseconds  # bench/, on the path when run as a script
 from train_throughput import synthetic_cifar10, training_steps
 
-from cifar10_ablation import data, host
+from cifar10_ablation import cifar10, host
 from cifar10_ablation import model as model_lib
 
-KERNEL = 5  # the tutorial's 5x5 convolutions (model.build_model)
+KERNEL = 5  # the tutorial's 5x5 convolutions (model.build_tutorial)
 LAYERS = {"conv1": (24, 3), "conv2": (12, model_lib.CONV_FILTERS)}  # name: (size, in channels)
 # model.SPLIT_BIAS_GRAD_CONVS per variant of the whole training step.
 TRAIN_VARIANTS = {
@@ -175,7 +175,7 @@ def train_benchmark(dataset, batch_size, warmup, steps, repeats):
     runs = {}
     with contextlib.ExitStack() as trainers:
         for variant, convs in TRAIN_VARIANTS.items():
-            model_lib.SPLIT_BIAS_GRAD_CONVS = convs  # read by build_model as the trainer builds
+            model_lib.SPLIT_BIAS_GRAD_CONVS = convs  # read by build_tutorial as the trainer builds
             try:
                 run, config = trainers.enter_context(
                     training_steps(dataset, {"batch_size": batch_size})
@@ -235,7 +235,7 @@ def main():
     }
     rates, ratios = {}, {}
     if args.train_steps:
-        dataset = synthetic_cifar10() if args.synthetic else data.load(args.data_dir)
+        dataset = synthetic_cifar10() if args.synthetic else cifar10.load(args.data_dir)
         rates, ratios = train_benchmark(
             dataset, args.batch_size, args.warmup, args.train_steps, args.train_repeats
         )
