@@ -4,6 +4,9 @@
 # lost session: every sweep skips finished runs and resumes the unfinished one.
 #   nohup docs/logs/queue.sh >> ~/runs/queue.log 2>&1 &
 cd "$(dirname "$0")/../.."
+# Every stage would fail at once in an environment without the package: say so and stop.
+python -c "import absl, cifar10_ablation" 2>/dev/null ||
+    { echo "queue: python cannot import cifar10_ablation: activate its environment" >&2; exit 1; }
 LOGS=${RUNS:-$HOME/runs}
 tutorial() { docs/logs/tutorial/run.sh "$1" >> "$LOGS/tutorial.log" 2>&1; }
 fast() { docs/logs/fast/run.sh "$1" >> "$LOGS/fast.log" 2>&1; }
