@@ -102,26 +102,22 @@ def drop_text(d):
     return f"{where}: not separated at this n ({points}, {interval})"
 
 
-def run_minutes(rows):
-    """(min, max) minutes per run: its wall time, or its training time summed over restarts
-    where that is longer (a resumed run's wall time counts only its last invocation)."""
-    minutes = [
-        max(r.get("wall_seconds") or 0, r.get("train_seconds_total") or 0) / 60 for r in rows
-    ]
-    return min(minutes), max(minutes)
+def run_seconds(row):
+    """A run's wall time, or its training time summed over restarts where that is longer (a
+    resumed run's wall time counts only its last invocation)."""
+    return max(row.get("wall_seconds") or 0, row.get("train_seconds_total") or 0)
 
 
 def describe(title, rows):
     """What the answers need of one experiment (JSON-ready)."""
     summary = report.summarize(rows)
-    low, high = run_minutes(rows)
-    total = sum(max(r.get("wall_seconds") or 0, r.get("train_seconds_total") or 0) for r in rows)
+    minutes = [run_seconds(r) / 60 for r in rows]
     return {
         "title": title,
         "summary": summary,
         "drops": drops(summary),
-        "minutes": [low, high],
-        "hours_all_runs": total / 3600,
+        "minutes": [min(minutes), max(minutes)],
+        "hours_all_runs": sum(minutes) / 60,
     }
 
 

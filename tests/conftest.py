@@ -4,14 +4,17 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import csv  # noqa: E402
 import gzip  # noqa: E402
+import shutil  # noqa: E402
 import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from absl import flags  # noqa: E402
 
-from cifar10_ablation import cifar10, console, mnist  # noqa: E402
+from cifar10_ablation import cifar10, console, docs, mnist, report  # noqa: E402
 
 
 @pytest.fixture
@@ -111,3 +114,23 @@ def assert_matches_tf_lrn(lrn, x, upstream, beta):
         rtol=1e-5,
         atol=1e-6,
     )
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+@pytest.fixture
+def docs_copy(tmp_path):
+    """A docs folder with the committed templates and activation-scale CSV and no results: the
+    tests add the results CSVs their case needs."""
+    shutil.copytree(DOCS / "templates", tmp_path / "templates")
+    shutil.copy(DOCS / docs.SCALE_CSV, tmp_path)
+    return tmp_path
+
+
+def write_results_csv(path, rows):
+    """rows as report.py writes results.csv (its pool-window columns empty)."""
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=[*rows[0], *report.WINDOW_COLUMNS])
+        writer.writeheader()
+        writer.writerows(rows)

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import write_results_csv
 
 from cifar10_ablation import beyond, docs, report
 
@@ -41,18 +42,13 @@ def _write(path, accuracies, minutes=10.0):
         for (conv, pool), by_seed in accuracies.items()
         for seed, accuracy in enumerate(by_seed)
     ]
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=[*rows[0], *report.WINDOW_COLUMNS])
-        writer.writeheader()
-        writer.writerows(rows)
+    write_results_csv(path, rows)
 
 
 @pytest.fixture
-def synthetic(tmp_path):
-    shutil.copytree(DOCS / "templates", tmp_path / "templates")
-    for name in ("results_quick.csv", docs.SCALE_CSV):
-        shutil.copy(DOCS / name, tmp_path)
-    return tmp_path
+def synthetic(docs_copy):
+    shutil.copy(DOCS / "results_quick.csv", docs_copy)
+    return docs_copy
 
 
 RESNET = {

@@ -1,6 +1,5 @@
 """The docs are generated: the committed ones are exactly what the report writes from the CSVs."""
 
-import csv
 import json
 import shutil
 import subprocess
@@ -8,8 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import write_results_csv
 
-from cifar10_ablation import cli, docs, findings, report
+from cifar10_ablation import cli, docs, findings
 from cifar10_ablation import config as config_lib
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,17 +96,12 @@ def _write_preset(folder, preset, accuracy_by_config, steps, seeds):
                     "wall_seconds": 100.0,
                 }
             )
-    with open(folder / f"results_{preset}.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=[*rows[0], *report.WINDOW_COLUMNS])
-        writer.writeheader()
-        writer.writerows(rows)
+    write_results_csv(folder / f"results_{preset}.csv", rows)
 
 
 @pytest.fixture
-def synthetic(tmp_path):
-    shutil.copytree(DOCS / "templates", tmp_path / "templates")
-    shutil.copy(DOCS / docs.SCALE_CSV, tmp_path)
-    return tmp_path
+def synthetic(docs_copy):
+    return docs_copy
 
 
 TUTORIAL = {
