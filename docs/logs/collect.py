@@ -11,6 +11,7 @@ paragraph is replaced by docs/headline.md. Refuses to write a committed file tha
 path of this machine.
 """
 
+import csv
 import os
 import re
 import subprocess
@@ -79,7 +80,8 @@ def merge_scale_rows(folder, csv_path, activation):
     old = csv_path.read_text().splitlines()
     if new[0] != old[0]:
         sys.exit(f"collect: {folder}/results.csv has other columns than {csv_path}")
-    kept = [line for line in old[1:] if not line.startswith(f"{activation},")]
+    column = next(csv.reader([old[0]])).index("conv_activation")
+    kept = [line for line in old[1:] if next(csv.reader([line]))[column] != activation]
     _checked_write(csv_path, "\n".join([old[0], *kept, *new[1:]]) + "\n")
     print(f"collect: {folder} -> {csv_path} ({len(new) - 1} {activation} rows)")
 

@@ -1,0 +1,91 @@
+"""docs/logs/collect.py: what it writes into the repo from the long runs (no training here)."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "docs" / "logs" / "collect.py"
+
+
+@pytest.fixture
+def collect():
+    spec = importlib.util.spec_from_file_location("collect", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_trim_keeps_what_a_reader_needs(collect):
+    home = str(Path.home())
+    log = "\n".join(
+        [
+            "I0000 00:00:1 cuda_dasher.cc: start-up noise",
+            f"{home}/runs/fast/run_seed0: training run_seed0 from step 0 to 12000",
+            *(f"step {s:5d}/12000  loss 1.0" for s in range(100, 12001, 100)),
+            "step 5000: test accuracy 0.7393 (averaged), 0.7029 (raw)",
+            "Traceback (most recent call last):",
+            f'  File "{home}/venv/lib/python3.12/site-packages/x.py", line 3, in f',
+            "    raise ValueError('bad')",
+            "ValueError: bad",
+            "== done",
+        ]
+    )
+    lines = collect.trim(log).splitlines()
+    assert lines == [
+        "~/runs/fast/run_seed0: training run_seed0 from step 0 to 12000",
+        "step  5000/12000  loss 1.0",
+        "step 10000/12000  loss 1.0",
+        "step 12000/12000  loss 1.0",
+        "step 5000: test accuracy 0.7393 (averaged), 0.7029 (raw)",
+        "ValueError: bad",
+        "== done",
+    ]
+
+
+def test_a_machine_path_is_refused_and_not_written(collect, tmp_path):
+    target = tmp_path / "docs" / "results_fast.csv"
+    with pytest.raises(SystemExit, match="would hold a path of this machine: .*/work/x"):
+        collect._checked_write(target, "run,log\na,/work/x\n")
+    assert not target.exists()
+
+
+def test_maxout_rows_replace_only_maxout_rows(collect, tmp_path, monkeypatch):
+    monkeypatch.setattr(collect, "_report", lambda folder: None)  # results.csv written below
+    header = "seed,conv_activation,run,test_accuracy"  # matched by column name, not position
+    scale = tmp_path / "activation_scale_quick.csv"
+    scale.write_text(
+        f"{header}\n0,elu,a,0.72\n0,maxout,old,0.50\n0,relu,maxout-like,0.61\n0,relu,c,0.74\n"
+    )
+    sweep = tmp_path / "activation_scale_maxout"
+    (sweep / "conv_activation-maxout_seed0").mkdir(parents=True)
+    (sweep / "conv_activation-maxout_seed0" / "results.json").write_text("{}")
+    (sweep / "results.csv").write_text(f"{header}\n0,maxout,new0,0.70\n1,maxout,new1,0.71\n")
+    collect.merge_scale_rows(sweep, scale, "maxout")
+    assert scale.read_text().splitlines() == [
+        header,
+        "0,elu,a,0.72",
+        "0,relu,maxout-like,0.61",
+        "0,relu,c,0.74",
+        "0,maxout,new0,0.70",
+        "1,maxout,new1,0.71",
+    ]
+
+
+def test_maxout_rows_with_other_columns_are_refused(collect, tmp_path, monkeypatch):
+    monkeypatch.setattr(collect, "_report", lambda folder: None)
+    scale = tmp_path / "activation_scale_quick.csv"
+    scale.write_text("conv_activation,seed\nrelu,0\n")
+    sweep = tmp_path / "maxout"
+    (sweep / "r").mkdir(parents=True)
+    (sweep / "r" / "results.json").write_text("{}")
+    (sweep / "results.csv").write_text("conv_activation,seed,extra\nmaxout,0,1\n")
+    with pytest.raises(SystemExit, match="other columns"):
+        collect.merge_scale_rows(sweep, scale, "maxout")
+    assert scale.read_text() == "conv_activation,seed\nrelu,0\n"
+
+
+def test_replace_headline_swaps_one_paragraph(collect):
+    readme = "# T\n\nintro\n\nMeasured here (old numbers)\nsecond line\n\n## Next\n"
+    new = collect.replace_headline(readme, "Measured here (new)\n")
+    assert new == "# T\n\nintro\n\nMeasured here (new)\n\n## Next\n"
