@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from cifar10_ablation import cifar10, diagnostics, inputs
+from cifar10_ablation import cifar10, diagnostics, inputs, rundir
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import state as state_lib
 
@@ -93,6 +93,10 @@ def evaluate_run(run_dir, checkpoint=None, data_dir=None):
     config = config_lib.load_run_config(run_dir)
     dataset = inputs.load_dataset(config.dataset, data_dir or config.data_dir)
     state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
+    if checkpoint is None:  # the newest that loads, as a resumed training would take
+        checkpoint = rundir.resume_checkpoint(
+            state_lib.checkpoint_dir(run_dir), remedy="train the run again to evaluate it"
+        )
     path = state.restore(checkpoint, for_training=False)
     if path is None:
         raise ValueError(f"{run_dir} has no checkpoint yet; train it first")

@@ -27,6 +27,7 @@ from cifar10_ablation import state as state_lib
 
 RESULTS_FILENAME = "results.json"
 DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+RESUME_REMEDY = "move the run directory away, or pass --overwrite to start it over"
 
 
 class RunDirError(ValueError):
@@ -116,11 +117,12 @@ def write_run_config(config):
         raise RunDirError(f"cannot write to --log_dir={run_dir}: {error.strerror}") from None
 
 
-def resume_checkpoint(checkpoint_dir):
+def resume_checkpoint(checkpoint_dir, remedy=RESUME_REMEDY):
     """The newest checkpoint of checkpoint_dir that reads whole, None on a fresh run.
 
-    Newer ones that do not (truncated, zero-filled, missing files) are skipped with a line each,
-    and overwritten when training reaches their step again; RunDirError if none loads.
+    Newer ones that do not (truncated, zero-filled, missing files) are skipped with a line each
+    (training overwrites them when it reaches their step again); RunDirError ending in `remedy`
+    if none loads. Evaluation uses it too: neither ever falls back silently.
     """
     skipped = []
     for path in state_lib.recorded_checkpoints(checkpoint_dir):
@@ -128,8 +130,8 @@ def resume_checkpoint(checkpoint_dir):
         if damage is None:
             for bad, why in skipped:
                 print(
-                    f"warning: skipped checkpoint {bad}: it does not load ({why}); continuing "
-                    f"from {Path(path).name}",
+                    f"warning: skipped checkpoint {bad}: it does not load ({why}); using "
+                    f"{Path(path).name}",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -139,7 +141,7 @@ def resume_checkpoint(checkpoint_dir):
         raise RunDirError(
             f"no checkpoint in {checkpoint_dir} loads ("
             + "; ".join(f"{Path(p).name}: {why}" for p, why in skipped)
-            + "); move the run directory away, or pass --overwrite to start it over"
+            + f"); {remedy}"
         )
     return None
 

@@ -20,7 +20,7 @@ import tensorflow as tf
 from conftest import write_cifar_binary
 from tensorboard.backend.event_processing import event_accumulator
 
-from cifar10_ablation import cifar10, runlock, stopping, trainer
+from cifar10_ablation import cifar10, evaluation, runlock, stopping, trainer
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import state as state_lib
 
@@ -590,7 +590,7 @@ def test_a_full_disk_stops_with_one_line_and_the_run_continues_once_space_is_fre
     _assert_all_checkpoints_load(run_dir)
 
 
-def test_a_damaged_newest_checkpoint_is_skipped_and_never_silently(cifar_dir, tmp_path):
+def test_a_damaged_newest_checkpoint_is_skipped_and_never_silently(cifar_dir, tmp_path, capfd):
     run_dir = tmp_path / "run"
     trainer.train(config_lib.RunConfig(data_dir=str(cifar_dir), log_dir=str(run_dir), max_steps=6,
                                      batch_size=8, checkpoint_every=2, keep_checkpoints=3,
@@ -600,6 +600,14 @@ def test_a_damaged_newest_checkpoint_is_skipped_and_never_silently(cifar_dir, tm
     truncated, zeroed = checkpoints / data_file.format(6), checkpoints / data_file.format(4)
     truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
     zeroed.write_bytes(bytes(zeroed.stat().st_size))
+    # eval takes the newest that loads too, with the same lines (it writes no checkpoint).
+    assert evaluation.evaluate_run(run_dir)["checkpoint"] == str(checkpoints / "ckpt-2")
+    skipped = [x for x in capfd.readouterr().err.splitlines() if x.startswith("warning: skipped")]
+    assert skipped == [
+        f"warning: skipped checkpoint {checkpoints / name}: it does not load ({why}); using ckpt-2"
+        for name, why in (("ckpt-6", state_lib.checkpoint_damage(checkpoints / "ckpt-6")),
+                          ("ckpt-4", state_lib.checkpoint_damage(checkpoints / "ckpt-4")))
+    ]  # fmt: skip
     args = [f"--data_dir={cifar_dir}", f"--log_dir={run_dir}", "--batch_size=8",
             "--checkpoint_every=2", "--keep_checkpoints=3", "--steps_per_execution=2"]  # fmt: skip
     done = subprocess.run(_train_command(*args, "--max_steps=8"), capture_output=True, text=True,
@@ -608,7 +616,7 @@ def test_a_damaged_newest_checkpoint_is_skipped_and_never_silently(cifar_dir, tm
     warnings = [x for x in done.stderr.splitlines() if x.startswith("warning: skipped checkpoint")]
     skipped = [w.split(":")[1].split()[-1] for w in warnings]
     assert skipped == [str(checkpoints / "ckpt-6"), str(checkpoints / "ckpt-4")]
-    assert all(w.endswith("); continuing from ckpt-2") and "(" in w for w in warnings)
+    assert all(w.endswith("); using ckpt-2") and "(" in w for w in warnings)
     assert _resumed_from(done.stdout) == 2  # the newest that loads, not the start
     _assert_all_checkpoints_load(run_dir)  # steps 4 and 6 trained and saved again, then 8
     assert _checkpoint_steps(run_dir) == [4, 6, 8]
@@ -628,6 +636,8 @@ def test_a_damaged_newest_checkpoint_is_skipped_and_never_silently(cifar_dir, tm
     assert line.startswith(f"error: no checkpoint in {checkpoints} loads (ckpt-8: ")
     assert "; ckpt-6: " in line and "; ckpt-4: " in line and "Traceback" not in done.stderr
     assert line.endswith("move the run directory away, or pass --overwrite to start it over")
+    with pytest.raises(ValueError, match=r"loads \(ckpt-8: .*; train the run again to evaluate it$"):
+        evaluation.evaluate_run(run_dir)
     assert {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")} == stamps
 
 
