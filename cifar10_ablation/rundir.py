@@ -22,7 +22,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import distribute
+from cifar10_ablation import distribute, runlock
 from cifar10_ablation import state as state_lib
 
 RESULTS_FILENAME = "results.json"
@@ -66,6 +66,17 @@ def disk_full_error(path, needed, checkpoint_dir):
     )
 
 
+def _delete_run(run_dir):
+    """Deletes what run_dir holds but its lock (runlock.py), which the process training it owns."""
+    for path in run_dir.iterdir():
+        if path.name == runlock.LOCK_FILENAME:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
 def resolve_run_config(config, overwrite=False):
     """The config to train config.log_dir with: a new run's, or the continued run's.
 
@@ -76,7 +87,7 @@ def resolve_run_config(config, overwrite=False):
     run_dir = Path(config.log_dir)
     config_path = run_dir / config_lib.CONFIG_FILENAME
     if overwrite and run_dir.exists():
-        shutil.rmtree(run_dir)
+        _delete_run(run_dir)
     if config_path.exists():
         saved = config_lib.load_run_config(run_dir)
         differences = config_lib.identity_differences(saved, config)

@@ -13,9 +13,11 @@ checkpoint that loads (the data stream resumes exactly: it is a function of seed
 SIGTERM or SIGINT stops it after the step in flight with a checkpoint saved and exit status 75.
 """
 
+import contextlib
 import sys
+from pathlib import Path
 
-from cifar10_ablation import cli, console
+from cifar10_ablation import cli, console, runlock
 from cifar10_ablation.stopping import EXIT_INTERRUPTED
 
 
@@ -26,6 +28,24 @@ def main(argv):
         config = cli.train_config()  # checked before TensorFlow loads
     except ValueError as error:
         sys.exit(f"error: {error}")
+    # A run directory is trained by one process at a time, as in a sweep; multi-worker workers
+    # all name the one their chief writes, so they do not lock it.
+    if config.distribution == "multi_worker":
+        return _train(config)
+    run_dir = Path(config.log_dir)
+    created = not run_dir.exists()
+    try:
+        with runlock.acquire(run_dir):
+            return _train(config)
+    except runlock.RunLocked as locked:
+        sys.exit(f"error: {locked}; wait for it to end, or stop it (SIGTERM saves a checkpoint)")
+    finally:
+        if created:  # a run refused before it wrote anything leaves no empty folder behind
+            with contextlib.suppress(OSError):
+                run_dir.rmdir()
+
+
+def _train(config):
     console.load_tensorflow()
     # The library imports TensorFlow, so it is imported once TensorFlow has loaded quietly.
     from cifar10_ablation import loop, rundir, stopping, trainer

@@ -2,6 +2,7 @@
 preemption signals, two sweeps on one folder, a full disk, damaged checkpoints, concurrent cache
 extraction, read-only data and cache."""
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -453,6 +454,31 @@ def test_two_sweeps_on_one_folder_share_the_runs_and_both_finish(cifar_dir, tmp_
     assert sum(map(int, counts)) == 4
     with open(sweep_dir / "results.csv") as f:
         assert len(f.readlines()) == 1 + 4
+
+
+def test_train_takes_the_run_lock_and_overwrite_keeps_it(cifar_dir, tmp_path):
+    run_dir = tmp_path / "run"
+    args = [f"--data_dir={cifar_dir}", f"--log_dir={run_dir}", "--max_steps=2", *SMALL]
+    with runlock.acquire(run_dir):  # a live process (this one) trains it
+        done = subprocess.run(_train_command(*args), capture_output=True, text=True, timeout=300)
+        assert done.returncode == 1
+        assert done.stderr.strip().splitlines()[-1] == (
+            f"error: {run_dir} is being trained by pid {os.getpid()} on {socket.gethostname()};"
+            " wait for it to end, or stop it (SIGTERM saves a checkpoint)"
+        )
+        assert [p.name for p in run_dir.iterdir()] == [runlock.LOCK_FILENAME]
+        # --overwrite deletes the old run, not the lock of the process training the new one.
+        config = config_lib.RunConfig(data_dir=str(cifar_dir), log_dir=str(run_dir), max_steps=2,
+                                      batch_size=8, pool="avg")  # fmt: skip
+        trainer.train(config)
+        trainer.train(dataclasses.replace(config, pool="max"), overwrite=True)
+        assert json.loads((run_dir / runlock.LOCK_FILENAME).read_text())["pid"] == os.getpid()
+    # A refused run leaves no folder behind: here the data folder does not exist.
+    new = tmp_path / "new"
+    done = subprocess.run(_train_command(f"--data_dir={tmp_path / 'none'}", f"--log_dir={new}"),
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 1 and done.stderr.strip().startswith("error: ")
+    assert not new.exists()
 
 
 def test_a_run_lock_is_exclusive_and_a_dead_owners_lock_is_taken_over(tmp_path, monkeypatch):
