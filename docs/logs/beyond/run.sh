@@ -1,13 +1,10 @@
 #!/bin/bash
 # Issue 16's experiment: 3 seeds per config, one resumable sweep folder per (arch, dataset).
-# Run from the repo root; RUNS (default ~/runs) keeps the run folders outside the checkout.
+# Run from the repo root (docs/logs/stages.sh: RUNS, the stages, the start line).
 # `run.sh 1` runs stage 1 only: seed 0 of one config per (arch, dataset), a check of each
 # schedule's time and accuracy before the hours of stage 2 (which skips the finished runs).
 # The switches are always given in the same order so every stage names a run folder the same way.
-set -u
-RUNS=${RUNS:-$HOME/runs}
-ONLY=${1:-}
-stage() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
+source docs/logs/stages.sh "$@"
 linear() {
     python -m cifar10_ablation.sweep --flagfile=flags/linear.flags --data_dir=../shared/cifar10 \
         --sweep=arch=linear --log_dir="$RUNS/beyond/linear" "$@"
@@ -29,7 +26,6 @@ resnet20() {
     python -m cifar10_ablation.sweep --flagfile=flags/resnet20.flags \
         --data_dir=../shared/cifar10 --log_dir="$RUNS/beyond/resnet20" "$@"
 }
-echo "== start ${ONLY:+stage $ONLY }$(date -u) $(git rev-parse --short HEAD)"
 # 1. seed 0 of the all-ReLU config of each deeper net and of MNIST's grid
 if stage 1; then
     mnist --sweep=conv_relu=true --sweep=fc_relu=true --sweep=pool=max --seeds=1
@@ -44,4 +40,4 @@ if stage 2; then
     vgg --sweep=conv_relu=true,false --sweep=pool=max,avg --seeds=3
     resnet20 --sweep=conv_activation=relu,linear --sweep=pool=avg,max --seeds=3
 fi
-echo "== done ${ONLY:+stage $ONLY }$(date -u)"
+finished

@@ -1,19 +1,15 @@
 #!/bin/bash
 # The fast preset (issue 15): its proof against the tutorial schedule (seeds 0-1 of the four
 # named configs), then the full 8-config grid with 3 seeds, one resumable sweep folder.
-# Run from the repo root; RUNS (default ~/runs) keeps the long-run folders outside the checkout.
+# Run from the repo root (docs/logs/stages.sh: RUNS, the stages, the start line).
 # Started again it skips finished runs and resumes the unfinished one from its checkpoint.
 # `run.sh 2` runs stage 2 only. The switches are always given in the same order (conv_relu,
 # fc_relu, pool) so that every stage names a config's run folder the same way.
-set -u
-RUNS=${RUNS:-$HOME/runs}
-ONLY=${1:-}
+source docs/logs/stages.sh "$@"
 sweep() {
     python -m cifar10_ablation.sweep --flagfile=flags/fast.flags \
         --data_dir=../shared/cifar10 --log_dir="$RUNS/fast" "$@"
 }
-stage() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
-echo "== start ${ONLY:+stage $ONLY }$(date -u) $(git rev-parse --short HEAD)"
 # 1. seeds 0-1 of the finding pair: finding_conv_relu, finding_no_conv_relu
 stage 1 && sweep --sweep=conv_relu=true,false --sweep=fc_relu=false --sweep=pool=avg --seeds=2
 # 2. seeds 0-1 of the max-pool pair: tutorial, conv_linear_max
@@ -21,4 +17,4 @@ stage 2 && sweep --sweep=conv_relu=true,false --sweep=fc_relu=true --sweep=pool=
 # 3. the rest of the grid: 8 configs x 3 seeds
 stage 3 && sweep --sweep=conv_relu=true,false --sweep=fc_relu=true,false --sweep=pool=max,avg \
     --seeds=3
-echo "== done ${ONLY:+stage $ONLY }$(date -u)"
+finished
