@@ -169,6 +169,8 @@ def answers(entries):
             q3.append(f"{entry['title']}, {drop_text(d)}.")
             if d["low"] is not None and d["low"] > 0:
                 separated.append((d["difference"], entry, d))
+    if not q3:
+        q3.append("None yet: no net has runs both with and without its conv ReLUs.")
     if not separated:
         return report.wrap(
             "No net and dataset here has a conv-ReLU drop whose interval excludes 0 yet."

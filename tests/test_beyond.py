@@ -87,6 +87,12 @@ def test_a_section_per_csv_with_drops_answers_and_the_published_figure(synthetic
     assert "best config here (conv_activation=relu, pool=avg) 90.5%, -0.8 points" in text
 
 
+def test_answers_say_so_when_no_net_has_both_sides_yet():
+    q2, q3 = beyond.answers([{"title": "the tutorial net on CIFAR-10", "drops": []}])
+    assert q2 == "No net and dataset here has a conv-ReLU drop whose interval excludes 0 yet."
+    assert q3 == "- None yet: no net has runs both with and without its conv ReLUs."
+
+
 def test_drops_are_relu_minus_linear_in_each_setting():
     summary = report.summarize(
         [
