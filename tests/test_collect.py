@@ -48,6 +48,9 @@ def test_a_machine_path_is_refused_and_not_written(collect, tmp_path):
     with pytest.raises(SystemExit, match="would hold a path of this machine: .*/work/x"):
         collect._checked_write(target, "run,log\na,/work/x\n")
     assert not target.exists()
+    collect._checked_write(target, "run,log\na,~/runs/x\n")
+    assert target.read_text() == "run,log\na,~/runs/x\n"
+    assert [p.name for p in target.parent.iterdir()] == ["results_fast.csv"]
 
 
 def test_maxout_rows_replace_only_maxout_rows(collect, tmp_path, monkeypatch):

@@ -61,7 +61,9 @@ def _checked_write(path, text):
         line = next(x for x in text.splitlines() if _MACHINE_PATH.search(x))
         sys.exit(f"collect: {path} would hold a path of this machine: {line.strip()}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    partial = path.with_name(f".{path.name}.partial")  # renamed into place: never half-written
+    partial.write_text(text)
+    partial.replace(path)
 
 
 def _report(log_dir):
