@@ -102,16 +102,10 @@ def drop_text(d):
     return f"{where}: not separated at this n ({points}, {interval})"
 
 
-def run_seconds(row):
-    """A run's wall time, or its training time summed over restarts where that is longer (a
-    resumed run's wall time counts only its last invocation)."""
-    return max(row.get("wall_seconds") or 0, row.get("train_seconds_total") or 0)
-
-
 def describe(title, rows):
     """What the answers need of one experiment (JSON-ready)."""
     summary = report.summarize(rows)
-    minutes = [run_seconds(r) / 60 for r in rows]
+    minutes = [report.run_seconds(r) / 60 for r in rows]
     return {
         "title": title,
         "summary": summary,

@@ -77,12 +77,12 @@ def preset_section(preset, summary):
                 bullet=True,
             )
         )
-    if summary["wall_seconds"]:
-        low, high = (f"{s:.0f}" for s in summary["wall_seconds"])
+    if summary["run_seconds"]:
+        low, high = (f"{s / 60:.0f}" for s in summary["run_seconds"])
         lines.append(
             report.wrap(
-                f"Wall time per run {low if low == high else f'{low}-{high}'} s (on shared CPU "
-                "cores: not a speed measure, see `PERFORMANCE.md`).",
+                f"Time per run {low if low == high else f'{low}-{high}'} minutes, summed over its "
+                "restarts (on shared CPU cores: not a speed measure, see `PERFORMANCE.md`).",
                 bullet=True,
             )
         )

@@ -128,7 +128,7 @@ def summarize(rows):
             }
         )
     raw = [abs(r["test_accuracy_raw"] - r["test_accuracy"]) for r in rows if _has(r, "raw")]
-    wall = [r["wall_seconds"] for r in rows if r.get("wall_seconds") is not None]
+    seconds = [run_seconds(r) for r in rows if r.get("wall_seconds") is not None]
     return {
         "fields": fields,
         "constant": {c: rows[0][c] for c in columns if c not in fields},
@@ -137,8 +137,14 @@ def summarize(rows):
         "steps": sorted({r["global_step"] for r in rows if r.get("global_step") is not None}),
         "runs": len(rows),
         "raw_vs_averaged_max": max(raw) if raw else None,
-        "wall_seconds": [min(wall), max(wall)] if wall else None,
+        "run_seconds": [min(seconds), max(seconds)] if seconds else None,
     }
+
+
+def run_seconds(row):
+    """A run's time: its wall time, or its training time summed over restarts where that is
+    longer (the wall time of a resumed run counts only its last invocation)."""
+    return max(row.get("wall_seconds") or 0, row.get("train_seconds_total") or 0)
 
 
 def _has(row, kind):

@@ -78,7 +78,7 @@ def test_the_tutorial_config_is_the_defaults():
 # Synthetic presets: columns and sections appear with their CSVs, claims follow the numbers.
 
 
-def _write_preset(folder, preset, accuracy_by_config, steps, seeds):
+def _write_preset(folder, preset, accuracy_by_config, steps, seeds, train_seconds=90.0):
     """results_<preset>.csv with the four named configs at the given accuracies."""
     rows = []
     for name, accuracy in accuracy_by_config.items():
@@ -93,6 +93,7 @@ def _write_preset(folder, preset, accuracy_by_config, steps, seeds):
                     "global_step": steps,
                     "test_accuracy": accuracy + 0.001 * seed,
                     "test_accuracy_raw": accuracy,
+                    "train_seconds_total": train_seconds,
                     "wall_seconds": 100.0,
                 }
             )
@@ -122,6 +123,17 @@ def test_presets_without_a_csv_leave_no_trace(synthetic):
     assert "cannot yet be split into schedule length and data" in text
     assert "fast preset is" not in text
     assert "{{" not in text
+
+
+def test_time_per_run_counts_the_training_before_a_restart(synthetic):
+    # A resumed run's wall time is its last invocation's; its training time is summed over all.
+    _write_preset(synthetic, "quick", {"finding_conv_relu": 0.74}, 6000, [0], train_seconds=3600)
+    _write_preset(synthetic, "fast", {"finding_conv_relu": 0.78}, 20000, [0])
+    docs.write_docs(synthetic)
+    text = " ".join((synthetic / "RESULTS.md").read_text().split())
+    quick, fast = text.split("## Quick preset")[1], text.split("## Fast preset")[1]
+    assert "Time per run 60 minutes, summed over its restarts" in quick
+    assert "Time per run 2 minutes, summed over its restarts" in fast
 
 
 @pytest.mark.parametrize("off_by, holds", [(0.008, True), (0.012, False)])
