@@ -10,7 +10,8 @@ sweep() {
 }
 # 1. seed 0 of the finding pair: finding_conv_relu, finding_no_conv_relu
 stage 1 && sweep --sweep=conv_relu=true,false --sweep=fc_relu=false --sweep=pool=avg --seeds=1
-# 2. seed 0 of the max-pool pair: tutorial, conv_linear_max
+# 2a. seed 0 of tutorial, the control; 2. seed 0 of the max-pool pair: tutorial, conv_linear_max
+stage 2a && sweep --sweep=conv_relu=true --sweep=fc_relu=true --sweep=pool=max --seeds=1
 stage 2 && sweep --sweep=conv_relu=true,false --sweep=fc_relu=true --sweep=pool=max --seeds=1
 # 3. seed 1 of finding_conv_relu and tutorial; then the remaining seed-1 pair
 stage 3 && sweep --sweep=conv_relu=true --sweep=fc_relu=false --sweep=pool=avg --seeds=2
