@@ -11,9 +11,9 @@ One job per module, lower layers first (a module imports only those above it in 
 - cifar10, mnist, inputs: CIFAR-10 and MNIST read from disk or tensorflow-datasets; --dataset's
   images in, the tutorial's distorted batches out
 - state: weights, optimizer, averaged weights, checkpoints
+- distribute, rundir: tf.distribute strategies; the run directory's rules and results.json
 - diagnostics, summaries, evaluation: pool windows and dead units; TensorBoard histograms;
   test accuracy and the confusion matrix
-- distribute, rundir: tf.distribute strategies; the run directory's rules and results.json
 - steps, loop, trainer: the compiled steps; the training loop; one run from config to results
 - grid, scale, sweeper, report, findings, beyond, docs: a sweep's grid; the activation scale;
   training a sweep's runs; its report; what the docs claim; other nets and datasets
