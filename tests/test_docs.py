@@ -155,8 +155,10 @@ def test_the_fast_claim_is_computed_from_the_csvs(synthetic, off_by, holds):
     split = " ".join(text.split("Schedule and data, in short,")[1].split("\n\n")[0].split())
     assert split.startswith("for `finding_conv_relu`: schedule length is worth -0.1 points over")
     # finding_conv_relu 80.05% (83.4 published), the control 85.05% (83.0 and ~86 published)
-    assert "it remains 3.3 points below its published 83.4%, where the tutorial net, the control," \
+    assert (
+        "it remains 3.3 points below its published 83.4%, where the tutorial net, the control,"
         " lies 2.1 points above 83.0% (cifar10_eval.py) and 0.9 points below ~86%" in split
+    )
     headline = (synthetic / "headline.md").read_text()
     assert headline.startswith("Measured here (tutorial preset, 100,000 steps")
     assert "the tutorial net reaches 85.0%" in " ".join(headline.split())

@@ -662,7 +662,7 @@ def test_a_damaged_newest_checkpoint_is_skipped_and_never_silently(cifar_dir, tm
     assert line.startswith(f"error: no checkpoint in {checkpoints} loads (ckpt-8: ")
     assert "; ckpt-6: " in line and "; ckpt-4: " in line and "Traceback" not in done.stderr
     assert line.endswith("move the run directory away, or pass --overwrite to start it over")
-    with pytest.raises(ValueError, match=r"loads \(ckpt-8: .*; train the run again to evaluate it$"):
+    with pytest.raises(ValueError, match=r"\(ckpt-8: .*; train the run again to evaluate it$"):
         evaluation.evaluate_run(run_dir)
     assert {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")} == stamps
 
