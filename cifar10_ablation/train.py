@@ -35,14 +35,22 @@ def main(argv):
     run_dir = Path(config.log_dir)
     created = not run_dir.exists()
     try:
-        with runlock.acquire(run_dir):
+        with _lock(run_dir):
             return _train(config)
-    except runlock.RunLocked as locked:
-        sys.exit(f"error: {locked}; wait for it to end, or stop it (SIGTERM saves a checkpoint)")
     finally:
         if created:  # a run refused before it wrote anything leaves no empty folder behind
             with contextlib.suppress(OSError):
                 run_dir.rmdir()
+
+
+def _lock(run_dir):
+    """The run directory's lock (runlock.py), or exit with one line saying why not."""
+    try:
+        return runlock.acquire(run_dir)
+    except runlock.RunLocked as locked:
+        sys.exit(f"error: {locked}; wait for it to end, or stop it (SIGTERM saves a checkpoint)")
+    except OSError as error:
+        sys.exit(f"error: cannot write to --log_dir={run_dir}: {error.strerror}")
 
 
 def _train(config):
