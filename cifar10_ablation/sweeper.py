@@ -132,12 +132,16 @@ def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1):
     stop the runs in flight with a checkpoint and raise Interrupted.
     """
     configs = [c for _, c in runs]
-    Path(sweep_dir).mkdir(parents=True, exist_ok=True)
-    fields = write_hparams_config(sweep_dir, configs)
-    config_lib.write_json_atomic(
-        Path(sweep_dir) / SWEEP_FILENAME,
-        {"runs": [name for name, _ in runs], "varying_fields": fields},
-    )
+    try:
+        Path(sweep_dir).mkdir(parents=True, exist_ok=True)
+        fields = write_hparams_config(sweep_dir, configs)
+        config_lib.write_json_atomic(
+            Path(sweep_dir) / SWEEP_FILENAME,
+            {"runs": [name for name, _ in runs], "varying_fields": fields},
+        )
+    except (OSError, tf.errors.OpError) as error:
+        why = error.strerror if isinstance(error, OSError) else error.message
+        raise rundir.RunDirError(f"cannot write to --log_dir={sweep_dir}: {why}") from None
     mine = [(n, c) for i, (n, c) in enumerate(runs) if i % num_shards == shard_index]
     todo = [(n, c) for n, c in mine if not is_finished(c)]
     print(

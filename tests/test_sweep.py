@@ -182,6 +182,16 @@ def test_report_only_without_results_fails_clearly(tmp_path):
     assert f"error: no finished runs under {tmp_path}" in done.stderr
 
 
+def test_an_unwritable_sweep_folder_is_one_line(cifar_dir, tmp_path):
+    (tmp_path / "a_file").write_text("")
+    sweep_dir = tmp_path / "a_file" / "sweep"
+    done = _run_cli(f"--data_dir={cifar_dir}", f"--log_dir={sweep_dir}", *SMOKE_FLAGS)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"error: cannot write to --log_dir={sweep_dir}: Not a directory"
+    ]
+
+
 def _experiment(sweep_dir):
     """The HParams experiment (hparam name -> domain values) written last at the sweep's top."""
     from tensorboard.plugins.hparams import plugin_data_pb2
