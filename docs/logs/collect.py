@@ -23,6 +23,7 @@ RUNS = Path(os.environ.get("RUNS", Path.home() / "runs"))
 SWEEPS = {
     "tutorial": ("results_tutorial.csv", "tutorial.log", "tutorial/run.log"),
     "fast": ("results_fast.csv", "fast.log", "fast/run.log"),
+    "fast_tuning": ("tuning_fast.csv", "fast_tuning.log", "fast_tuning/run.log"),
     **{
         f"beyond/{name}": (f"beyond_{name}.csv", "beyond.log", "beyond/run.log")
         for name in ("linear", "mnist", "vgg", "resnet20")
