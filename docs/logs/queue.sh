@@ -17,8 +17,8 @@ tutorial 1
 fast 1
 fast 2a
 tutorial 2a
-# flags/fast.flags missed the tutorial net by ~1.5 points (81.62% at 20,000 steps against the
-# tutorial schedule's ~83%): screen candidates before any more fast runs; fast 2 and fast 3
+# flags/fast.flags missed the tutorial net by 1.65 points (81.62% at 20,000 steps against the
+# tutorial schedule's 83.27%): screen candidates before any more fast runs; fast 2 and fast 3
 # come back into the queue with the chosen preset.
 fast_tuning 1
 beyond 1

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Screening a fast preset that holds for the tutorial net too (issue 15): flags/fast.flags
-# reached 81.62% on it at 20,000 steps (seed 0), the tutorial schedule ~83% by 60,000 steps;
+# reached 81.62% on it at 20,000 steps (seed 0), the tutorial schedule 83.27% at 100,000;
 # on the finding pair it was within 0.8 point. The tutorial schedule's edge is its averaged
 # weights over a long run at a constant rate (raw ~79%, averaged ~83%): candidates that keep the
 # rate up so the average has noisy weights to smooth, and one peak rate either side. Seed 0 of
