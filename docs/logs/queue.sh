@@ -21,6 +21,7 @@ tutorial 2a
 # tutorial schedule's 83.27%): screen candidates before any more fast runs; fast 2 and fast 3
 # come back into the queue with the chosen preset.
 fast_tuning 1
+fast_tuning 2
 beyond 1
 tutorial 2
 tutorial 3
