@@ -125,7 +125,8 @@ def section(name, entry, published):
         f"## {_capital(title)}",
         "",
         report.wrap(
-            f"{summary['runs']} runs of {steps} steps (`{flagfile}`); in every run {constant}. "
+            f"{summary['runs']} run{'s' if summary['runs'] != 1 else ''} of {steps} steps "
+            f"(`{flagfile}`); in every run {constant}. "
             f"Time per run on this 2-core CPU: {_minutes(low, high)} minutes."
         ),
         "",
