@@ -102,9 +102,9 @@ def drop_text(d):
     return f"{where}: not separated at this n ({points}, {interval})"
 
 
-def describe(title, rows):
-    """What the answers need of one experiment (JSON-ready)."""
-    summary = report.summarize(rows)
+def describe(title, rows, summary=None):
+    """What the answers need of one experiment (JSON-ready); `summary` if already made."""
+    summary = summary or report.summarize(rows)
     minutes = [report.run_seconds(r) / 60 for r in rows]
     return {
         "title": title,
@@ -209,7 +209,7 @@ def linear_vs_net(linear, reference):
 
 def build(src_dir, reference=None):
     """(fragments, summary) for templates/BEYOND.md from the CSVs in src_dir; reference is
-    (title, rows) of the tutorial net on CIFAR-10, the baseline the bigger nets are set against."""
+    (title, rows, summary) of the tutorial net on CIFAR-10, the baseline the bigger nets face."""
     published_path = src_dir / PUBLISHED_CSV
     published = read_published(published_path) if published_path.exists() else {}
     entries, fragments = {}, {"published_table": published_table(published) if published else ""}

@@ -183,7 +183,7 @@ def build(src_dir):
         fragments[f"{p}_role"] = PRESET_ROLES[p]
     scale_text, scale_summary = scale_fragments(report.read_csv(src_dir / SCALE_CSV))
     fragments.update(scale_text)
-    reference = (f"the tutorial net on CIFAR-10 ({main} preset)", presets[main])
+    reference = (f"the tutorial net on CIFAR-10 ({main} preset)", presets[main], summaries[main])
     beyond_text, beyond_summary = beyond.build(src_dir, reference)
     fragments.update(beyond_text)
     summary = {

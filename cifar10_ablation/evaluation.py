@@ -94,7 +94,7 @@ def evaluate_run(run_dir, checkpoint=None, data_dir=None):
     dataset = inputs.load_dataset(config.dataset, data_dir or config.data_dir)
     state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
     if checkpoint is None:  # the newest that loads, as a resumed training would take
-        checkpoint = rundir.resume_checkpoint(
+        checkpoint = rundir.newest_whole_checkpoint(
             state_lib.checkpoint_dir(run_dir), remedy="train the run again to evaluate it"
         )
     path = state.restore(checkpoint, for_training=False)

@@ -2,7 +2,7 @@
 
     config = resolve_run_config(config, overwrite)  # continue the saved run, or refuse
     write_run_config(config)                         # config.json, before training writes
-    checkpoint = resume_checkpoint(checkpoint_dir)   # the newest one that loads
+    checkpoint = newest_whole_checkpoint(checkpoint_dir)   # the newest one that loads
     write_results(config, results, checkpoint_dir)   # results.json, at the end
 
 A run directory (--log_dir) is continued when its saved config.json has the same identity
@@ -128,7 +128,7 @@ def write_run_config(config):
         raise RunDirError(f"cannot write to --log_dir={run_dir}: {error.strerror}") from None
 
 
-def resume_checkpoint(checkpoint_dir, remedy=RESUME_REMEDY):
+def newest_whole_checkpoint(checkpoint_dir, remedy=RESUME_REMEDY):
     """The newest checkpoint of checkpoint_dir that reads whole, None on a fresh run.
 
     Newer ones that do not (truncated, zero-filled, missing files) are skipped with a line each

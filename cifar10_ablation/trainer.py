@@ -77,7 +77,7 @@ def _train(config, overwrite, strategy, stop, started):
         with strategy.scope():
             state = state_lib.TrainState(config, save_dir)
         # Raises CheckpointMismatch before anything is written.
-        state.restore(rundir.resume_checkpoint(state_lib.checkpoint_dir(run_dir)))
+        state.restore(rundir.newest_whole_checkpoint(state_lib.checkpoint_dir(run_dir)))
         return _train_restored(config, state, dataset, strategy, chief, started, stop)
     finally:
         if not chief:
