@@ -144,7 +144,7 @@ def section(name, entry, published):
 def _against_published(summary, row):
     best = max(summary["configs"], key=lambda c: c["mean"])
     setting = ", ".join(f"{k}={best['config'][k]}" for k in summary["fields"]) or "every run"
-    gap = 100 * (best["mean"] - row["test_accuracy"])
+    gap = round(100 * (best["mean"] - row["test_accuracy"]), 1) + 0.0  # + 0.0: no "-0.0"
     return (
         f"Published for {row['arch']}: {_pct(row['test_accuracy'], 2)}% ({row['source']} "
         f"{row['where']}"

@@ -115,3 +115,9 @@ def test_a_published_row_without_its_source_is_refused(tmp_path):
         writer.writerow({**PUBLISHED, "where": ""})
     with pytest.raises(ValueError, match="he2016_resnet20_c10 lacks a field"):
         beyond.read_published(path)
+
+
+def test_a_gap_to_the_published_figure_that_rounds_to_zero_has_no_minus_sign():
+    summary = report.summarize([{"pool": "max", "seed": 0, "test_accuracy": 0.9952}])
+    row = {**PUBLISHED, "test_accuracy": 0.9955}
+    assert "99.5%, +0.0 points" in beyond._against_published(summary, row)
