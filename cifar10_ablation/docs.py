@@ -90,6 +90,23 @@ def preset_section(preset, summary):
     return "\n".join(lines)
 
 
+def screening_table(src_dir):
+    """Every run of the fast preset's screening (tuning_*.csv), its varied flags in its name."""
+    runs = [
+        {"file": path.name, "run": row["run"], "steps": row["global_step"]}
+        | {"test_accuracy": row["test_accuracy"]}
+        for path in sorted(Path(src_dir).glob("tuning_*.csv"))
+        for row in report.read_csv(path)
+    ]
+    rows = [
+        [f"[`{r['file']}`]({r['file']})", f"`{r['run']}`", f"{r['steps']:,}"]
+        + [_pct(r["test_accuracy"], 2)]
+        for r in runs
+    ]
+    header = ["file", "run", "steps", "test accuracy %"]
+    return (markdown.table(header, rows) if rows else ""), runs
+
+
 def windows_table(summary):
     """Per config: the windows where a ReLU before the pool would change the pooled value."""
     fields = summary["fields"]
@@ -167,10 +184,12 @@ def build(src_dir):
     # The pool windows of the preset with the grid: the sweep default, else the smoke scale.
     main = next(p for p in ("fast", "quick", "tutorial") if p in presets)
     windows, changed = windows_table(summaries[main])
+    screening, screened = screening_table(src_dir)
     fragments = {
         "lead_table": findings.lead_table(named, presets),
         "gap": findings.gap(named, presets),
         "fast_claim": claim_text,
+        "screening": screening,
         "windows_preset": main,
         "windows_table": windows,
         "headline": findings.headline(named, presets),
@@ -190,6 +209,7 @@ def build(src_dir):
         "presets": summaries,
         "named": named,
         "fast_claim": claim,
+        "fast_screening": screened,
         "windows_relu_changes": {"preset": main, "values": changed},
         "scale": scale_summary,
         "beyond": beyond_summary,

@@ -24,6 +24,8 @@ SWEEPS = {
     "tutorial": ("results_tutorial.csv", "tutorial.log", "tutorial/run.log"),
     "fast": ("results_fast.csv", "fast.log", "fast/run.log"),
     "fast_tuning": ("tuning_fast.csv", "fast_tuning.log", "fast_tuning/run.log"),
+    # the first fast preset (batch 128, peak rate 0.05), which missed the tutorial net
+    "fast_batch128": ("tuning_fast_batch128.csv", "fast_batch128.log", "fast_batch128/run.log"),
     **{
         f"beyond/{name}": (f"beyond_{name}.csv", "beyond.log", "beyond/run.log")
         for name in ("linear", "mnist", "vgg", "resnet20")
