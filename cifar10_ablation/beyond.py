@@ -9,18 +9,30 @@ paired by seed (the seeds share data order and distortions), as report.py compar
 
 import csv
 
-from cifar10_ablation import markdown, report, stats
+from cifar10_ablation import markdown, report, stats, switches
 
 # name -> (title as in a sentence, flagfile, key in published.csv of the nearest published
 # figure: the same net where one exists, else the kind of net it stands for)
+# beyond_<name>.csv -> (title, flagfile, published.csv key, arch: whose switches the text names)
 EXPERIMENTS = {
-    "mnist": ("the tutorial net on MNIST", "flags/mnist.flags", "goodfellow2013_maxout_mnist_conv"),
-    "vgg": ("a VGG-style net on CIFAR-10", "flags/vgg.flags", "kuangliu_vgg16bn_c10"),
-    "resnet20": ("ResNet-20 on CIFAR-10", "flags/resnet20.flags", "he2016_resnet20_c10"),
+    "mnist": (
+        "the tutorial net on MNIST",
+        "flags/mnist.flags",
+        "goodfellow2013_maxout_mnist_conv",
+        "tutorial",
+    ),
+    "vgg": ("a VGG-style net on CIFAR-10", "flags/vgg.flags", "kuangliu_vgg16bn_c10", "vgg"),
+    "resnet20": (
+        "ResNet-20 on CIFAR-10",
+        "flags/resnet20.flags",
+        "he2016_resnet20_c10",
+        "resnet20",
+    ),
     "linear": (
         "a linear classifier (softmax regression) on CIFAR-10",
         "flags/linear.flags",
         "coates2011_rawpixels_c10",
+        "linear",
     ),
 }
 PUBLISHED_CSV = "published.csv"
@@ -117,16 +129,18 @@ def describe(title, rows, summary=None):
 
 def section(name, entry, published):
     """One experiment's section: the table, the drops, the time per run, the published figure."""
-    title, flagfile, key = EXPERIMENTS[name]
+    title, flagfile, key, arch = EXPERIMENTS[name]
     summary, (low, high) = entry["summary"], entry["minutes"]
-    constant = ", ".join(f"{k}={v}" for k, v in summary["constant"].items())
+    # The CSV has every switch column; one the arch lacks holds its default and means nothing.
+    lacks = set(report.SWITCH_COLUMNS) - set(switches.switches(arch))
+    constant = ", ".join(f"{k}={v}" for k, v in summary["constant"].items() if k not in lacks)
     steps = " or ".join(f"{s:,}" for s in summary["steps"])
     lines = [
         f"## {_capital(title)}",
         "",
         report.wrap(
             f"{summary['runs']} run{'s' if summary['runs'] != 1 else ''} of {steps} steps "
-            f"(`{flagfile}`); in every run {constant}. "
+            f"(`{flagfile}`){f'; in every run {constant}' if constant else ''}. "
             f"Time per run on this 2-core CPU: {_minutes(low, high)} minutes."
         ),
         "",
@@ -213,7 +227,7 @@ def build(src_dir, reference=None):
     published_path = src_dir / PUBLISHED_CSV
     published = read_published(published_path) if published_path.exists() else {}
     entries, fragments = {}, {"published_table": published_table(published) if published else ""}
-    for name, (title, _, _) in EXPERIMENTS.items():
+    for name, (title, *_) in EXPERIMENTS.items():
         path = src_dir / f"beyond_{name}.csv"
         entries[name] = describe(title, report.read_csv(path)) if path.exists() else None
         fragments[f"{name}_section"] = (

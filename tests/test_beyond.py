@@ -78,6 +78,8 @@ def test_a_section_per_csv_with_drops_answers_and_the_published_figure(synthetic
     docs.write_docs(synthetic)
     text = " ".join((synthetic / "BEYOND.md").read_text().split())
     assert "## ResNet-20 on CIFAR-10" in text and "## What others report" in text
+    # fc_activation and lrn are in the CSV but not ResNet-20's switches: the text leaves them out
+    assert "12 runs of 15,000 steps (`flags/resnet20.flags`). Time per run" in text
     # relu minus linear: 0.905 - 0.41 with avg (separated), 0.0033 with max (not separated)
     assert "conv_activation relu minus linear, pool=avg: 49.50 points (95% interval" in text
     assert "conv_activation relu minus linear, pool=max: not separated at this n" in text
