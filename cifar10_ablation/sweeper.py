@@ -31,8 +31,27 @@ SWEEP_FILENAME = "sweep.json"
 LOCK_POLL_SECONDS = 2  # between looks at the runs another process is training
 
 
+# In every run's hparams, varied or not: a later sweep on the same folder may vary them, and
+# TensorBoard shows a run's first hparams record only (a stage's runs would lack the column).
+ALWAYS_HPARAMS = ("conv_activation", "fc_activation", "pool", "lrn")
+HPARAMS_MARKER = "hparams.written"
+
+
 def _hparam_value(value):
     return value if isinstance(value, bool | int | float | str) else json.dumps(value)
+
+
+def write_run_hparams(config, fields):
+    """The run's row in the HParams table: its switches, the sweep's varying fields and the
+    seed; once per run (a marker file), also across restarts."""
+    run_dir = Path(config.log_dir)
+    marker = run_dir / HPARAMS_MARKER
+    if marker.exists():
+        return
+    names = [*ALWAYS_HPARAMS, *(f for f in fields if f not in ALWAYS_HPARAMS), "seed"]
+    with tf.summary.create_file_writer(str(run_dir)).as_default():
+        hp.hparams({n: _hparam_value(getattr(config, n)) for n in names}, trial_id=run_dir.name)
+    marker.touch()
 
 
 def write_hparams_config(sweep_dir, configs):
@@ -109,14 +128,7 @@ def _train_one(config, fields, stop=None):
             return "failed", f"{run_dir.name}: {error}"
         finally:
             keras.backend.clear_session()
-        marker = run_dir / "hparams.written"
-        if not marker.exists():  # one hparams record per run, also across restarts
-            with tf.summary.create_file_writer(str(run_dir)).as_default():
-                hp.hparams(
-                    {n: _hparam_value(getattr(config, n)) for n in fields + ["seed"]},
-                    trial_id=run_dir.name,
-                )
-            marker.touch()
+        write_run_hparams(config, fields)
     return "trained", results
 
 
@@ -143,7 +155,12 @@ def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1):
         why = error.strerror if isinstance(error, OSError) else error.message
         raise rundir.RunDirError(f"cannot write to --log_dir={sweep_dir}: {why}") from None
     mine = [(n, c) for i, (n, c) in enumerate(runs) if i % num_shards == shard_index]
-    todo = [(n, c) for n, c in mine if not is_finished(c)]
+    todo = []
+    for name, config in mine:
+        if is_finished(config):  # trained without its row (e.g. by train): written now
+            write_run_hparams(config, fields)
+        else:
+            todo.append((name, config))
     print(
         f"sweep {sweep_dir}: {len(runs)} runs, shard {shard_index}/{num_shards}: "
         f"{len(mine)}, finished {len(mine) - len(todo)}, to train {len(todo)}",

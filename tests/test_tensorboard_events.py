@@ -102,3 +102,5 @@ def test_a_sweep_shows_every_promised_tag_and_its_hparams_table(cifar_dir, tmp_p
         values = start.session_start_info.hparams
         assert values["conv_activation"].string_value == config.conv_activation
         assert values["seed"].number_value == 0
+        # not varied here, but a later sweep on the folder may vary them: every run has them
+        assert (values["pool"].string_value, values["lrn"].bool_value) == ("max", True)
