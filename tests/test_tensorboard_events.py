@@ -104,3 +104,15 @@ def test_a_sweep_shows_every_promised_tag_and_its_hparams_table(cifar_dir, tmp_p
         assert values["seed"].number_value == 0
         # not varied here, but a later sweep on the folder may vary them: every run has them
         assert (values["pool"].string_value, values["lrn"].bool_value) == ("max", True)
+
+    # A finished run without its row (trained by `train` into the folder): the next sweep writes it.
+    run_dir = sweep_dir / runs[0][0]
+    (run_dir / sweeper.HPARAMS_MARKER).unlink()
+    for events in run_dir.glob("events.out.tfevents.*"):
+        if "_hparams_/session_start_info" in _load(events).Tags()["tensors"]:
+            events.unlink()
+    assert "_hparams_/session_start_info" not in _load(run_dir).Tags()["tensors"]
+    trained, skipped, _ = sweeper.run_sweep(runs, sweep_dir)
+    assert (trained, len(skipped)) == ([], 2)
+    start = _plugin_data(_load(run_dir), "_hparams_/session_start_info")
+    assert start.session_start_info.hparams["conv_activation"].string_value == "relu"
