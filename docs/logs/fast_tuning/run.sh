@@ -21,7 +21,8 @@ stage 1 && candidate --sweep=decay_steps=40000
 stage 1 && candidate --sweep=learning_rate=0.02
 # 4. batch 256 (102 epochs in the same 20,000 steps, as the tutorial's multi-GPU script reaches
 #    ~84% at 30,000 steps with a 128 batch per GPU); peak rate 0.04, 0.02 scaled with the batch.
-#    On one GPU this net's step takes about as long at 256 as at 128; on 2 CPU cores, twice.
+#    On 2 CPU cores a step takes twice as long; on a GPU, which this net leaves mostly idle at
+#    128, it should cost little more (not measured: no GPU here).
 #    Reached 83.61% (79.1% at step 5,000): the chosen preset, now flags/fast.flags.
 stage 2 && candidate --sweep=batch_size=256 --sweep=learning_rate=0.04
 finished
