@@ -11,9 +11,9 @@ import csv
 
 from cifar10_ablation import markdown, report, stats, switches
 
-# name -> (title as in a sentence, flagfile, key in published.csv of the nearest published
-# figure: the same net where one exists, else the kind of net it stands for)
-# beyond_<name>.csv -> (title, flagfile, published.csv key, arch: whose switches the text names)
+# beyond_<name>.csv -> (title as in a sentence, flagfile, key in published.csv of the nearest
+# published figure: the same net where one exists, else the kind of net it stands for, and the
+# arch whose switches the text names)
 EXPERIMENTS = {
     "mnist": (
         "the tutorial net on MNIST",
@@ -132,7 +132,7 @@ def section(name, entry, published):
     title, flagfile, key, arch = EXPERIMENTS[name]
     summary, (low, high) = entry["summary"], entry["minutes"]
     # The CSV has every switch column; one the arch lacks holds its default and means nothing.
-    lacks = set(report.SWITCH_COLUMNS) - set(switches.switches(arch))
+    lacks = set(switches.SWITCH_DEFAULTS) - set(switches.switches(arch))
     constant = ", ".join(f"{k}={v}" for k, v in summary["constant"].items() if k not in lacks)
     steps = " or ".join(f"{s:,}" for s in summary["steps"])
     lines = [

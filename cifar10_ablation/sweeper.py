@@ -24,16 +24,15 @@ import tensorflow as tf
 from tensorboard.plugins.hparams import api as hp
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import loop, rundir, runlock, scale, trainer
+from cifar10_ablation import loop, rundir, runlock, scale, switches, trainer
 from cifar10_ablation.stopping import EXIT_INTERRUPTED, Interrupted, StopRequest
 
 SWEEP_FILENAME = "sweep.json"
 LOCK_POLL_SECONDS = 2  # between looks at the runs another process is training
 
 
-# In every run's hparams, varied or not: a later sweep on the same folder may vary them, and
-# TensorBoard shows a run's first hparams record only (a stage's runs would lack the column).
-ALWAYS_HPARAMS = ("conv_activation", "fc_activation", "pool", "lrn")
+# The switches are in every run's hparams, varied or not: a later sweep on the same folder may
+# vary them, and TensorBoard shows a run's first hparams record only.
 HPARAMS_MARKER = "hparams.written"
 
 
@@ -48,7 +47,8 @@ def write_run_hparams(config, fields):
     marker = run_dir / HPARAMS_MARKER
     if marker.exists():
         return
-    names = [*ALWAYS_HPARAMS, *(f for f in fields if f not in ALWAYS_HPARAMS), "seed"]
+    always = list(switches.SWITCH_DEFAULTS)
+    names = [*always, *(f for f in fields if f not in always), "seed"]
     with tf.summary.create_file_writer(str(run_dir)).as_default():
         hp.hparams({n: _hparam_value(getattr(config, n)) for n in names}, trial_id=run_dir.name)
     marker.touch()
