@@ -170,7 +170,7 @@ def _against_published(summary, row):
 def answers(entries):
     """Questions 2 and 3 from the conv-ReLU drops: per pooling (the finding turns on it), where
     the interval excludes 0, how large, and how long its runs took."""
-    q3, pools, largest = [], [], {}
+    q3, pools, separated = [], [], {}  # separated: pool -> [(entry, drop)], interval above 0
     for entry in entries:
         for d in entry["drops"]:
             if d["field"] != "conv_activation":
@@ -178,12 +178,12 @@ def answers(entries):
             q3.append(f"{entry['title']}, {drop_text(d)}.")
             pool = d["context"].get("pool")
             pools += [pool] if pool not in pools else []
-            if (
-                d["low"] is not None
-                and d["low"] > 0
-                and d["difference"] > largest.get(pool, (0,))[0]
-            ):
-                largest[pool] = (d["difference"], entry, d)
+            if d["low"] is not None and d["low"] > 0:
+                separated.setdefault(pool, []).append((entry, d))
+    largest = {
+        pool: max(found, key=lambda pair: pair[1]["difference"])
+        for pool, found in separated.items()
+    }
     if not q3:
         q3.append("None yet: no net has runs both with and without its conv ReLUs.")
     if not largest:
@@ -195,11 +195,11 @@ def answers(entries):
         if pool not in largest:
             sentences.append(f"With {pool} pooling, no net's drop is separated from 0.")
             continue
-        difference, entry, d = largest[pool]
+        entry, d = largest[pool]
         where = ", ".join(f"{k}={v}" for k, v in d["context"].items())
         sentence = (
             f"With {pool} pooling, removing the conv ReLUs costs the most in {entry['title']}, "
-            f"with {where}: {100 * difference:.1f} points, its 95% interval excluding 0"
+            f"with {where}: {100 * d['difference']:.1f} points, its 95% interval excluding 0"
         )
         if entry["title"] not in timed:  # its time once
             timed.add(entry["title"])

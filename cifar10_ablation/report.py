@@ -21,8 +21,9 @@ from pathlib import Path
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import evaluation, markdown, plots, rundir, scale, stats, switches
 
-# Config columns every results.csv has, whether they vary or not; varying fields follow.
-SWITCH_COLUMNS = ("conv_activation", "fc_activation", "pool", "lrn")
+# Config columns every results.csv has, whether they vary or not, in the switches' order;
+# varying fields follow.
+SWITCH_COLUMNS = tuple(switches.SWITCH_DEFAULTS)
 # Columns of results.csv after the config columns.
 RUN_COLUMNS = (
     "run",
