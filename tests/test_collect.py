@@ -64,7 +64,7 @@ def test_maxout_rows_replace_only_maxout_rows(collect, tmp_path, monkeypatch):
     (sweep / "conv_activation-maxout_seed0").mkdir(parents=True)
     (sweep / "conv_activation-maxout_seed0" / "results.json").write_text("{}")
     (sweep / "results.csv").write_text(f"{header}\n0,maxout,new0,0.70\n1,maxout,new1,0.71\n")
-    collect.merge_scale_rows(sweep, scale, "maxout")
+    collect.merge_rows(sweep, scale)
     assert scale.read_text().splitlines() == [
         header,
         "0,elu,a,0.72",
@@ -75,7 +75,7 @@ def test_maxout_rows_replace_only_maxout_rows(collect, tmp_path, monkeypatch):
     ]
 
 
-def test_maxout_rows_with_other_columns_are_refused(collect, tmp_path, monkeypatch):
+def test_rows_with_other_columns_are_refused(collect, tmp_path, monkeypatch):
     monkeypatch.setattr(collect, "_report", lambda folder: None)
     scale = tmp_path / "activation_scale_quick.csv"
     scale.write_text("conv_activation,seed\nrelu,0\n")
@@ -84,8 +84,30 @@ def test_maxout_rows_with_other_columns_are_refused(collect, tmp_path, monkeypat
     (sweep / "r" / "results.json").write_text("{}")
     (sweep / "results.csv").write_text("conv_activation,seed,extra\nmaxout,0,1\n")
     with pytest.raises(SystemExit, match="other columns"):
-        collect.merge_scale_rows(sweep, scale, "maxout")
+        collect.merge_rows(sweep, scale)
     assert scale.read_text() == "conv_activation,seed\nrelu,0\n"
+
+
+def test_quick_rows_of_new_configs_join_and_rows_of_the_same_config_are_replaced(
+    collect, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(collect, "_report", lambda folder: None)
+    header = "conv_activation,fc_activation,pool,lrn,run,seed,test_accuracy"
+    quick = tmp_path / "results_quick.csv"
+    quick.write_text(f"{header}\nrelu,linear,max,true,a,0,0.74\nlinear,relu,max,true,old,0,0.60\n")
+    sweep = tmp_path / "quick"
+    (sweep / "r").mkdir(parents=True)
+    (sweep / "r" / "results.json").write_text("{}")
+    (sweep / "results.csv").write_text(
+        f"{header}\nrelu,relu,max,true,t,0,0.76\nlinear,relu,max,true,new,0,0.75\n"
+    )
+    collect.merge_rows(sweep, quick)
+    assert quick.read_text().splitlines() == [
+        header,
+        "relu,linear,max,true,a,0,0.74",  # FC ReLUs off: another config, kept
+        "relu,relu,max,true,t,0,0.76",
+        "linear,relu,max,true,new,0,0.75",
+    ]
 
 
 def test_replace_headline_swaps_one_paragraph(collect):

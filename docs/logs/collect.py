@@ -18,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cifar10_ablation import switches as switches_lib
+
 RUNS = Path(os.environ.get("RUNS", Path.home() / "runs"))
 # sweep folder under RUNS -> (CSV in docs/, queue log under RUNS, trimmed log in docs/logs/)
 SWEEPS = {
@@ -31,8 +33,13 @@ SWEEPS = {
         for name in ("linear", "mnist", "vgg", "resnet20")
     },
 }
-# The commenter's maxout, trained in its own folder, joins the activation scale's rows.
-MAXOUT = ("beyond/activation_scale_maxout", "activation_scale_quick.csv", "maxout")
+# Sweep folders whose rows join a committed CSV's (merge_rows), logs as in SWEEPS: the
+# commenter's maxout joins the activation scale (its log is beyond's, above); the quick preset's
+# max-pool pair with FC ReLUs joins the finding pair's older quick runs.
+MERGED = {
+    "beyond/activation_scale_maxout": ("activation_scale_quick.csv", None, None),
+    "quick": ("results_quick.csv", "quick.log", "quick/run.log"),
+}
 STEP_EVERY = 5000
 _STEP = re.compile(r"^step +(\d+)/(\d+) ")
 _NOISE = ("I0000 ", "W0000 ", "E0000 ", "WARNING: All log messages")
@@ -76,8 +83,9 @@ def _report(log_dir):
     )
 
 
-def merge_scale_rows(folder, csv_path, activation):
-    """csv_path with its rows of `activation` replaced by those the sweep in folder finished."""
+def merge_rows(folder, csv_path):
+    """csv_path with its rows of the configs (switch values) the sweep in folder finished
+    replaced by that sweep's rows: a later sweep adds configs to a committed CSV."""
     if not any(folder.glob("*/results.json")):
         return
     _report(folder)
@@ -85,10 +93,17 @@ def merge_scale_rows(folder, csv_path, activation):
     old = csv_path.read_text().splitlines()
     if new[0] != old[0]:
         sys.exit(f"collect: {folder}/results.csv has other columns than {csv_path}")
-    column = next(csv.reader([old[0]])).index("conv_activation")
-    kept = [line for line in old[1:] if next(csv.reader([line]))[column] != activation]
+    header = next(csv.reader([old[0]]))
+    columns = [header.index(name) for name in switches_lib.SWITCH_DEFAULTS if name in header]
+
+    def config(line):
+        row = next(csv.reader([line]))
+        return tuple(row[i] for i in columns)
+
+    replaced = {config(line) for line in new[1:]}
+    kept = [line for line in old[1:] if config(line) not in replaced]
     _checked_write(csv_path, "\n".join([old[0], *kept, *new[1:]]) + "\n")
-    print(f"collect: {folder} -> {csv_path} ({len(new) - 1} {activation} rows)")
+    print(f"collect: {folder} -> {csv_path} ({len(new) - 1} rows of {len(replaced)} configs)")
 
 
 def replace_headline(readme, headline):
@@ -110,7 +125,10 @@ def main():
         if (RUNS / log_name).exists():
             _checked_write(docs / "logs" / trimmed_name, trim((RUNS / log_name).read_text()))
         print(f"collect: {folder} -> docs/{csv_name}, docs/logs/{trimmed_name}")
-    merge_scale_rows(RUNS / MAXOUT[0], docs / MAXOUT[1], MAXOUT[2])
+    for name, (csv_name, log_name, trimmed_name) in MERGED.items():
+        merge_rows(RUNS / name, docs / csv_name)
+        if log_name and (RUNS / log_name).exists():
+            _checked_write(docs / "logs" / trimmed_name, trim((RUNS / log_name).read_text()))
     _report(docs)
     readme = Path("README.md")
     readme.write_text(replace_headline(readme.read_text(), (docs / "headline.md").read_text()))
