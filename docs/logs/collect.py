@@ -106,6 +106,12 @@ def merge_rows(folder, csv_path):
     print(f"collect: {folder} -> {csv_path} ({len(new) - 1} rows of {len(replaced)} configs)")
 
 
+def _copy_log(log_name, trimmed):
+    """The queue log RUNS/log_name, trimmed, into trimmed (when the queue has written it)."""
+    if (RUNS / log_name).exists():
+        _checked_write(trimmed, trim((RUNS / log_name).read_text()))
+
+
 def replace_headline(readme, headline):
     """README with its paragraph starting HEADLINE_START replaced by headline."""
     start = readme.index(HEADLINE_START)
@@ -122,13 +128,12 @@ def main():
             continue
         _report(folder)
         _checked_write(docs / csv_name, (folder / "results.csv").read_text())
-        if (RUNS / log_name).exists():
-            _checked_write(docs / "logs" / trimmed_name, trim((RUNS / log_name).read_text()))
+        _copy_log(log_name, docs / "logs" / trimmed_name)
         print(f"collect: {folder} -> docs/{csv_name}, docs/logs/{trimmed_name}")
     for name, (csv_name, log_name, trimmed_name) in MERGED.items():
         merge_rows(RUNS / name, docs / csv_name)
-        if log_name and (RUNS / log_name).exists():
-            _checked_write(docs / "logs" / trimmed_name, trim((RUNS / log_name).read_text()))
+        if log_name:
+            _copy_log(log_name, docs / "logs" / trimmed_name)
     _report(docs)
     readme = Path("README.md")
     readme.write_text(replace_headline(readme.read_text(), (docs / "headline.md").read_text()))
