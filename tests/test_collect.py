@@ -43,6 +43,17 @@ def test_trim_keeps_what_a_reader_needs(collect):
     ]
 
 
+def test_trim_drops_a_restart_that_had_nothing_to_train(collect):
+    trained = ["== start stage 1 a", "sweep x: 2 runs", "trained 2, already finished 0, failed 0"]
+    idle = ["== start stage 1 b", "trained 0, already finished 2, failed 0", "| 83.1 |"]
+    failed = ["== start stage 1 c", "trained 0, already finished 1, failed 1"]
+    stopped = ["== start stage 2 d", "x: stopped by SIGTERM at step 550 of 15000"]
+    mixed = ["== start stage 2 e", *idle[1:], "trained 1, already finished 0, failed 0"]
+    log = ["queue: started", *trained, *idle, *failed, *stopped, *mixed, *idle]
+    kept = ["queue: started", *trained, *failed, *stopped, *mixed]
+    assert collect.trim("\n".join(log)).splitlines() == kept
+
+
 def test_a_machine_path_is_refused_and_not_written(collect, tmp_path):
     target = tmp_path / "docs" / "results_fast.csv"
     with pytest.raises(SystemExit, match="would hold a path of this machine: .*/work/x"):

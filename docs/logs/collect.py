@@ -44,12 +44,31 @@ STEP_EVERY = 5000
 _STEP = re.compile(r"^step +(\d+)/(\d+) ")
 _NOISE = ("I0000 ", "W0000 ", "E0000 ", "WARNING: All log messages")
 _MACHINE_PATH = re.compile(r"/(work|root|tmp|home)/")
+_STAGE_START = "== start stage "
+_TRAINED = re.compile(r"^trained (\d+), already finished \d+, failed (\d+)$")
 HEADLINE_START = "Measured here ("
+
+
+def _drop_idle_stages(lines):
+    """lines without the stage blocks of a queue restart that found every run finished (each
+    sweep of the block trained 0 and failed 0): they repeat the report and say nothing new."""
+    blocks = [[]]  # blocks[0]: the lines before the first stage
+    for line in lines:
+        if line.startswith(_STAGE_START):
+            blocks.append([])
+        blocks[-1].append(line)
+    kept = blocks[0]
+    for block in blocks[1:]:
+        counts = {m.groups() for m in map(_TRAINED.match, block) if m}
+        if counts != {("0", "0")}:
+            kept.extend(block)
+    return kept
 
 
 def trim(text):
     """The log a reader needs: no TensorFlow start-up lines, every STEP_EVERY-th step line, a
-    Python traceback as its last line (the error; its frames name this machine's paths)."""
+    Python traceback as its last line (the error; its frames name this machine's paths), no
+    stage block of a restart that had nothing left to train."""
     kept, in_traceback = [], False
     for line in text.splitlines():
         if line.startswith("Traceback (most recent call last):"):
@@ -63,7 +82,7 @@ def trim(text):
         if line.startswith(_NOISE) or (step and not every_nth):
             continue
         kept.append(line.replace(str(Path.home()), "~"))
-    return "\n".join(kept) + "\n"
+    return "\n".join(_drop_idle_stages(kept)) + "\n"
 
 
 def _checked_write(path, text):
