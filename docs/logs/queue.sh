@@ -26,9 +26,9 @@ beyond 1
 fast 1
 tutorial 2
 fast 2
-tutorial 3
 # the quick preset's column for tutorial and conv_linear_max (6 runs, ~6 minutes each)
 quick 1
+tutorial 3
 beyond 2
 fast 3
 # extra seeds no issue asks for: seed 1 of conv_linear_max and finding_no_conv_relu
