@@ -111,7 +111,7 @@ def gap(named, presets):
         at = {p: entry[p]["mean"] for p in presets if p in entry}
         if published is None or not at:
             continue
-        parts = [f"{_label(p)} {_pct(at[p])}% ({_distance(published, at[p])})" for p in at]
+        parts = [f"{_label(p)} {_pct(at[p])}% ({_distance(published, at[p])} it)" for p in at]
         short = PUBLISHED_TEXT[name].split(" (")[0]  # "~86", not its note
         text = f"`{name}`, published {short}%: " + ", ".join(parts) + "."
         shorter = [p for p in at if p != "tutorial"]
@@ -156,8 +156,11 @@ def _split(named, presets):
 
 
 def _distance(published, measured):
-    side = "below" if measured <= published else "above"
-    return f"{_pct(abs(published - measured))} points {side}"
+    """'N points below' or 'above'; 'level with' where N rounds to 0.0, which has no side."""
+    gap = _pct(abs(published - measured))
+    if gap == _pct(0):
+        return "level with"
+    return f"{gap} points {'below' if measured < published else 'above'}"
 
 
 def fast_claim(named, presets):
