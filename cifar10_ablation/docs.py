@@ -91,12 +91,13 @@ def preset_section(preset, summary):
 
 
 def screening_table(src_dir):
-    """Every run of the fast preset's screening (tuning_*.csv), its varied flags in its name."""
+    """Every run of the fast preset's screening (tuning_*.csv), its varied flags in its name;
+    per file best first, so the chosen candidate heads its file's rows."""
     runs = [
         {"file": path.name, "run": row["run"], "steps": row["global_step"]}
         | {"test_accuracy": row["test_accuracy"]}
         for path in sorted(Path(src_dir).glob("tuning_*.csv"))
-        for row in report.read_csv(path)
+        for row in sorted(report.read_csv(path), key=lambda row: -row["test_accuracy"])
     ]
     rows = [
         [f"[`{r['file']}`]({r['file']})", f"`{r['run']}`", f"{r['steps']:,}"]

@@ -1,6 +1,7 @@
 """The docs are generated: the committed ones are exactly what the report writes from the CSVs."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -134,6 +135,29 @@ def test_a_distance_that_rounds_to_zero_names_no_side(synthetic):
     assert "`tutorial`, published ~86%: quick preset 80.0% (6.0 points below it)." in text
     assert "`finding_no_conv_relu`, published 37.2%: quick preset 37.2% (level with it)." in text
     assert "0.0 points" not in text
+
+
+def test_the_screening_table_lists_each_file_best_first(synthetic):
+    _write_preset(synthetic, "quick", {"tutorial": 0.78}, 6000, [0])
+    switches, _ = findings.NAMED_CONFIGS["tutorial"]
+    for name, accuracies in {"fast": [0.80, 0.83, 0.79], "fast_batch128": [0.81, 0.78]}.items():
+        rows = [
+            {**switches, "lrn": "true", "run": f"{name}_candidate{i}", "seed": 0}
+            | {"global_step": 20000, "test_accuracy": accuracy, "test_accuracy_raw": accuracy}
+            | {"train_seconds_total": 90.0, "wall_seconds": 100.0}
+            for i, accuracy in enumerate(accuracies)
+        ]
+        write_results_csv(synthetic / f"tuning_{name}.csv", rows)
+    docs.write_docs(synthetic)
+    text = (synthetic / "RESULTS.md").read_text()
+    ranked = re.findall(r"`(\w+_candidate\d)` \| 20,000 \| ([\d.]+) \|", text)
+    assert ranked == [
+        ("fast_candidate1", "83.00"),
+        ("fast_candidate0", "80.00"),
+        ("fast_candidate2", "79.00"),
+        ("fast_batch128_candidate0", "81.00"),
+        ("fast_batch128_candidate1", "78.00"),
+    ]
 
 
 def test_time_per_run_counts_the_training_before_a_restart(synthetic):
