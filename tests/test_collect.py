@@ -44,12 +44,16 @@ def test_trim_keeps_what_a_reader_needs(collect):
 
 
 def test_trim_drops_a_restart_that_had_nothing_to_train(collect):
-    trained = ["== start stage 1 a", "sweep x: 2 runs", "trained 2, already finished 0, failed 0"]
-    idle = ["== start stage 1 b", "trained 0, already finished 2, failed 0", "| 83.1 |"]
-    failed = ["== start stage 1 c", "trained 0, already finished 1, failed 1"]
-    stopped = ["== start stage 2 d", "x: stopped by SIGTERM at step 550 of 15000"]
-    mixed = ["== start stage 2 e", *idle[1:], "trained 1, already finished 0, failed 0"]
-    log = ["queue: started", *trained, *idle, *failed, *stopped, *mixed, *idle]
+    done = ["sweep x: 2 runs, shard 0/1: 2, finished 2, to train 0"]
+    done += ["trained 0, already finished 2, failed 0", "| 83.1 |"]
+    trained = ["== start stage 1 a", "sweep x: 2 runs, shard 0/1: 2, finished 0, to train 2"]
+    trained += ["trained 2, already finished 0, failed 0"]
+    idle = ["== start stage 1 b", *done]
+    failed = ["== start stage 1 c", *done[:1], "trained 0, already finished 1, failed 1"]
+    stopped = ["== start stage 2 d", *done, "sweep y: 1 runs, shard 0/1: 1, finished 0, to train 1"]
+    stopped += ["y: stopped by SIGTERM at step 550 of 15000"]
+    mixed = ["== start stage 2 e", *done, *trained[1:]]
+    log = ["queue: started", *trained, *idle, *failed, *stopped, *mixed, *idle, *idle]
     kept = ["queue: started", *trained, *failed, *stopped, *mixed]
     assert collect.trim("\n".join(log)).splitlines() == kept
 

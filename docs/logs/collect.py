@@ -45,13 +45,14 @@ _STEP = re.compile(r"^step +(\d+)/(\d+) ")
 _NOISE = ("I0000 ", "W0000 ", "E0000 ", "WARNING: All log messages")
 _MACHINE_PATH = re.compile(r"/(work|root|tmp|home)/")
 _STAGE_START = "== start stage "
+_SWEEP_START = re.compile(r"^sweep .+: \d+ runs, ")
 _TRAINED = re.compile(r"^trained (\d+), already finished \d+, failed (\d+)$")
 HEADLINE_START = "Measured here ("
 
 
 def _drop_idle_stages(lines):
-    """lines without the stage blocks of a queue restart that found every run finished (each
-    sweep of the block trained 0 and failed 0): they repeat the report and say nothing new."""
+    """lines without the stage blocks of a queue restart that found every run finished (every
+    sweep of the block ended with trained 0 and failed 0): they repeat the report, nothing new."""
     blocks = [[]]  # blocks[0]: the lines before the first stage
     for line in lines:
         if line.startswith(_STAGE_START):
@@ -59,8 +60,9 @@ def _drop_idle_stages(lines):
         blocks[-1].append(line)
     kept = blocks[0]
     for block in blocks[1:]:
-        counts = {m.groups() for m in map(_TRAINED.match, block) if m}
-        if counts != {("0", "0")}:
+        sweeps = sum(1 for line in block if _SWEEP_START.match(line))
+        counts = [m.groups() for m in map(_TRAINED.match, block) if m]
+        if len(counts) != sweeps or set(counts) != {("0", "0")}:  # a stopped sweep has no count
             kept.extend(block)
     return kept
 
