@@ -276,6 +276,11 @@ def identity_differences(saved, requested):
     return differences
 
 
+def unwritable_log_dir(log_dir, why):
+    """The one line for a --log_dir that cannot be written (train, a run's config, a sweep)."""
+    return f"cannot write to --log_dir={log_dir}: {why}"
+
+
 def write_json_atomic(path, values):
     """Writes JSON to a temporary file in the same folder, then renames it over `path`."""
     path = Path(path)

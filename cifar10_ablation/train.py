@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from cifar10_ablation import cli, console, runlock
+from cifar10_ablation import config as config_lib
 from cifar10_ablation.stopping import EXIT_INTERRUPTED
 
 
@@ -50,7 +51,7 @@ def _lock(run_dir):
     except runlock.RunLocked as locked:
         sys.exit(f"error: {locked}; wait for it to end, or stop it (SIGTERM saves a checkpoint)")
     except OSError as error:
-        sys.exit(f"error: cannot write to --log_dir={run_dir}: {error.strerror}")
+        sys.exit(f"error: {config_lib.unwritable_log_dir(run_dir, error.strerror)}")
 
 
 def _train(config):
