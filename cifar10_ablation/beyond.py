@@ -45,9 +45,11 @@ def _pct(value, digits=1):
     return report.percent(value, digits)
 
 
-def _minutes(low, high):
-    low, high = f"{low:.0f}", f"{high:.0f}"
-    return low if low == high else f"{low}-{high}"
+def _duration(low, high):
+    """A range of run times given in minutes: "12-13 minutes", or in seconds under a minute."""
+    unit, scale = ("minutes", 1) if high >= 1 else ("seconds", 60)
+    low, high = f"{low * scale:.0f}", f"{high * scale:.0f}"
+    return f"{low} {unit}" if low == high else f"{low}-{high} {unit}"
 
 
 def _capital(text):
@@ -141,7 +143,7 @@ def section(name, entry, published):
         report.wrap(
             f"{summary['runs']} run{'s' if summary['runs'] != 1 else ''} of {steps} steps "
             f"(`{flagfile}`){f'; in every run {constant}' if constant else ''}. "
-            f"Time per run on this 2-core CPU: {_minutes(low, high)} minutes."
+            f"Time per run on this 2-core CPU: {_duration(low, high)}."
         ),
         "",
         report.config_table(summary).rstrip("\n"),
@@ -157,13 +159,14 @@ def section(name, entry, published):
 
 def _against_published(summary, row):
     best = max(summary["configs"], key=lambda c: c["mean"])
-    setting = ", ".join(f"{k}={best['config'][k]}" for k in summary["fields"]) or "every run"
-    gap = round(100 * (best["mean"] - row["test_accuracy"]), 1) + 0.0  # + 0.0: no "-0.0"
+    setting = ", ".join(f"{k}={best['config'][k]}" for k in summary["fields"])
+    which = f"the best config here ({setting})" if setting else "here"
     return (
         f"Published for {row['arch']}: {_pct(row['test_accuracy'], 2)}% ({row['source']} "
         f"{row['where']}"
-        f", {row['setting']}); the best config here ({setting}) {_pct(best['mean'])}%, "
-        f"{gap:+.1f} points with this short schedule and the 24x24 crops."
+        f", {row['setting']}); {which} {_pct(best['mean'])}%, "
+        f"{report.signed_points(best['mean'] - row['test_accuracy'])} points with this short "
+        "schedule and the 24x24 crops."
     )
 
 
@@ -204,7 +207,7 @@ def answers(entries):
         if entry["title"] not in timed:  # its time once
             timed.add(entry["title"])
             sentence += (
-                f"; one run took {_minutes(*entry['minutes'])} minutes on this machine's 2 CPU "
+                f"; one run took {_duration(*entry['minutes'])} on this machine's 2 CPU "
                 f"cores and all {entry['summary']['runs']} runs of its grid "
                 f"{entry['hours_all_runs']:.1f} hours, well within a day without a GPU"
             )

@@ -117,7 +117,7 @@ def gap(named, presets):
         shorter = [p for p in at if p != "tutorial"]
         if "tutorial" in at and shorter:
             text += " Schedule length (tutorial schedule minus the shorter preset): " + ", ".join(
-                f"{p} {100 * (at['tutorial'] - at[p]):+.1f} points" for p in shorter
+                f"{p} {report.signed_points(at['tutorial'] - at[p])} points" for p in shorter
             )
             text += "."
         if name == "tutorial" and "tutorial" in at:
@@ -139,7 +139,7 @@ def _split(named, presets):
         return None
     at = finding["tutorial"]["mean"]
     gains = [
-        f"{100 * (at - finding[p]['mean']):+.1f} points over the {_label(p)}"
+        f"{report.signed_points(at - finding[p]['mean'])} points over the {_label(p)}"
         for p in presets
         if p != "tutorial" and p in finding
     ]
@@ -180,7 +180,7 @@ def fast_claim(named, presets):
         lines.append(
             f"`{name}`: fast {_pct(fast['mean'])}% (n={fast['n']}, {fast['steps']:,} steps) vs "
             f"tutorial schedule {_pct(tutorial['mean'])}% (n={tutorial['n']}): "
-            f"{100 * difference:+.2f} points, {'within' if ok else 'NOT within'}"
+            f"{report.signed_points(difference, 2)} points, {'within' if ok else 'NOT within'}"
         )
     holds = all(c is not None and c["holds"] for c in checks.values())
     head = (

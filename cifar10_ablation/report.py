@@ -192,6 +192,11 @@ def percent(value, digits=1):
     return "" if value is None else f"{100 * value:.{digits}f}"
 
 
+def signed_points(fraction, digits=1):
+    """A difference of fractions in signed points, "+0.0" rather than "-0.0" when it rounds to 0."""
+    return f"{round(100 * fraction, digits) + 0.0:+.{digits}f}"
+
+
 def interval(low, high, digits=1):
     if low is None:
         return f"none: n < {stats.MIN_SEEDS}"
@@ -223,7 +228,7 @@ def comparison_sentence(c):
     where = f"With {where}: " if where else ""
     n = f"n={c['n_a']}" if c["n_a"] == c["n_b"] else f"n={c['n_a']} and {c['n_b']}"
     how = "paired by seed" if c["method"] == stats.PAIRED else "Welch, seeds differ"
-    points = f"{100 * c['difference']:+.2f} points"
+    points = f"{signed_points(c['difference'], 2)} points"
     if c["low"] is not None and c["low"] > 0:
         return (
             f"{where}{c['field']} {c['a']} above {c['b']}: {points} (95% interval "

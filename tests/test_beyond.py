@@ -149,3 +149,17 @@ def test_a_gap_to_the_published_figure_that_rounds_to_zero_has_no_minus_sign():
     summary = report.summarize([{"pool": "max", "seed": 0, "test_accuracy": 0.9952}])
     row = {**PUBLISHED, "test_accuracy": 0.9955}
     assert "99.5%, +0.0 points" in beyond._against_published(summary, row)
+
+
+def test_one_config_of_sub_minute_runs_is_timed_in_seconds_and_not_called_the_best():
+    rows = [
+        {"seed": seed, "global_step": 4000, "test_accuracy": accuracy, "wall_seconds": seconds}
+        for seed, (accuracy, seconds) in enumerate([(0.3712, 9.0), (0.3704, 11.2), (0.3677, 7.6)])
+    ]
+    entry = beyond.describe("a linear classifier", rows)
+    published = {beyond.EXPERIMENTS["linear"][2]: {**PUBLISHED, "test_accuracy": 0.373}}
+    text = " ".join(beyond.section("linear", entry, published).split())
+    assert (
+        "3 runs of 4,000 steps" in text and "Time per run on this 2-core CPU: 8-11 seconds." in text
+    )
+    assert "); here 37.0%, -0.3 points with this short schedule" in text

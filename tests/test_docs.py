@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import write_results_csv
 
-from cifar10_ablation import cli, docs, findings
+from cifar10_ablation import cli, docs, findings, report
 from cifar10_ablation import config as config_lib
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,3 +212,15 @@ def test_a_template_naming_an_unknown_fragment_is_refused():
     assert docs.render("a\n{{#on}}\nkept {{x}}\n{{/on}}\n{{#off}}\ngone\n{{/off}}\nb", {
         "on": "yes", "off": "", "x": "1"
     }) == "a\nkept 1\nb\n"  # fmt: skip
+
+
+def test_a_schedule_gain_that_rounds_to_zero_reads_plus_zero(synthetic):
+    _write_preset(synthetic, "tutorial", TUTORIAL, 100_000, [0, 1])
+    _write_preset(
+        synthetic, "fast", {**TUTORIAL, "tutorial": TUTORIAL["tutorial"] + 0.0004}, 20_000, [0, 1]
+    )
+    docs.write_docs(synthetic)
+    text = " ".join((synthetic / "RESULTS.md").read_text().split())
+    gains = text.split("`tutorial`, published ~86%:")[1].split("Schedule length")[1]
+    assert gains.startswith(" (tutorial schedule minus the shorter preset): fast +0.0 points")
+    assert "-0.0" not in text and report.signed_points(-0.0123, 2) == "-1.23"
