@@ -102,9 +102,11 @@ def drops(summary):
     return found
 
 
-def drop_text(d):
-    """'-37.5 points (95% interval ...)' or 'not separated ...': the text every drop gets."""
-    where = ", ".join(f"{k}={v}" for k, v in d["context"].items()) or "every setting"
+def drop_text(d, where=None):
+    """'WHERE: 37.50 points (95% interval ...)' or 'WHERE: not separated ...', the text every
+    drop gets; WHERE is the drop's setting of the other switches unless given."""
+    if where is None:
+        where = ", ".join(f"{k}={v}" for k, v in d["context"].items()) or "every setting"
     n = f"n={d['n_a']}" if d["n_a"] == d["n_b"] else f"n={d['n_a']} and {d['n_b']}"
     points = f"{100 * d['difference']:.2f} points"
     if d["low"] is None:
@@ -232,12 +234,11 @@ def linear_vs_net(linear, reference):
         return ""
     softmax = linear["summary"]["configs"][0]
     d = stats.compare(net["accuracies"], softmax["accuracies"])
-    d.update(field="net", context={})
     return report.wrap(
         f"{_capital(reference['title'])} with no ReLU (conv and FC linear, average pooling) "
         f"reaches "
         f"{_pct(net['mean'])}% (n={net['n']}) and the linear classifier {_pct(softmax['mean'])}% "
-        f"(n={softmax['n']}); the net minus the classifier, {drop_text(d)}."
+        f"(n={softmax['n']}); {drop_text(d, where='the net minus the classifier')}."
     )
 
 

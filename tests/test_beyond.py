@@ -163,3 +163,19 @@ def test_one_config_of_sub_minute_runs_is_timed_in_seconds_and_not_called_the_be
         "3 runs of 4,000 steps" in text and "Time per run on this 2-core CPU: 8-11 seconds." in text
     )
     assert "); here 37.0%, -0.3 points with this short schedule" in text
+
+
+def test_the_net_without_any_relu_is_set_against_the_linear_classifier(synthetic):
+    _write(synthetic / "beyond_linear.csv", {("relu", "max"): [0.368, 0.370, 0.372]})
+    with open(synthetic / beyond.PUBLISHED_CSV, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=beyond.PUBLISHED_COLUMNS)
+        writer.writeheader()
+        writer.writerow({**PUBLISHED, "key": beyond.EXPERIMENTS["linear"][2]})
+    docs.write_docs(synthetic)
+    text = " ".join((synthetic / "BEYOND.md").read_text().split())
+    # the quick baseline's all-linear average-pool config, 0.375 mean, minus 0.370, paired by seed
+    assert (
+        "The tutorial net on CIFAR-10 (quick preset) with no ReLU (conv and FC linear, average "
+        "pooling) reaches 37.5% (n=3) and the linear classifier 37.0% (n=3); the net minus the "
+        "classifier: 0.50 points (95% interval 0.25 to 0.75; paired by seed, n=3)."
+    ) in text
