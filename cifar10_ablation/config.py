@@ -50,6 +50,8 @@ RUN_CONTROL_FIELDS = frozenset(
 CONFIG_FILENAME = "config.json"
 # A lone run's directory when --log_dir is not given: DEFAULT_LOG_ROOT/<run_name()>.
 DEFAULT_LOG_ROOT = "tensorboard_logs"
+# The one line for a --log_dir that cannot be written (train, a run's config, a sweep): path, why.
+UNWRITABLE_LOG_DIR = "cannot write to --log_dir={}: {}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -274,11 +276,6 @@ def identity_differences(saved, requested):
         if not automatic and new != old:
             differences.append(f"{name}: saved {old!r}, requested {new!r}")
     return differences
-
-
-def unwritable_log_dir(log_dir, why):
-    """The one line for a --log_dir that cannot be written (train, a run's config, a sweep)."""
-    return f"cannot write to --log_dir={log_dir}: {why}"
 
 
 def write_json_atomic(path, values):

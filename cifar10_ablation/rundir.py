@@ -125,7 +125,7 @@ def write_run_config(config):
         run_dir.mkdir(parents=True, exist_ok=True)
         config_lib.write_json_atomic(run_dir / config_lib.CONFIG_FILENAME, config.to_dict())
     except OSError as error:
-        raise RunDirError(config_lib.unwritable_log_dir(run_dir, error.strerror)) from None
+        raise RunDirError(config_lib.UNWRITABLE_LOG_DIR.format(run_dir, error.strerror)) from None
 
 
 def newest_whole_checkpoint(checkpoint_dir, remedy=RESUME_REMEDY):

@@ -153,7 +153,7 @@ def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1):
         )
     except (OSError, tf.errors.OpError) as error:
         why = error.strerror if isinstance(error, OSError) else error.message
-        raise rundir.RunDirError(config_lib.unwritable_log_dir(sweep_dir, why)) from None
+        raise rundir.RunDirError(config_lib.UNWRITABLE_LOG_DIR.format(sweep_dir, why)) from None
     mine = [(n, c) for i, (n, c) in enumerate(runs) if i % num_shards == shard_index]
     todo = []
     for name, config in mine:

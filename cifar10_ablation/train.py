@@ -51,7 +51,7 @@ def _lock(run_dir):
     except runlock.RunLocked as locked:
         sys.exit(f"error: {locked}; wait for it to end, or stop it (SIGTERM saves a checkpoint)")
     except OSError as error:
-        sys.exit(f"error: {config_lib.unwritable_log_dir(run_dir, error.strerror)}")
+        sys.exit(f"error: {config_lib.UNWRITABLE_LOG_DIR.format(run_dir, error.strerror)}")
 
 
 def _train(config):
