@@ -176,6 +176,7 @@ def answers(entries):
     """Questions 2 and 3 from the conv-ReLU drops: per pooling (the finding turns on it), where
     the interval excludes 0, how large, and how long its runs took."""
     q3, pools, separated = [], [], {}  # separated: pool -> [(entry, drop)], interval above 0
+    untested = []  # titles with a drop that has no interval yet (fewer than 3 seeds)
     for entry in entries:
         for d in entry["drops"]:
             if d["field"] != "conv_activation":
@@ -185,6 +186,8 @@ def answers(entries):
             pools += [pool] if pool not in pools else []
             if d["low"] is not None and d["low"] > 0:
                 separated.setdefault(pool, []).append((entry, d))
+            if d["low"] is None and entry["title"] not in untested:
+                untested.append(entry["title"])
     largest = {
         pool: max(found, key=lambda pair: pair[1]["difference"])
         for pool, found in separated.items()
@@ -203,8 +206,8 @@ def answers(entries):
         entry, d = largest[pool]
         where = ", ".join(f"{k}={v}" for k, v in d["context"].items())
         sentence = (
-            f"With {pool} pooling, removing the conv ReLUs costs the most in {entry['title']}, "
-            f"with {where}: {100 * d['difference']:.1f} points, its 95% interval excluding 0"
+            f"With {pool} pooling, the largest conv-ReLU drop whose 95% interval excludes 0 is in "
+            f"{entry['title']}, with {where}: {100 * d['difference']:.1f} points"
         )
         if entry["title"] not in timed:  # its time once
             timed.add(entry["title"])
@@ -214,6 +217,8 @@ def answers(entries):
                 f"{entry['hours_all_runs']:.1f} hours, well within a day without a GPU"
             )
         sentences.append(sentence + ".")
+    if untested:
+        sentences.append(f"Not weighed yet, for want of 3 seeds: {', '.join(untested)}.")
     return report.wrap(" ".join(sentences)), "\n".join(
         report.wrap(line, bullet=True) for line in q3
     )
