@@ -107,15 +107,16 @@ def test_answers_say_so_when_no_net_has_both_sides_yet():
 
 
 def test_answers_say_per_pool_where_no_drop_is_separated():
-    def drop(pool, difference, low):
+    def drop(pool, difference, low, n=3):
         found = {"field": "conv_activation", "context": {"pool": pool}, "method": "paired"}
-        found.update(difference=difference, low=low, high=difference + 0.02, n_a=3, n_b=3)
+        high = None if low is None else difference + 0.02
+        found.update(difference=difference, low=low, high=high, n_a=n, n_b=n)
         return found
 
     entry = {"title": "net A", "minutes": [10, 12], "summary": {"runs": 12}}
     entry |= {"hours_all_runs": 2.2, "drops": [drop("max", 0.01, -0.01), drop("avg", 0.4, 0.3)]}
     # net B's larger drop has no interval (2 seeds): it is named as not weighed, not as largest
-    unweighed = {"title": "net B", "drops": [drop("avg", 0.5, None)]}
+    unweighed = {"title": "net B", "drops": [drop("avg", 0.5, None, n=2)]}
     q2, _ = beyond.answers([entry, unweighed])
     assert " ".join(q2.split()) == (
         "With max pooling, no net's drop is separated from 0. With avg pooling, the largest "
