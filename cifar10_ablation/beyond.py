@@ -46,10 +46,15 @@ def _pct(value, digits=1):
 
 
 def _duration(low, high):
-    """A range of run times given in minutes: "12-13 minutes", or in seconds under a minute."""
-    unit, scale = ("minutes", 1) if high >= 1 else ("seconds", 60)
-    low, high = f"{low * scale:.0f}", f"{high * scale:.0f}"
-    return f"{low} {unit}" if low == high else f"{low}-{high} {unit}"
+    """A range of run times in minutes: "12-13 minutes"; an end under a minute in seconds."""
+
+    def one(minutes):
+        return ("minutes", f"{minutes:.0f}") if minutes >= 1 else ("seconds", f"{minutes * 60:.0f}")
+
+    (low_unit, low), (high_unit, high) = one(low), one(high)
+    if low_unit != high_unit:
+        return f"{low} {low_unit} to {high} {high_unit}"
+    return f"{low} {high_unit}" if low == high else f"{low}-{high} {high_unit}"
 
 
 def _capital(text):

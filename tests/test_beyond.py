@@ -170,6 +170,11 @@ def test_one_config_of_sub_minute_runs_is_timed_in_seconds_and_not_called_the_be
     assert "); here 37.0%, -0.3 points with this short schedule" in text
 
 
+def test_a_time_range_across_one_minute_names_each_end_in_its_own_unit():
+    assert beyond._duration(50 / 60, 2.4) == "50 seconds to 2 minutes"
+    assert beyond._duration(12.2, 12.4) == "12 minutes"
+
+
 def test_the_net_without_any_relu_is_set_against_the_linear_classifier(synthetic):
     _write(synthetic / "beyond_linear.csv", {("relu", "max"): [0.368, 0.370, 0.372]})
     with open(synthetic / beyond.PUBLISHED_CSV, "w", newline="") as f:
