@@ -70,12 +70,8 @@ def _model(fv):
     define.boolean(
         "lrn", DEFAULTS.lrn, "Keep the tutorial net's local response normalizations norm1/norm2."
     )
-    define.integer(
-        "maxout_pieces",
-        DEFAULTS.maxout_pieces,
-        "Linear pieces per unit of a 'maxout' activation.",
-        lower_bound=2,
-    )
+    pieces = "Linear pieces per unit of a 'maxout' activation."
+    define.integer("maxout_pieces", DEFAULTS.maxout_pieces, pieces, lower_bound=2)
 
 
 def _data(fv):
@@ -247,6 +243,9 @@ def _sweep_output(fv):
     )
     define.boolean(
         "report_only", False, "Only report the finished runs under --log_dir; train nothing."
+    )
+    define.multi_string(
+        "recorded", [], "A results CSV: its runs (by name, at --max_steps) count as finished."
     )
     _every_flags(fv)
 

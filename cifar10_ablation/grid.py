@@ -10,6 +10,7 @@ the sweep's command line: nothing here reads flags). Each run is named by its sw
 (switches.run_name), so a sweep's run directories keep their names between versions.
 """
 
+import csv
 import itertools
 from pathlib import Path
 
@@ -84,3 +85,24 @@ def expand(axes, seeds, sweep_dir, base):
             "the network); mirrored and auto pass through"
         )
     return runs
+
+
+def recorded(runs, csv_path):
+    """The names of `runs` a results CSV (a sweep's results.csv, or one committed under docs/)
+    holds a row for at the run's max_steps and with its switches: a sweep laid anew on another
+    machine skips them instead of training again what the repo already records. ValueError on
+    a bad CSV."""
+    try:
+        with open(csv_path, newline="") as file:
+            rows = list(csv.DictReader(file))
+    except OSError as error:
+        raise ValueError(f"--recorded={csv_path}: {error.strerror}") from None
+    if rows and not {"run", "global_step"} <= rows[0].keys():
+        raise ValueError(f"--recorded={csv_path}: not a results CSV (needs run, global_step)")
+    found = set()
+    for name, config in runs:
+        wanted = {"run": name, "global_step": str(config.max_steps)}
+        wanted |= {k: switches.value_name(getattr(config, k)) for k in switches.SWITCH_DEFAULTS}
+        if any(all(row.get(k, v) == v for k, v in wanted.items()) for row in rows):
+            found.add(name)
+    return found

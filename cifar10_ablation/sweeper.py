@@ -136,12 +136,13 @@ def is_finished(config):
     return rundir.finished_results(config) is not None
 
 
-def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1):
+def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1, recorded=()):
     """Trains this shard's unfinished runs; returns (trained names, skipped names, errors).
 
     Skipped runs are those finished before, or meanwhile by another sweep process on the same
-    directory; runs another process is training are waited for at the end. SIGTERM or SIGINT
-    stop the runs in flight with a checkpoint and raise Interrupted.
+    directory, and those named in `recorded` (finished elsewhere: grid.recorded); runs another
+    process is training are waited for at the end. SIGTERM or SIGINT stop the runs in flight
+    with a checkpoint and raise Interrupted.
     """
     configs = [c for _, c in runs]
     try:
@@ -155,15 +156,18 @@ def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1):
         why = error.strerror if isinstance(error, OSError) else error.message
         raise rundir.RunDirError(config_lib.UNWRITABLE_LOG_DIR.format(sweep_dir, why)) from None
     mine = [(n, c) for i, (n, c) in enumerate(runs) if i % num_shards == shard_index]
-    todo = []
+    todo, skipped_as_recorded = [], [n for n, _ in mine if n in recorded]
     for name, config in mine:
+        if name in recorded:
+            continue
         if is_finished(config):  # trained without its row (e.g. by train): written now
             write_run_hparams(config, fields)
         else:
             todo.append((name, config))
     print(
         f"sweep {sweep_dir}: {len(runs)} runs, shard {shard_index}/{num_shards}: "
-        f"{len(mine)}, finished {len(mine) - len(todo)}, to train {len(todo)}",
+        f"{len(mine)}, finished {len(mine) - len(todo)}, to train {len(todo)}"
+        + (f" ({len(skipped_as_recorded)} as recorded)" if skipped_as_recorded else ""),
         flush=True,
     )
     with StopRequest().installed() as stop:

@@ -125,6 +125,41 @@ def test_quick_rows_of_new_configs_join_and_rows_of_the_same_config_are_replaced
     ]
 
 
+def test_a_sweep_adds_its_runs_and_keeps_the_committed_rows_of_a_lost_machine(
+    collect, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(collect, "_report", lambda folder: None)
+    header = "conv_activation,pool,run,seed,test_accuracy"
+    vgg = tmp_path / "beyond_vgg.csv"
+    vgg.write_text(f"{header}\nrelu,max,m0,0,0.83\nrelu,max,m1,1,0.84\n")
+    sweep = tmp_path / "vgg"  # the new machine's folder: another run of relu/max and a new one
+    (sweep / "m1").mkdir(parents=True)
+    (sweep / "m1" / "results.json").write_text("{}")
+    (sweep / "results.csv").write_text(f"{header}\nrelu,max,m1,1,0.85\nlinear,max,l0,0,0.80\n")
+    collect.merge_rows(sweep, vgg, key="run")
+    expected = [header, "relu,max,m0,0,0.83", "relu,max,m1,1,0.85", "linear,max,l0,0,0.80"]
+    assert vgg.read_text().splitlines() == expected
+    collect.merge_rows(sweep, vgg, key="run")  # collected again: the same
+    assert vgg.read_text().splitlines() == expected
+    fresh = tmp_path / "beyond_resnet20.csv"  # no committed CSV yet: the sweep's rows
+    collect.merge_rows(sweep, fresh, key="run")
+    assert fresh.read_text().splitlines() == [header, *expected[2:]]
+
+
+def test_each_machine_s_queue_log_has_its_own_trimmed_file(collect, tmp_path):
+    folder = tmp_path / "beyond"
+    folder.mkdir()
+    (folder / "run.log").write_text("== start stage 1 Mon Nov 30 11:02:03 UTC 2026 abc\nold\n")
+    again = "== start stage 1 Mon Nov 30 11:02:03 UTC 2026 abc\nold\nmore\n"
+    assert collect.trimmed_log_path(folder, again) == folder / "run.log"
+    new = "== start stage 2 Tue Dec  1 02:54:16 UTC 2026 0e601a9\nstep\n"
+    assert collect.trimmed_log_path(folder, new) == folder / "run-20261201-0254.log"
+    (folder / "run-20261201-0254.log").write_text(new)
+    assert collect.trimmed_log_path(folder, new + "more\n") == folder / "run-20261201-0254.log"
+    with pytest.raises(SystemExit, match="should start with '== start ...': 'sweep x'"):
+        collect.trimmed_log_path(folder, "sweep x\n")
+
+
 def test_replace_headline_swaps_one_paragraph(collect):
     readme = "# T\n\nintro\n\nMeasured here (old numbers)\nsecond line\n\n## Next\n"
     new = collect.replace_headline(readme, "Measured here (new)\n")

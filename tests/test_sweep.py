@@ -9,7 +9,7 @@ import sys
 import pytest
 from tensorboard.backend.event_processing import event_accumulator
 
-from cifar10_ablation import cli, report, sweeper
+from cifar10_ablation import cli, grid, report, sweeper
 
 SMOKE_FLAGS = [
     "--batch_size=8",
@@ -125,6 +125,37 @@ def test_shards_split_the_grid_without_overlap(grid_of, tmp_path):
         runs[:2], tmp_path / "s", shard_index=1, num_shards=2
     )
     assert trained == [runs[1][0]] and skipped == [] and errors == []
+
+
+def test_runs_a_results_csv_records_at_their_max_steps_are_skipped(grid_of, tmp_path):
+    runs = grid_of("--sweep=pool=max,avg", "--seeds=2")  # max_steps=4
+    results = tmp_path / "results.csv"
+    results.write_text(
+        "pool,run,seed,global_step,test_accuracy\n"
+        "max,pool-max_seed0,0,4,0.5\n"
+        "max,pool-max_seed1,1,3,0.5\n"  # stopped short of max_steps: not finished
+        "max,pool-avg_seed0,0,4,0.5\n"  # another config's run of that name: not this one
+        "avg,pool-avg_seed9,9,4,0.5\n"  # not a run of this grid
+    )
+    assert grid.recorded(runs, results) == {"pool-max_seed0"}
+    trained, skipped, errors = sweeper.run_sweep(
+        runs[:2], tmp_path / "s", recorded={"pool-max_seed0"}
+    )
+    assert trained == ["pool-max_seed1"] and skipped == ["pool-max_seed0"] and errors == []
+    assert not (tmp_path / "s" / "pool-max_seed0").exists()
+
+
+def test_a_recorded_csv_that_is_missing_or_not_results_is_one_line(cifar_dir, tmp_path):
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    for name, why in [
+        ("missing.csv", "No such file or directory"),
+        ("other.csv", "not a results CSV (needs run, global_step)"),
+    ]:
+        path = tmp_path / name
+        done = _run_cli(f"--data_dir={cifar_dir}", f"--log_dir={tmp_path}/s", f"--recorded={path}")
+        assert done.returncode == 1
+        assert done.stderr.strip().splitlines() == [f"error: --recorded={path}: {why}"]
+        assert not (tmp_path / "s").exists()
 
 
 def test_sweep_runs_reports_and_resumes(cifar_dir, tmp_path):

@@ -2,7 +2,8 @@
 # The long runs, one heavy job at a time, in the order the open issues need them: the fast
 # preset's proof follows the tutorial-schedule runs it is checked against, and one run per
 # deeper net (beyond 1) checks their schedules before hours go into them. Restart it after a
-# lost session: every sweep skips finished runs and resumes the unfinished one.
+# lost session: every sweep skips finished runs and resumes the unfinished one; on a machine
+# laid anew (no $RUNS), each skips the runs its committed CSV records (--recorded).
 #   nohup docs/logs/queue.sh >> ~/runs/queue.log 2>&1 &
 cd "$(dirname "$0")/../.."
 # Every stage would fail at once in an environment without the package: say so and stop.

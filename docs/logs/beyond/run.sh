@@ -7,24 +7,26 @@
 source docs/logs/stages.sh "$@"
 linear() {
     python -m cifar10_ablation.sweep --flagfile=flags/linear.flags --data_dir=../shared/cifar10 \
-        --sweep=arch=linear --log_dir="$RUNS/beyond/linear" "$@"
+        --sweep=arch=linear --log_dir="$RUNS/beyond/linear" --recorded=docs/beyond_linear.csv "$@"
 }
 mnist() {
     python -m cifar10_ablation.sweep --flagfile=flags/mnist.flags --data_dir=../shared/mnist \
-        --log_dir="$RUNS/beyond/mnist" "$@"
+        --log_dir="$RUNS/beyond/mnist" --recorded=docs/beyond_mnist.csv "$@"
 }
 maxout() {
     python -m cifar10_ablation.sweep --flagfile=flags/activation_scale.flags \
         --flagfile=flags/quick.flags --data_dir=../shared/cifar10 --activations=maxout \
-        --log_dir="$RUNS/beyond/activation_scale_maxout" "$@"
+        --log_dir="$RUNS/beyond/activation_scale_maxout" \
+        --recorded=docs/activation_scale_quick.csv "$@"
 }
 vgg() {
     python -m cifar10_ablation.sweep --flagfile=flags/vgg.flags --data_dir=../shared/cifar10 \
-        --fc_relu=false --log_dir="$RUNS/beyond/vgg" "$@"
+        --fc_relu=false --log_dir="$RUNS/beyond/vgg" --recorded=docs/beyond_vgg.csv "$@"
 }
 resnet20() {
     python -m cifar10_ablation.sweep --flagfile=flags/resnet20.flags \
-        --data_dir=../shared/cifar10 --log_dir="$RUNS/beyond/resnet20" "$@"
+        --data_dir=../shared/cifar10 --log_dir="$RUNS/beyond/resnet20" \
+        --recorded=docs/beyond_resnet20.csv "$@"
 }
 # 1. seed 0 of the all-ReLU config of each deeper net and of MNIST's grid
 if stage 1; then

@@ -10,7 +10,8 @@
 source docs/logs/stages.sh "$@"
 sweep() {
     python -m cifar10_ablation.sweep --flagfile=flags/fast.flags \
-        --data_dir=../shared/cifar10 --log_dir="$RUNS/fast" "$@"
+        --data_dir=../shared/cifar10 --log_dir="$RUNS/fast" \
+        --recorded=docs/results_fast.csv "$@"
 }
 # 1. seeds 0-1 of the finding pair: finding_conv_relu, finding_no_conv_relu
 stage 1 && sweep --sweep=conv_relu=true,false --sweep=fc_relu=false --sweep=pool=avg --seeds=2

@@ -10,7 +10,8 @@
 source docs/logs/stages.sh "$@"
 candidate() {
     python -m cifar10_ablation.sweep --flagfile=flags/fast.flags --data_dir=../shared/cifar10 \
-        --log_dir="$RUNS/fast_tuning" --sweep=conv_relu=true --sweep=fc_relu=true \
+        --log_dir="$RUNS/fast_tuning" \
+        --recorded=docs/tuning_fast.csv --sweep=conv_relu=true --sweep=fc_relu=true \
         --sweep=pool=max "$@" --seeds=1
 }
 # 1. the cosine's horizon at twice the run: the rate ends at half its peak (0.026), not 0

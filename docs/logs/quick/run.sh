@@ -6,6 +6,7 @@
 # Run from the repo root (docs/logs/stages.sh: RUNS, the stages, the start line).
 source docs/logs/stages.sh "$@"
 stage 1 && python -m cifar10_ablation.sweep --flagfile=flags/quick.flags \
-    --data_dir=../shared/cifar10 --log_dir="$RUNS/quick" --fc_relu=true --pool=max \
+    --data_dir=../shared/cifar10 --log_dir="$RUNS/quick" --recorded=docs/results_quick.csv \
+    --fc_relu=true --pool=max \
     --sweep=conv_relu=true,false --seeds=3
 finished

@@ -6,7 +6,8 @@
 source docs/logs/stages.sh "$@"
 sweep() {
     python -m cifar10_ablation.sweep --flagfile=flags/tutorial.flags \
-        --data_dir=../shared/cifar10 --log_dir="$RUNS/tutorial" "$@"
+        --data_dir=../shared/cifar10 --log_dir="$RUNS/tutorial" \
+        --recorded=docs/results_tutorial.csv "$@"
 }
 # 1. seed 0 of the finding pair: finding_conv_relu, finding_no_conv_relu
 stage 1 && sweep --sweep=conv_relu=true,false --sweep=fc_relu=false --sweep=pool=avg --seeds=1
