@@ -57,6 +57,11 @@ def _duration(low, high):
     return f"{low} {high_unit}" if low == high else f"{low}-{high} {high_unit}"
 
 
+def _durations(by_cpu):
+    """Run times per CPU: "12-13 minutes (AMD EPYC AVX-512, 2 cores), 37 minutes (...)"."""
+    return ", ".join(f"{_duration(*pair)} ({cpu}, 2 cores)" for cpu, pair in by_cpu.items())
+
+
 def _capital(text):
     return text[:1].upper() + text[1:]
 
@@ -126,20 +131,21 @@ def drop_text(d, where=None):
 def describe(title, rows, summary=None):
     """What the answers need of one experiment (JSON-ready); `summary` if already made."""
     summary = summary or report.summarize(rows)
-    minutes = [report.run_seconds(r) / 60 for r in rows]
+    by_cpu = {cpu: [s / 60 for s in pair] for cpu, pair in summary["run_seconds_by_cpu"].items()}
+    slowest = max(high for _, high in by_cpu.values())
     return {
         "title": title,
         "summary": summary,
         "drops": drops(summary),
-        "minutes": [min(minutes), max(minutes)],
-        "hours_all_runs": sum(minutes) / 60,
+        "minutes": by_cpu,
+        "hours_all_runs": slowest * summary["runs"] / 60,  # every run at the slowest one's time
     }
 
 
 def section(name, entry, published):
     """One experiment's section: the table, the drops, the time per run, the published figure."""
     title, flagfile, key, arch = EXPERIMENTS[name]
-    summary, (low, high) = entry["summary"], entry["minutes"]
+    summary = entry["summary"]
     # The CSV has every switch column; one the arch lacks holds its default and means nothing.
     lacks = set(switches.SWITCH_DEFAULTS) - set(switches.switches(arch))
     constant = ", ".join(f"{k}={v}" for k, v in summary["constant"].items() if k not in lacks)
@@ -150,7 +156,7 @@ def section(name, entry, published):
         report.wrap(
             f"{summary['runs']} run{'s' if summary['runs'] != 1 else ''} of {steps} steps "
             f"(`{flagfile}`){f'; in every run {constant}' if constant else ''}. "
-            f"Time per run on this 2-core CPU: {_duration(low, high)}."
+            f"Time per run: {_durations(entry['minutes'])}."
         ),
         "",
         report.config_table(summary).rstrip("\n"),
@@ -217,9 +223,11 @@ def answers(entries):
         if entry["title"] not in timed:  # its time once
             timed.add(entry["title"])
             sentence += (
-                f"; one run took {_duration(*entry['minutes'])} on this machine's 2 CPU "
-                f"cores and all {entry['summary']['runs']} runs of its grid "
-                f"{entry['hours_all_runs']:.1f} hours, well within a day without a GPU"
+                f"; one run took {_durations(entry['minutes'])} and all "
+                f"{entry['summary']['runs']} runs of its grid at most "
+                f"{entry['hours_all_runs']:.1f} hours, "
+                + ("within a day" if entry["hours_all_runs"] <= 24 else "more than a day")
+                + " without a GPU"
             )
         sentences.append(sentence + ".")
     if untested:

@@ -77,12 +77,15 @@ def preset_section(preset, summary):
                 bullet=True,
             )
         )
-    if summary["run_seconds"]:
-        low, high = (f"{s / 60:.0f}" for s in summary["run_seconds"])
+    if summary["run_seconds_by_cpu"]:
+        times = []
+        for cpu, seconds in summary["run_seconds_by_cpu"].items():
+            low, high = (f"{s / 60:.0f}" for s in seconds)
+            times.append(f"{low if low == high else f'{low}-{high}'} minutes ({cpu}, 2 cores)")
         lines.append(
             report.wrap(
-                f"Time per run {low if low == high else f'{low}-{high}'} minutes, summed over its "
-                "restarts (on shared CPU cores: not a speed measure, see `PERFORMANCE.md`).",
+                f"Time per run {', '.join(times)}, summed over its restarts (on shared CPU cores: "
+                "not a speed measure, see `PERFORMANCE.md`).",
                 bullet=True,
             )
         )

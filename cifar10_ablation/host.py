@@ -55,6 +55,16 @@ def describe():
     return {"cpu": cpu(), "tensorflow": tensorflow_build()}
 
 
+def cpu_label(described):
+    """ "AMD EPYC AVX-512": a describe()'s CPU model and widest vector unit, the two that set a
+    run's pace here (run times compare only under one label); None if not described."""
+    if not described:
+        return None
+    isa = described["cpu"]["isa"]
+    widest = "AVX-512" if isa.get("avx512f") else "AVX2" if isa.get("avx2") else "no AVX2"
+    return f"{described['cpu']['model']} {widest}"
+
+
 def reset_peak_memory():
     """Starts a new peak for peak_memory_mb (Linux: /proc/self/clear_refs); False if unsupported."""
     try:

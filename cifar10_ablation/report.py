@@ -19,7 +19,7 @@ import textwrap
 from pathlib import Path
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import evaluation, markdown, plots, rundir, scale, stats, switches
+from cifar10_ablation import evaluation, host, markdown, plots, rundir, scale, stats, switches
 
 # Config columns every results.csv has, whether they vary or not, in the switches' order;
 # varying fields follow.
@@ -34,6 +34,7 @@ RUN_COLUMNS = (
     "train_seconds_total",
     "wall_seconds",
     "train_images_per_second",
+    "cpu",  # host.cpu_label: the times above compare only between runs of one CPU
 )
 # The final pool-window diagnostics (diagnostics.py): column -> results.json key.
 WINDOW_COLUMNS = {
@@ -42,6 +43,7 @@ WINDOW_COLUMNS = {
     for kind, tag in (("all-negative", "all_negative"), ("mixed-sign", "mixed_sign"))
 }
 _NOT_CONFIG = {*RUN_COLUMNS, *WINDOW_COLUMNS}
+UNRECORDED_CPU = "CPU not recorded"
 
 
 def collect(sweep_dir):
@@ -70,6 +72,7 @@ def collect(sweep_dir):
         row = {c: switches.value_name(getattr(config, c)) for c in columns}
         row.update(run=name, seed=config.seed)
         row.update({c: results.get(c) for c in RUN_COLUMNS[2:]})
+        row["cpu"] = host.cpu_label(results.get("host"))
         measured = results.get("diagnostics") or {}
         row.update({c: measured.get(key) for c, key in WINDOW_COLUMNS.items()})
         rows.append(row)
@@ -93,7 +96,7 @@ def read_csv(path):
     if not rows or missing:
         raise ValueError(f"{path} has no runs or lacks the columns {', '.join(missing)}")
     for row in rows:
-        for column in row.keys() & _NOT_CONFIG - {"run"}:
+        for column in row.keys() & _NOT_CONFIG - {"run", "cpu"}:
             text = row[column]
             number = None if text in ("", None) else float(text)
             row[column] = int(number) if column in ("seed", "global_step") else number
@@ -129,7 +132,6 @@ def summarize(rows):
             }
         )
     raw = [abs(r["test_accuracy_raw"] - r["test_accuracy"]) for r in rows if _has(r, "raw")]
-    seconds = [run_seconds(r) for r in rows if r.get("wall_seconds") is not None]
     return {
         "fields": fields,
         "constant": {c: rows[0][c] for c in columns if c not in fields},
@@ -138,8 +140,18 @@ def summarize(rows):
         "steps": sorted({r["global_step"] for r in rows if r.get("global_step") is not None}),
         "runs": len(rows),
         "raw_vs_averaged_max": max(raw) if raw else None,
-        "run_seconds": [min(seconds), max(seconds)] if seconds else None,
+        "run_seconds_by_cpu": seconds_by_cpu(rows),
     }
+
+
+def seconds_by_cpu(rows):
+    """{CPU label: [shortest, longest] run_seconds} of the timed rows, fastest CPU first: times
+    from two CPUs do not mix."""
+    found = {}
+    for row in rows:
+        if row.get("wall_seconds") is not None:
+            found.setdefault(row.get("cpu") or UNRECORDED_CPU, []).append(run_seconds(row))
+    return {cpu: [min(s), max(s)] for cpu, s in sorted(found.items(), key=lambda i: min(i[1]))}
 
 
 def run_seconds(row):

@@ -95,7 +95,8 @@ def test_a_section_per_csv_with_drops_answers_and_the_published_figure(synthetic
     assert (
         f"With avg {largest} ResNet-20" in text and f"With max {largest} the tutorial net" in text
     )
-    assert "one run took 12 minutes" in text and "all 12 runs of its grid 2.5 hours" in text
+    assert "one run took 12 minutes (CPU not recorded, 2 cores) and all 12 runs" in text
+    assert "all 12 runs of its grid at most 2.5 hours, within a day" in text
     assert "Published for ResNet-20: 91.25% (He et al. (2016)." in text
     assert "best config here (conv_activation=relu, pool=avg) 90.5%, -0.8 points" in text
 
@@ -113,7 +114,8 @@ def test_answers_say_per_pool_where_no_drop_is_separated():
         found.update(difference=difference, low=low, high=high, n_a=n, n_b=n)
         return found
 
-    entry = {"title": "net A", "minutes": [10, 12], "summary": {"runs": 12}}
+    by_cpu = {"AMD EPYC AVX-512": [10, 12], "AMD EPYC AVX2": [37, 38]}
+    entry = {"title": "net A", "minutes": by_cpu, "summary": {"runs": 12}}
     entry |= {"hours_all_runs": 2.2, "drops": [drop("max", 0.01, -0.01), drop("avg", 0.4, 0.3)]}
     # net B's larger drop has no interval (2 seeds): it is named as not weighed, not as largest
     unweighed = {"title": "net B", "drops": [drop("avg", 0.5, None, n=2)]}
@@ -121,8 +123,9 @@ def test_answers_say_per_pool_where_no_drop_is_separated():
     assert " ".join(q2.split()) == (
         "With max pooling, no net's drop is separated from 0. With avg pooling, the largest "
         "conv-ReLU drop whose 95% interval excludes 0 is in net A, with pool=avg: 40.0 points; "
-        "one run took 10-12 minutes on this machine's 2 CPU cores and all 12 runs of its grid "
-        "2.2 hours, well within a day without a GPU. Not weighed yet, for want of 3 seeds: net B."
+        "one run took 10-12 minutes (AMD EPYC AVX-512, 2 cores), 37-38 minutes (AMD EPYC AVX2, "
+        "2 cores) and all 12 runs of its grid at most 2.2 hours, within a day without a GPU. Not "
+        "weighed yet, for want of 3 seeds: net B."
     )
 
 
@@ -157,15 +160,20 @@ def test_a_gap_to_the_published_figure_that_rounds_to_zero_has_no_minus_sign():
 
 
 def test_one_config_of_sub_minute_runs_is_timed_in_seconds_and_not_called_the_best():
+    runs = [(0.3712, 9.0, "EPYC AVX2"), (0.3704, 11.2, "EPYC AVX2"), (0.3677, 7.6, "EPYC AVX-512")]
     rows = [
         {"seed": seed, "global_step": 4000, "test_accuracy": accuracy, "wall_seconds": seconds}
-        for seed, (accuracy, seconds) in enumerate([(0.3712, 9.0), (0.3704, 11.2), (0.3677, 7.6)])
+        | {"cpu": cpu}
+        for seed, (accuracy, seconds, cpu) in enumerate(runs)
     ]
     entry = beyond.describe("a linear classifier", rows)
     published = {beyond.EXPERIMENTS["linear"][2]: {**PUBLISHED, "test_accuracy": 0.373}}
     text = " ".join(beyond.section("linear", entry, published).split())
+    assert "3 runs of 4,000 steps" in text
+    # per CPU, the fastest first
     assert (
-        "3 runs of 4,000 steps" in text and "Time per run on this 2-core CPU: 8-11 seconds." in text
+        "Time per run: 8 seconds (EPYC AVX-512, 2 cores), 9-11 seconds (EPYC AVX2, 2 cores)."
+        in text
     )
     assert "); here 37.0%, -0.3 points with this short schedule" in text
 

@@ -79,7 +79,7 @@ def test_the_tutorial_config_is_the_defaults():
 # Synthetic presets: columns and sections appear with their CSVs, claims follow the numbers.
 
 
-def _write_preset(folder, preset, accuracy_by_config, steps, seeds, train_seconds=90.0):
+def _write_preset(folder, preset, accuracy_by_config, steps, seeds, train_seconds=90.0, cpu=None):
     """results_<preset>.csv with the four named configs at the given accuracies."""
     rows = []
     for name, accuracy in accuracy_by_config.items():
@@ -96,6 +96,7 @@ def _write_preset(folder, preset, accuracy_by_config, steps, seeds, train_second
                     "test_accuracy_raw": accuracy,
                     "train_seconds_total": train_seconds,
                     "wall_seconds": 100.0,
+                    "cpu": cpu,
                 }
             )
     write_results_csv(folder / f"results_{preset}.csv", rows)
@@ -162,13 +163,15 @@ def test_the_screening_table_lists_each_file_best_first(synthetic):
 
 def test_time_per_run_counts_the_training_before_a_restart(synthetic):
     # A resumed run's wall time is its last invocation's; its training time is summed over all.
-    _write_preset(synthetic, "quick", {"finding_conv_relu": 0.74}, 6000, [0], train_seconds=3600)
+    # Times are per CPU: a run's `cpu` (host.cpu_label), or none in rows from before it.
+    quick = {"finding_conv_relu": 0.74}
+    _write_preset(synthetic, "quick", quick, 6000, [0], train_seconds=3600, cpu="EPYC AVX2")
     _write_preset(synthetic, "fast", {"finding_conv_relu": 0.78}, 20000, [0])
     docs.write_docs(synthetic)
     text = " ".join((synthetic / "RESULTS.md").read_text().split())
     quick, fast = text.split("## Quick preset")[1], text.split("## Fast preset")[1]
-    assert "Time per run 60 minutes, summed over its restarts" in quick
-    assert "Time per run 2 minutes, summed over its restarts" in fast
+    assert "Time per run 60 minutes (EPYC AVX2, 2 cores), summed over its restarts" in quick
+    assert "Time per run 2 minutes (CPU not recorded, 2 cores), summed over" in fast
 
 
 @pytest.mark.parametrize("off_by, holds", [(0.008, True), (0.012, False)])

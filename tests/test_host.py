@@ -77,3 +77,13 @@ def test_cpu_and_peak_memory_are_described():
     del block
     if host.reset_peak_memory():
         assert host.peak_memory_mb() < before + 150
+
+
+def test_the_cpu_label_names_the_model_and_its_widest_vector_unit():
+    def described(**isa):
+        return {"cpu": {"model": "AMD EPYC", "isa": {flag: False for flag in host.ISA_FLAGS} | isa}}
+
+    assert host.cpu_label(described(avx2=True, avx512f=True)) == "AMD EPYC AVX-512"
+    assert host.cpu_label(described(avx2=True)) == "AMD EPYC AVX2"
+    assert host.cpu_label(described()) == "AMD EPYC no AVX2"
+    assert host.cpu_label(None) is None  # a results.json from before the host was recorded

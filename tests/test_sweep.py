@@ -9,7 +9,7 @@ import sys
 import pytest
 from tensorboard.backend.event_processing import event_accumulator
 
-from cifar10_ablation import cli, grid, report, sweeper
+from cifar10_ablation import cli, grid, host, report, sweeper
 
 SMOKE_FLAGS = [
     "--batch_size=8",
@@ -180,6 +180,7 @@ def test_sweep_runs_reports_and_resumes(cifar_dir, tmp_path):
     with open(sweep_dir / "results.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 4 and {r["conv_activation"] for r in rows} == {"relu", "linear"}
+    assert {r["cpu"] for r in rows} == {host.cpu_label(host.describe())}  # times compare per CPU
     assert {(r["fc_activation"], r["pool"], r["lrn"]) for r in rows} == {("linear", "avg", "true")}
     summary = json.loads((sweep_dir / "summary.json").read_text())
     assert summary["fields"] == ["conv_activation"] and summary["runs"] == 4
