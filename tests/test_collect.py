@@ -16,6 +16,15 @@ def collect():
     return module
 
 
+def _finished_sweep(folder, results_csv):
+    """A sweep folder as collect sees it: one finished run, and the results.csv its report
+    would write (the tests stub _report)."""
+    (folder / "r").mkdir(parents=True)
+    (folder / "r" / "results.json").write_text("{}")
+    (folder / "results.csv").write_text(results_csv)
+    return folder
+
+
 def test_trim_keeps_what_a_reader_needs(collect):
     home = str(Path.home())
     log = "\n".join(
@@ -75,10 +84,8 @@ def test_maxout_rows_replace_only_maxout_rows(collect, tmp_path, monkeypatch):
     scale.write_text(
         f"{header}\n0,elu,a,0.72\n0,maxout,old,0.50\n0,relu,maxout-like,0.61\n0,relu,c,0.74\n"
     )
-    sweep = tmp_path / "activation_scale_maxout"
-    (sweep / "conv_activation-maxout_seed0").mkdir(parents=True)
-    (sweep / "conv_activation-maxout_seed0" / "results.json").write_text("{}")
-    (sweep / "results.csv").write_text(f"{header}\n0,maxout,new0,0.70\n1,maxout,new1,0.71\n")
+    new = f"{header}\n0,maxout,new0,0.70\n1,maxout,new1,0.71\n"
+    sweep = _finished_sweep(tmp_path / "activation_scale_maxout", new)
     collect.merge_rows(sweep, scale)
     assert scale.read_text().splitlines() == [
         header,
@@ -94,10 +101,7 @@ def test_rows_with_other_columns_are_refused(collect, tmp_path, monkeypatch):
     monkeypatch.setattr(collect, "_report", lambda folder: None)
     scale = tmp_path / "activation_scale_quick.csv"
     scale.write_text("conv_activation,seed\nrelu,0\n")
-    sweep = tmp_path / "maxout"
-    (sweep / "r").mkdir(parents=True)
-    (sweep / "r" / "results.json").write_text("{}")
-    (sweep / "results.csv").write_text("conv_activation,seed,extra\nmaxout,0,1\n")
+    sweep = _finished_sweep(tmp_path / "maxout", "conv_activation,seed,extra\nmaxout,0,1\n")
     with pytest.raises(SystemExit, match="other columns"):
         collect.merge_rows(sweep, scale)
     assert scale.read_text() == "conv_activation,seed\nrelu,0\n"
@@ -110,12 +114,8 @@ def test_quick_rows_of_new_configs_join_and_rows_of_the_same_config_are_replaced
     header = "conv_activation,fc_activation,pool,lrn,run,seed,test_accuracy"
     quick = tmp_path / "results_quick.csv"
     quick.write_text(f"{header}\nrelu,linear,max,true,a,0,0.74\nlinear,relu,max,true,old,0,0.60\n")
-    sweep = tmp_path / "quick"
-    (sweep / "r").mkdir(parents=True)
-    (sweep / "r" / "results.json").write_text("{}")
-    (sweep / "results.csv").write_text(
-        f"{header}\nrelu,relu,max,true,t,0,0.76\nlinear,relu,max,true,new,0,0.75\n"
-    )
+    new = f"{header}\nrelu,relu,max,true,t,0,0.76\nlinear,relu,max,true,new,0,0.75\n"
+    sweep = _finished_sweep(tmp_path / "quick", new)
     collect.merge_rows(sweep, quick)
     assert quick.read_text().splitlines() == [
         header,
@@ -132,10 +132,9 @@ def test_a_sweep_adds_its_runs_and_keeps_the_committed_rows_of_a_lost_machine(
     header = "conv_activation,pool,run,seed,test_accuracy"
     vgg = tmp_path / "beyond_vgg.csv"
     vgg.write_text(f"{header}\nrelu,max,m0,0,0.83\nrelu,max,m1,1,0.84\n")
-    sweep = tmp_path / "vgg"  # the new machine's folder: another run of relu/max and a new one
-    (sweep / "m1").mkdir(parents=True)
-    (sweep / "m1" / "results.json").write_text("{}")
-    (sweep / "results.csv").write_text(f"{header}\nrelu,max,m1,1,0.85\nlinear,max,l0,0,0.80\n")
+    # the new machine's folder: another run of relu/max and a new config
+    new = f"{header}\nrelu,max,m1,1,0.85\nlinear,max,l0,0,0.80\n"
+    sweep = _finished_sweep(tmp_path / "vgg", new)
     collect.merge_rows(sweep, vgg, key="run")
     expected = [header, "relu,max,m0,0,0.83", "relu,max,m1,1,0.85", "linear,max,l0,0,0.80"]
     assert vgg.read_text().splitlines() == expected
