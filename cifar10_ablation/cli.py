@@ -245,7 +245,7 @@ def _sweep_output(fv):
         "report_only", False, "Only report the finished runs under --log_dir; train nothing."
     )
     define.multi_string(
-        "recorded", [], "A results CSV: its runs (by name, at --max_steps) count as finished."
+        "recorded", [], "A results CSV: its runs (name, switches, --max_steps) count as done."
     )
     _every_flags(fv)
 
