@@ -57,7 +57,7 @@ def _duration(low, high):
     return f"{low} {high_unit}" if low == high else f"{low}-{high} {high_unit}"
 
 
-def _durations(by_cpu):
+def durations(by_cpu):
     """Run times per CPU: "12-13 minutes (AMD EPYC AVX-512, 2 cores), 37 minutes (...)"."""
     return ", ".join(f"{_duration(*pair)} ({cpu}, 2 cores)" for cpu, pair in by_cpu.items())
 
@@ -156,7 +156,7 @@ def section(name, entry, published):
         report.wrap(
             f"{summary['runs']} run{'s' if summary['runs'] != 1 else ''} of {steps} steps "
             f"(`{flagfile}`){f'; in every run {constant}' if constant else ''}. "
-            f"Time per run: {_durations(entry['minutes'])}."
+            f"Time per run: {durations(entry['minutes'])}."
         ),
         "",
         report.config_table(summary).rstrip("\n"),
@@ -223,7 +223,7 @@ def answers(entries):
         if entry["title"] not in timed:  # its time once
             timed.add(entry["title"])
             sentence += (
-                f"; one run took {_durations(entry['minutes'])} and all "
+                f"; one run took {durations(entry['minutes'])} and all "
                 f"{entry['summary']['runs']} runs of its grid at most "
                 f"{entry['hours_all_runs']:.1f} hours, "
                 + ("within a day" if entry["hours_all_runs"] <= 24 else "more than a day")

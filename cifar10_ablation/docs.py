@@ -78,13 +78,11 @@ def preset_section(preset, summary):
             )
         )
     if summary["run_seconds_by_cpu"]:
-        times = []
-        for cpu, seconds in summary["run_seconds_by_cpu"].items():
-            low, high = (f"{s / 60:.0f}" for s in seconds)
-            times.append(f"{low if low == high else f'{low}-{high}'} minutes ({cpu}, 2 cores)")
+        by_cpu = summary["run_seconds_by_cpu"].items()
+        times = beyond.durations({cpu: [s / 60 for s in pair] for cpu, pair in by_cpu})
         lines.append(
             report.wrap(
-                f"Time per run {', '.join(times)}, summed over its restarts (on shared CPU cores: "
+                f"Time per run {times}, summed over its restarts (on shared CPU cores: "
                 "not a speed measure, see `PERFORMANCE.md`).",
                 bullet=True,
             )

@@ -169,11 +169,14 @@ def replace_headline(readme, headline):
 
 def main():
     docs = Path("docs")
+    logs = {}  # queue log -> its trimmed logs' folder, each trimmed once (sweeps share logs)
     for sweeps, key in ((SWEEPS, "run"), (MERGED, "config")):
         for name, (csv_name, log_name, trimmed_folder) in sweeps.items():
             merge_rows(RUNS / name, docs / csv_name, key)
             if log_name:
-                _copy_log(log_name, docs / "logs" / trimmed_folder)
+                logs[log_name] = docs / "logs" / trimmed_folder
+    for log_name, folder in logs.items():
+        _copy_log(log_name, folder)
     _report(docs)
     readme = Path("README.md")
     readme.write_text(replace_headline(readme.read_text(), (docs / "headline.md").read_text()))
