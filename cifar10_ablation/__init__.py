@@ -3,8 +3,9 @@
 One job per module, lower layers first (a module imports only those above it in this list):
 
 - switches: every ablation switch's names, allowed values, checks and the run-name scheme
-- stats, markdown, plots, host, stopping, runlock: intervals; the one Markdown table writer and
-  matplotlib set-up; the machine; SIGTERM/SIGINT stop requests; a lock per run directory
+- stats, markdown, plots, host, stopping, runlock, files: intervals; the one Markdown table
+  writer and matplotlib set-up; the machine; SIGTERM/SIGINT stop requests; a lock per run
+  directory; files written whole or not at all, JSON read back
 - config: a run's validated, frozen description (RunConfig) and config.json
 - model, nets, archs: the tutorial net; the other architectures; every --arch by name, built
   from the switches (the one model factory)

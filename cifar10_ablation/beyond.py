@@ -187,7 +187,7 @@ def answers(entries):
     """Questions 2 and 3 from the conv-ReLU drops: per pooling (the finding turns on it), where
     the interval excludes 0, how large, and how long its runs took."""
     q3, pools, separated = [], [], {}  # separated: pool -> [(entry, drop)], interval above 0
-    untested = []  # titles with a drop that has no interval yet (fewer than 3 seeds)
+    untested = []  # titles with a drop that has no interval yet (fewer than MIN_SEEDS seeds)
     for entry in entries:
         for d in entry["drops"]:
             if d["field"] != "conv_activation":
@@ -231,7 +231,8 @@ def answers(entries):
             )
         sentences.append(sentence + ".")
     if untested:
-        sentences.append(f"Not weighed yet, for want of 3 seeds: {', '.join(untested)}.")
+        want = f"for want of {stats.MIN_SEEDS} seeds"
+        sentences.append(f"Not weighed yet, {want}: {', '.join(untested)}.")
     return report.wrap(" ".join(sentences)), "\n".join(
         report.wrap(line, bullet=True) for line in q3
     )

@@ -89,24 +89,34 @@ def _data(fv):
     define.integer("batch_size", DEFAULTS.batch_size, "Training batch size.", lower_bound=1)
 
 
+def _by_schedule(name):
+    """'tutorial X, fast Y': the value each schedule gives an unset flag (SCHEDULE_DEFAULTS)."""
+    return ", ".join(f"{s} {v[name]:g}" for s, v in config_lib.SCHEDULE_DEFAULTS.items())
+
+
 def _schedule(fv):
     define = _Define(fv)
     define.enum(
         "schedule",
         DEFAULTS.schedule,
         config_lib.SCHEDULES,
-        "tutorial: SGD, lr 0.1 x0.1 every 350 epochs. fast: SGD+Nesterov momentum, "
-        "linear warm-up then cosine to 0 at --decay_steps.",
+        f"tutorial: SGD, lr x{DEFAULTS.lr_decay_factor} every {DEFAULTS.epochs_per_decay:g} "
+        "epochs. fast: SGD+Nesterov momentum, linear warm-up then cosine to 0 at --decay_steps.",
     )
     define.integer("max_steps", DEFAULTS.max_steps, "Train until this global step.", lower_bound=0)
     define.float(
         "learning_rate",
         None,
-        "Initial (tutorial) or peak (fast) learning rate; default: tutorial 0.1, fast 0.05.",
+        f"Initial (tutorial) or peak (fast) rate; default: {_by_schedule('learning_rate')}.",
         lower_bound=0,
     )
-    define.float("momentum", None, "SGD momentum; default: tutorial 0, fast 0.9 (Nesterov).")
-    define.integer("warmup_steps", None, "fast: linear warm-up steps (default 200).", lower_bound=0)
+    define.float("momentum", None, f"SGD momentum; default: {_by_schedule('momentum')}.")
+    define.integer(
+        "warmup_steps",
+        None,
+        f"Linear warm-up steps; default: {_by_schedule('warmup_steps')}.",
+        lower_bound=0,
+    )
     define.integer(
         "decay_steps",
         DEFAULTS.decay_steps,
@@ -138,7 +148,7 @@ def _run_output(fv):
         f"{config_lib.DEFAULT_LOG_ROOT}/<name from the switches>.",
     )
     define.boolean(
-        "overwrite", False, "Delete an existing run in --log_dir whose config differs; start over."
+        "overwrite", False, "Delete any run already in --log_dir (finished or not); start over."
     )
     _every_flags(fv)
 
@@ -164,21 +174,14 @@ def _speed(fv):
         "Training steps per call into the TF graph.",
         lower_bound=1,
     )
-    define.boolean(
-        "jit_compile",
-        DEFAULTS.jit_compile,
-        "Compile train and eval steps with XLA; default: with a GPU only.",
-    )
-    define.boolean(
-        "mixed_precision",
-        DEFAULTS.mixed_precision,
-        "Compute in float16 (GPU, with loss scaling) or bfloat16 (CPU); weights stay float32.",
-    )
-    define.boolean(
-        "deterministic",
-        DEFAULTS.deterministic,
-        "TF op determinism: identical losses step by step for one --seed.",
-    )
+    switches_of_speed = {
+        "jit_compile": "Compile train and eval steps with XLA; default: with a GPU only.",
+        "mixed_precision": "Compute in float16 (GPU, with loss scaling) or bfloat16 (CPU); "
+        "weights stay float32.",
+        "deterministic": "TF op determinism: identical losses step by step for one --seed.",
+    }
+    for name, text in switches_of_speed.items():
+        define.boolean(name, getattr(DEFAULTS, name), text)
 
 
 def _devices(fv):
@@ -271,8 +274,8 @@ _TRAINING = (
 TRAIN = _TRAINING
 SWEEP = (("sweep", _sweep), *_TRAINING[:3], ("output", _sweep_output), *_TRAINING[4:])
 EVAL = (("run", _eval),)
-# Training flags a sweep does not vary: where the runs live and what they read.
-NOT_SWEPT = ("log_dir", "data_dir")
+# Training flags a sweep does not vary: where runs live, what they read, the seed (--seeds).
+NOT_SWEPT = ("log_dir", "data_dir", "seed")
 
 
 def train_flag_names(flag_values=FLAGS):

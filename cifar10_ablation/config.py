@@ -11,8 +11,6 @@ invocations, e.g. a higher `max_steps` continues a finished run.
 
 import dataclasses
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from cifar10_ablation import switches
@@ -114,6 +112,12 @@ class RunConfig:
         return self.batch_size * (self.replicas or 1)
 
     @property
+    def steps_per_decay(self):
+        """The tutorial schedule's steps between decays: its cifar10.py's
+        int(examples / batch * epochs_per_decay)."""
+        return int(self.train_examples / self.global_batch_size * self.epochs_per_decay)
+
+    @property
     def train_examples(self):
         return DATASETS[self.dataset]["train_examples"]
 
@@ -167,10 +171,16 @@ def validate(config):
             "gradient; leave jit_compile unset or false"
         )
     resolved = config.resolved()
-    if resolved.schedule == "fast" and resolved.warmup_steps >= resolved.decay_steps > 0:
+    if resolved.schedule == "fast" and resolved.warmup_steps >= resolved.decay_steps:
         raise ValueError(
             f"warmup_steps={resolved.warmup_steps} must be below decay_steps="
-            f"{resolved.decay_steps} (the fast schedule's horizon)"
+            f"{resolved.decay_steps} (the fast schedule's horizon: --decay_steps, else --max_steps)"
+        )
+    if resolved.schedule == "tutorial" and resolved.steps_per_decay < 1:
+        raise ValueError(
+            f"epochs_per_decay={config.epochs_per_decay!r} is less than one step of "
+            f"{resolved.global_batch_size} images: the tutorial schedule decays every "
+            f"int(train images / batch * epochs_per_decay) steps, which must be >= 1"
         )
     return config
 
@@ -278,22 +288,6 @@ def identity_differences(saved, requested):
     return differences
 
 
-def write_json_atomic(path, values):
-    """Writes JSON to a temporary file in the same folder, then renames it over `path`."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(values, f, indent=2, sort_keys=True)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def load_run_config(run_dir):
     """The config saved in a run directory; ValueError when there is none or it is unreadable."""
     path = Path(run_dir) / CONFIG_FILENAME
@@ -303,7 +297,3 @@ def load_run_config(run_dir):
         raise ValueError(f"{run_dir} is not a run directory: it has no {CONFIG_FILENAME}") from None
     except (json.JSONDecodeError, TypeError, ValueError) as error:
         raise ValueError(f"{path} is unreadable: {error}") from None
-
-
-def load_json(path):
-    return json.loads(Path(path).read_text())

@@ -12,12 +12,10 @@ differ.
 """
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
-from cifar10_ablation import beyond, findings, markdown, report, scale, stats
+from cifar10_ablation import beyond, files, findings, markdown, report, scale, stats
 
 PRESETS = ("tutorial", "fast", "quick")
 PRESET_ROLES = {
@@ -232,18 +230,6 @@ def render(template, fragments, name="template"):
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
 
 
-def _write(path, text):
-    """To a temporary file, then renamed over path: never half-written."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_docs(src_dir, out_dir=None):
     """Regenerates the docs of src_dir (into out_dir, default the same); returns what it wrote."""
     src_dir = Path(src_dir)
@@ -256,7 +242,7 @@ def write_docs(src_dir, out_dir=None):
     texts["headline.md"] = fragments["headline"] + "\n"
     texts["summary.json"] = json.dumps(_rounded(summary), indent=2, sort_keys=True) + "\n"
     for name, text in texts.items():
-        _write(out_dir / name, text)
+        files.write_text_atomic(out_dir / name, text)
     for preset, preset_summary in summary["presets"].items():
         report.plot(out_dir / f"results_{preset}.png", preset_summary, f"{preset} preset")
     entries = summary["scale"]["entries"]

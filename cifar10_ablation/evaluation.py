@@ -1,6 +1,6 @@
 """Test-set evaluation: precision @ 1 with averaged and raw weights, confusion matrix, probes.
 
-    evaluate_state(state, test_dataset)  # during training (trainer.py), every --eval_every
+    evaluate_state(state, test_dataset)  # during training (loop.py), every --eval_every
     evaluate_run(run_dir)                # a saved run's checkpoint (the `eval` command line)
 
 evaluate_run rebuilds the model from the run's saved config.json (never from flags), restores
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from cifar10_ablation import cifar10, diagnostics, inputs, rundir
+from cifar10_ablation import cifar10, diagnostics, files, inputs, rundir
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import state as state_lib
 
@@ -111,5 +111,5 @@ def evaluate_run(run_dir, checkpoint=None, data_dir=None):
         eval_seconds=round(time.time() - start, 2),
     )
     write_summaries(tf.summary.create_file_writer(str(run_dir)), state.step, results, "eval")
-    config_lib.write_json_atomic(run_dir / EVAL_FILENAME, results)
+    files.write_json_atomic(run_dir / EVAL_FILENAME, results)
     return results

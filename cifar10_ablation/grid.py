@@ -38,6 +38,8 @@ def parse(specs, parsers):
         name, sep, values = spec.partition("=")
         if not sep or not values:
             raise ValueError(f"--sweep={spec!r} must look like FLAG=V1,V2,...")
+        if name == "seed":  # expand() sets it per run: a swept one would be overwritten
+            raise ValueError(f"--sweep={spec!r}: the seeds are --seed and --seeds, not an axis")
         if name not in parsers:
             raise ValueError(
                 f"--sweep={spec!r}: {name!r} is not a training flag a sweep can "

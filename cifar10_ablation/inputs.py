@@ -14,9 +14,9 @@ a dataset without flips and colour distortions (MNIST) gets the random 24x24 cro
 import numpy as np
 import tensorflow as tf
 
-from cifar10_ablation import cifar10, mnist
+from cifar10_ablation import cifar10, mnist, model
 
-CROP_SIZE = 24
+CROP_SIZE = model.IMAGE_SIZE  # the nets' input, named in model.py (free of TF: Keras on JAX)
 MAX_BRIGHTNESS_DELTA = 63.0
 CONTRAST_RANGE = (0.2, 1.8)
 

@@ -19,7 +19,17 @@ import textwrap
 from pathlib import Path
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import evaluation, host, markdown, plots, rundir, scale, stats, switches
+from cifar10_ablation import (
+    evaluation,
+    files,
+    host,
+    markdown,
+    plots,
+    rundir,
+    scale,
+    stats,
+    switches,
+)
 
 # Config columns every results.csv has, whether they vary or not, in the switches' order;
 # varying fields follow.
@@ -50,10 +60,10 @@ def collect(sweep_dir):
     """Every finished run under sweep_dir as a flat row, sorted by run directory name."""
     found = []
     for path in sorted(Path(sweep_dir).glob(f"*/{rundir.RESULTS_FILENAME}")):
-        results = config_lib.load_json(path)
+        results = files.load_json(path)
         evaluated = path.parent / evaluation.EVAL_FILENAME
         if "diagnostics" not in results and evaluated.exists():  # a run from before diagnostics
-            at_end = config_lib.load_json(evaluated)
+            at_end = files.load_json(evaluated)
             if at_end.get("global_step") == results["global_step"]:
                 results["diagnostics"] = at_end.get("diagnostics")
         # Runs saved before a field existed take its default; before distribution, one replica.
@@ -288,5 +298,5 @@ def report(sweep_dir):
     (sweep_dir / "results.md").write_text(text)
     plot(sweep_dir / "results.png", summary, f"{sweep_dir.name}: {len(rows)} runs")
     entries, scale_text = scale.write(sweep_dir, rows, summary["fields"])
-    config_lib.write_json_atomic(sweep_dir / "summary.json", {**summary, "scale": entries})
+    files.write_json_atomic(sweep_dir / "summary.json", {**summary, "scale": entries})
     return text + scale_text

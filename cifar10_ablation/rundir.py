@@ -22,7 +22,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import distribute, runlock
+from cifar10_ablation import distribute, files, runlock
 from cifar10_ablation import state as state_lib
 
 RESULTS_FILENAME = "results.json"
@@ -123,7 +123,7 @@ def write_run_config(config):
     run_dir = Path(config.log_dir)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        config_lib.write_json_atomic(run_dir / config_lib.CONFIG_FILENAME, config.to_dict())
+        files.write_json_atomic(run_dir / config_lib.CONFIG_FILENAME, config.to_dict())
     except OSError as error:
         raise RunDirError(config_lib.UNWRITABLE_LOG_DIR.format(run_dir, error.strerror)) from None
 
@@ -172,7 +172,7 @@ def finished_results(config, step=None):
     path = Path(config.log_dir) / RESULTS_FILENAME
     if step not in (None, config.max_steps) or not path.exists():
         return None
-    results = config_lib.load_json(path)
+    results = files.load_json(path)
     return results if results.get("global_step") == config.max_steps else None
 
 
@@ -180,7 +180,7 @@ def write_results(config, results, checkpoint_dir):
     """results.json, atomically; DiskFull when there is no space for it."""
     path = Path(config.log_dir) / RESULTS_FILENAME
     try:
-        config_lib.write_json_atomic(path, results)
+        files.write_json_atomic(path, results)
     except OSError as error:
         if not is_disk_full(error):
             raise

@@ -50,13 +50,9 @@ def make_learning_rate(config):
     """The schedule named by config.schedule, as a Keras LearningRateSchedule of the step."""
     config = config.resolved()
     if config.schedule == "tutorial":
-        # The tutorial's cifar10.py:
-        # lr * factor^floor(step / int(examples / batch * epochs_per_decay)).
-        steps_per_decay = int(
-            config.train_examples / config.global_batch_size * config.epochs_per_decay
-        )
+        # The tutorial's cifar10.py: lr * factor^floor(step / steps_per_decay).
         return keras.optimizers.schedules.ExponentialDecay(
-            config.learning_rate, steps_per_decay, config.lr_decay_factor, staircase=True
+            config.learning_rate, config.steps_per_decay, config.lr_decay_factor, staircase=True
         )
     # fast: linear warm-up from 0 to the peak, then cosine to 0 at decay_steps.
     return keras.optimizers.schedules.CosineDecay(

@@ -55,7 +55,7 @@ def main(argv):
             table = f"every run is recorded in {' '.join(flags.recorded)}: no report here\n"
         else:
             table = report.report(flags.log_dir)
-    except (ValueError, rundir.DiskFull) as error:
+    except (ValueError, OSError, rundir.DiskFull) as error:
         sys.exit(f"error: {error}")
     except stopping.Interrupted as stopped:
         print(stopped, file=sys.stderr)

@@ -24,7 +24,7 @@ import tensorflow as tf
 from tensorboard.plugins.hparams import api as hp
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import loop, rundir, runlock, scale, switches, trainer
+from cifar10_ablation import files, loop, rundir, runlock, scale, switches, trainer
 from cifar10_ablation.stopping import EXIT_INTERRUPTED, Interrupted, StopRequest
 
 SWEEP_FILENAME = "sweep.json"
@@ -148,7 +148,7 @@ def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1, recorded
     try:
         Path(sweep_dir).mkdir(parents=True, exist_ok=True)
         fields = write_hparams_config(sweep_dir, configs)
-        config_lib.write_json_atomic(
+        files.write_json_atomic(
             Path(sweep_dir) / SWEEP_FILENAME,
             {"runs": [name for name, _ in runs], "varying_fields": fields},
         )

@@ -6,7 +6,7 @@
     run_name({"conv_relu": True, "pool": "avg"}, seed=0)  -> "conv_relu-true_pool-avg_seed0"
 
 Plain Python without TensorFlow, so the command lines check their flags before TensorFlow
-loads; cli.py (the flags), config.py (a run), model.py and nets.py (the layers) and the bench
+loads; cli.py (the flags), config.py (a run), model.py and archs.py (the layers) and the bench
 scripts all read the switches from here.
 """
 

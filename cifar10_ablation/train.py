@@ -47,11 +47,14 @@ def main(argv):
 def _lock(run_dir):
     """The run directory's lock (runlock.py), or exit with one line saying why not."""
     try:
-        return runlock.acquire(run_dir)
+        lock = runlock.acquire(run_dir)
     except runlock.RunLocked as locked:
         sys.exit(f"error: {locked}; wait for it to end, or stop it (SIGTERM saves a checkpoint)")
     except OSError as error:
         sys.exit(f"error: {config_lib.UNWRITABLE_LOG_DIR.format(run_dir, error.strerror)}")
+    if lock.took_over:
+        print(f"{run_dir}: {lock.took_over}", flush=True)
+    return lock
 
 
 def _train(config):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from tensorboard.backend.event_processing import event_accumulator
 
-from cifar10_ablation import cli, report, switches, trainer
+from cifar10_ablation import cli, files, report, switches, trainer
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import state as state_lib
 
@@ -102,7 +102,7 @@ def test_run_names_lead_with_arch_and_dataset_and_list_only_the_archs_switches(f
 
 def test_a_config_saved_before_arch_and_dataset_loads_with_their_defaults(tmp_path):
     saved = config_lib.RunConfig(conv_activation="linear", pool="avg", log_dir=str(tmp_path))
-    config_lib.write_json_atomic(tmp_path / "config.json", saved.resolved().to_dict())
+    files.write_json_atomic(tmp_path / "config.json", saved.resolved().to_dict())
     _without_new_fields(tmp_path / "config.json")
     loaded = config_lib.load_run_config(tmp_path)
     assert loaded == saved.resolved()

@@ -21,7 +21,7 @@ import tensorflow as tf
 from conftest import write_cifar_binary
 from tensorboard.backend.event_processing import event_accumulator
 
-from cifar10_ablation import cifar10, evaluation, runlock, stopping, trainer
+from cifar10_ablation import cifar10, evaluation, files, runlock, stopping, trainer
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import state as state_lib
 
@@ -197,6 +197,10 @@ BAD_INPUTS = [
     ("steps negative", None, ["--max_steps=-1"], "flag --max_steps=-1: -1 is not a non-negative"),
     ("learning rate 0", None, ["--learning_rate=0"], "error: learning_rate=0.0 must be > 0"),
     ("momentum 1", None, ["--momentum=1"], "error: momentum=1.0 must be in [0, 1)"),
+    ("decay under one step", None, ["--epochs_per_decay=0.0001"],
+     "error: epochs_per_decay=0.0001 is less than one step of 8 images"),
+    ("fast schedule of no steps", None, ["--schedule=fast", "--max_steps=0"],
+     "error: warmup_steps=200 must be below decay_steps=0"),
     ("non-existent data dir", None, ["--data_dir=/no/such/dir"],
      "error: data_dir /no/such/dir does not exist"),
     ("truncated data file", _setup_truncated, [], "data_batch_5.bin has 122910 bytes, not a"),
@@ -285,14 +289,14 @@ def test_only_the_last_k_checkpoints_are_kept(cifar_dir, tmp_path):
 
 def test_results_json_is_written_atomically(tmp_path, monkeypatch):
     path = tmp_path / "results.json"
-    config_lib.write_json_atomic(path, {"a": 1})
+    files.write_json_atomic(path, {"a": 1})
 
     def fail(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(json, "dump", fail)
+    monkeypatch.setattr(os, "fsync", fail)  # the new file is written, not yet renamed
     with pytest.raises(OSError):
-        config_lib.write_json_atomic(path, {"a": 2})
+        files.write_json_atomic(path, {"a": 2})
     assert json.loads(path.read_text()) == {"a": 1}  # old file intact, no temporary left
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
 
@@ -472,7 +476,17 @@ def test_train_takes_the_run_lock_and_overwrite_keeps_it(cifar_dir, tmp_path):
                                       batch_size=8, pool="avg")  # fmt: skip
         trainer.train(config)
         trainer.train(dataclasses.replace(config, pool="max"), overwrite=True)
-        assert json.loads((run_dir / runlock.LOCK_FILENAME).read_text())["pid"] == os.getpid()
+        mine = json.loads((run_dir / runlock.LOCK_FILENAME).read_text())
+        assert mine["pid"] == os.getpid()
+    # A killed train's lock is taken over, with a line saying so.
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout  # fmt: skip
+    (run_dir / runlock.LOCK_FILENAME).write_text(json.dumps({**mine, "pid": int(gone)}))
+    done = subprocess.run(_train_command(*args, "--pool=max"), capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert f"{run_dir}: took over the stale lock of pid {int(gone)} on " in done.stdout
+    assert not (run_dir / runlock.LOCK_FILENAME).exists()
     # A refused run leaves no folder behind: here the data folder does not exist.
     new = tmp_path / "new"
     done = subprocess.run(_train_command(f"--data_dir={tmp_path / 'none'}", f"--log_dir={new}"),
@@ -527,7 +541,7 @@ def test_a_run_lock_is_exclusive_and_a_dead_owners_lock_is_taken_over(tmp_path, 
 FILL_DISK = """
 import errno, os, sys
 import tensorflow as tf
-from cifar10_ablation import config as config_lib, loop, state as state_lib, train
+from cifar10_ablation import files, loop, state as state_lib, train
 full_at, ballast, calls = os.environ["FULL_AT"], os.environ.get("BALLAST"), {}
 ENOSPC = os.strerror(errno.ENOSPC)
 
@@ -568,12 +582,12 @@ elif full_at == "event file":
     loop.Trainer._write_train_scalars = before(
         "scalars", loop.Trainer._write_train_scalars, message, at_call=5)
 else:
-    original = config_lib.write_json_atomic
+    original = files.write_json_atomic
     def write_json_atomic(path, values):
         if path.name == "results.json":
             return before("results", original)(path, values)
         return original(path, values)
-    config_lib.write_json_atomic = write_json_atomic
+    files.write_json_atomic = write_json_atomic
 sys.argv[0] = "train"
 train.run_main()
 """
