@@ -91,6 +91,8 @@ def evaluate_run(run_dir, checkpoint=None, data_dir=None):
     """
     run_dir = Path(run_dir)
     config = config_lib.load_run_config(run_dir)
+    if checkpoint is not None and not tf.io.gfile.exists(f"{checkpoint}.index"):
+        raise ValueError(f"checkpoint {checkpoint} does not exist (no {checkpoint}.index)")
     dataset = inputs.load_dataset(config.dataset, data_dir or config.data_dir)
     state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
     if checkpoint is None:  # the newest that loads, as a resumed training would take

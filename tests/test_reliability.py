@@ -642,6 +642,10 @@ def test_a_damaged_newest_checkpoint_is_skipped_and_never_silently(cifar_dir, tm
     zeroed.write_bytes(bytes(zeroed.stat().st_size))
     # eval takes the newest that loads too, with the same lines (it writes no checkpoint).
     assert evaluation.evaluate_run(run_dir)["checkpoint"] == str(checkpoints / "ckpt-2")
+    with pytest.raises(
+        ValueError, match=r"checkpoint .*ckpt-9 does not exist \(no .*ckpt-9\.index\)"
+    ):
+        evaluation.evaluate_run(run_dir, str(checkpoints / "ckpt-9"))
     skipped = [x for x in capfd.readouterr().err.splitlines() if x.startswith("warning: skipped")]
     assert skipped == [
         f"warning: skipped checkpoint {checkpoints / name}: it does not load ({why}); using ckpt-2"
