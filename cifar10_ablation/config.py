@@ -60,10 +60,10 @@ class RunConfig:
     # `dataset` existed lack them in config.json and load with these defaults: the tutorial net
     # on CIFAR-10.
     arch: str = "tutorial"
-    conv_activation: str = "relu"
-    fc_activation: str = "relu"
-    pool: str = "max"
-    lrn: bool = True
+    conv_activation: str = switches.SWITCH_DEFAULTS["conv_activation"]
+    fc_activation: str = switches.SWITCH_DEFAULTS["fc_activation"]
+    pool: str = switches.SWITCH_DEFAULTS["pool"]
+    lrn: bool = switches.SWITCH_DEFAULTS["lrn"]
     maxout_pieces: int = switches.DEFAULT_MAXOUT_PIECES
     # Data.
     dataset: str = "cifar10"
