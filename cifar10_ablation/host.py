@@ -6,6 +6,7 @@ Throughput depends on the CPU's vector units and on whether TensorFlow's oneDNN 
 
 import os
 import platform
+import re
 import resource
 from pathlib import Path
 
@@ -56,13 +57,15 @@ def describe():
 
 
 def cpu_label(described):
-    """ "AMD EPYC AVX-512": a describe()'s CPU model and widest vector unit, the two that set a
-    run's pace here (run times compare only under one label); None if not described."""
+    """ "AMD EPYC AVX-512": a describe()'s CPU model (without trademarks and the words Processor
+    and CPU) and widest vector unit, the two that set a run's pace here (run times compare only
+    under one label); None if not described."""
     if not described:
         return None
     isa = described["cpu"]["isa"]
     widest = "AVX-512" if isa.get("avx512f") else "AVX2" if isa.get("avx2") else "no AVX2"
-    return f"{described['cpu']['model']} {widest}"
+    model = re.sub(r"\((R|TM|tm)\)|\b(Processor|CPU)\b", "", described["cpu"]["model"])
+    return f"{' '.join(model.split())} {widest}"
 
 
 def reset_peak_memory():

@@ -86,4 +86,6 @@ def test_the_cpu_label_names_the_model_and_its_widest_vector_unit():
     assert host.cpu_label(described(avx2=True, avx512f=True)) == "AMD EPYC AVX-512"
     assert host.cpu_label(described(avx2=True)) == "AMD EPYC AVX2"
     assert host.cpu_label(described()) == "AMD EPYC no AVX2"
+    intel = {"cpu": {"model": "Intel(R) Xeon(R) Processor", "isa": {"avx512f": True}}}
+    assert host.cpu_label(intel) == "Intel Xeon AVX-512"
     assert host.cpu_label(None) is None  # a results.json from before the host was recorded
