@@ -240,7 +240,7 @@ def write_docs(src_dir, out_dir=None):
         for name in TEMPLATES
     }
     texts["headline.md"] = fragments["headline"] + "\n"
-    texts["summary.json"] = json.dumps(_rounded(summary), indent=2, sort_keys=True) + "\n"
+    texts["summary.json"] = files.json_text(_rounded(summary))
     for name, text in texts.items():
         files.write_text_atomic(out_dir / name, text)
     for preset, preset_summary in summary["presets"].items():

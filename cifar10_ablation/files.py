@@ -29,9 +29,14 @@ def write_text_atomic(path, text):
         raise
 
 
+def json_text(values):
+    """values as the project's JSON files hold them: indented, keys sorted, a final newline."""
+    return json.dumps(values, indent=2, sort_keys=True) + "\n"
+
+
 def write_json_atomic(path, values):
-    """values as indented JSON with sorted keys, written as write_text_atomic writes."""
-    write_text_atomic(path, json.dumps(values, indent=2, sort_keys=True) + "\n")
+    """json_text(values), written as write_text_atomic writes."""
+    write_text_atomic(path, json_text(values))
 
 
 def load_json(path):
