@@ -41,10 +41,6 @@ PUBLISHED_COLUMNS = ("key", "source", "where", "arch", "dataset", "setting", "te
 REMOVED = ("conv_activation", "fc_activation")
 
 
-def _pct(value, digits=1):
-    return report.percent(value, digits)
-
-
 def _duration(low, high):
     """A range of run times in minutes: "12-13 minutes"; an end under a minute in seconds."""
 
@@ -88,7 +84,7 @@ def published_table(published):
             row["arch"],
             row["dataset"],
             row["setting"],
-            _pct(row["test_accuracy"], 2),
+            report.percent(row["test_accuracy"], 2),
         ]
         for row in published.values()
     ]
@@ -122,7 +118,9 @@ def drop_text(d, where=None):
     if d["low"] is None:
         return f"{where}: {points} ({n}: an interval needs {stats.MIN_SEEDS} seeds each)"
     how = "paired by seed" if d["method"] == stats.PAIRED else "Welch"
-    interval = f"95% interval {_pct(d['low'], 2)} to {_pct(d['high'], 2)}; {how}, {n}"
+    interval = (
+        f"95% interval {report.percent(d['low'], 2)} to {report.percent(d['high'], 2)}; {how}, {n}"
+    )
     if d["low"] > 0 or d["high"] < 0:
         return f"{where}: {points} ({interval})"
     return f"{where}: not separated at this n ({points}, {interval})"
@@ -175,9 +173,9 @@ def _against_published(summary, row):
     setting = ", ".join(f"{k}={best['config'][k]}" for k in summary["fields"])
     which = f"the best config here ({setting})" if setting else "here"
     return (
-        f"Published for {row['arch']}: {_pct(row['test_accuracy'], 2)}% ({row['source']} "
+        f"Published for {row['arch']}: {report.percent(row['test_accuracy'], 2)}% ({row['source']} "
         f"{row['where']}"
-        f", {row['setting']}); {which} {_pct(best['mean'])}%, "
+        f", {row['setting']}); {which} {report.percent(best['mean'])}%, "
         f"{report.signed_points(best['mean'] - row['test_accuracy'])} points with this short "
         "schedule and the 24x24 crops."
     )
@@ -255,9 +253,9 @@ def linear_vs_net(linear, reference):
     d = stats.compare(net["accuracies"], softmax["accuracies"])
     return report.wrap(
         f"{_capital(reference['title'])} with no ReLU (conv and FC linear, average pooling) "
-        f"reaches "
-        f"{_pct(net['mean'])}% (n={net['n']}) and the linear classifier {_pct(softmax['mean'])}% "
-        f"(n={softmax['n']}); {drop_text(d, where='the net minus the classifier')}."
+        f"reaches {report.percent(net['mean'])}% (n={net['n']}) and the linear classifier "
+        f"{report.percent(softmax['mean'])}% (n={softmax['n']}); "
+        f"{drop_text(d, where='the net minus the classifier')}."
     )
 
 

@@ -34,10 +34,6 @@ def is_docs_dir(path):
     return (Path(path) / "templates" / TEMPLATES[0]).exists()
 
 
-def _pct(value, digits=1):
-    return report.percent(value, digits)
-
-
 def thin(summaries):
     """The configs whose accuracy has no interval yet (fewer than MIN_SEEDS seeds)."""
     items = [
@@ -70,8 +66,8 @@ def preset_section(preset, summary):
         lines.append(
             report.wrap(
                 "Raw-weight accuracies are within "
-                f"{_pct(summary['raw_vs_averaged_max'], 2)} points of the averaged ones in every "
-                "run.",
+                f"{report.percent(summary['raw_vs_averaged_max'], 2)} points of the averaged ones "
+                "in every run.",
                 bullet=True,
             )
         )
@@ -100,7 +96,7 @@ def screening_table(src_dir):
     ]
     rows = [
         [f"[`{r['file']}`]({r['file']})", f"`{r['run']}`", f"{r['steps']:,}"]
-        + [_pct(r["test_accuracy"], 2)]
+        + [report.percent(r["test_accuracy"], 2)]
         for r in runs
     ]
     header = ["file", "run", "steps", "test accuracy %"]
@@ -120,7 +116,10 @@ def windows_table(summary):
                 value += s["windows"][f"{pool} mixed-sign"]
             entry[pool] = value
         changed.append(entry)
-        rows.append([s["config"][f] for f in fields] + [_pct(entry["pool1"]), _pct(entry["pool2"])])
+        rows.append(
+            [s["config"][f] for f in fields]
+            + [report.percent(entry["pool1"]), report.percent(entry["pool2"])]
+        )
     return markdown.table(header, rows), changed
 
 
@@ -135,9 +134,9 @@ def scale_fragments(rows):
     header = [field, "n", "test accuracy % (mean)", "per seed %", "position", "95% interval"]
     rows = []
     for e in entries:
-        seeds = " / ".join(_pct(a, 2) for _, a in sorted(e["accuracies"].items()))
+        seeds = " / ".join(report.percent(a, 2) for _, a in sorted(e["accuracies"].items()))
         rows.append(
-            [e["activation"], e["n"], _pct(e["accuracy"]), seeds, f"{e['position']:.2f}"]
+            [e["activation"], e["n"], report.percent(e["accuracy"]), seeds, f"{e['position']:.2f}"]
             + [scale.interval_text(e)]
         )
     chain = [c for c in summary["comparisons"] if c["field"] == field]

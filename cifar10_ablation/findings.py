@@ -39,10 +39,6 @@ CONTROL_PUBLISHED = {"83.0% (cifar10_eval.py)": 0.830, "~86% (the tutorial's tex
 FAST_WITHIN_POINTS, FAST_MAX_STEPS = 1.0, 20_000
 
 
-def _pct(value, digits=1):
-    return report.percent(value, digits)
-
-
 def _named_runs(rows, switches, preset):
     """({seed: test accuracy}, last step) of the rows with these switches (and LRN on)."""
     runs, steps = {}, 0
@@ -75,10 +71,10 @@ def _cell(described, each_seed=False):
     if described is None:
         return "not run"
     if each_seed:
-        seeds = " / ".join(_pct(a) for _, a in sorted(described["accuracies"].items()))
+        seeds = " / ".join(report.percent(a) for _, a in sorted(described["accuracies"].items()))
         return f"{seeds} (n={described['n']})"
-    sd = "" if described["sd"] is None else f" ± {_pct(described['sd'])}"
-    return f"{_pct(described['mean'])}{sd} (n={described['n']})"
+    sd = "" if described["sd"] is None else f" ± {report.percent(described['sd'])}"
+    return f"{report.percent(described['mean'])}{sd} (n={described['n']})"
 
 
 def lead_table(named, presets):
@@ -111,7 +107,9 @@ def gap(named, presets):
         at = {p: entry[p]["mean"] for p in presets if p in entry}
         if published is None or not at:
             continue
-        parts = [f"{_label(p)} {_pct(at[p])}% ({_distance(published, at[p])} it)" for p in at]
+        parts = [
+            f"{_label(p)} {report.percent(at[p])}% ({_distance(published, at[p])} it)" for p in at
+        ]
         short = PUBLISHED_TEXT[name].split(" (")[0]  # "~86", not its note
         text = f"`{name}`, published {short}%: " + ", ".join(parts) + "."
         shorter = [p for p in at if p != "tutorial"]
@@ -157,8 +155,8 @@ def _split(named, presets):
 
 def _distance(published, measured):
     """'N points below' or 'above'; 'level with' where N rounds to 0.0, which has no side."""
-    gap = _pct(abs(published - measured))
-    if gap == _pct(0):
+    gap = report.percent(abs(published - measured))
+    if gap == report.percent(0):
         return "level with"
     return f"{gap} points {'below' if measured < published else 'above'}"
 
@@ -178,8 +176,9 @@ def fast_claim(named, presets):
         ok = abs(100 * difference) <= FAST_WITHIN_POINTS and fast["steps"] <= FAST_MAX_STEPS
         checks[name] = {"difference": difference, "steps": fast["steps"], "holds": ok}
         lines.append(
-            f"`{name}`: fast {_pct(fast['mean'])}% (n={fast['n']}, {fast['steps']:,} steps) vs "
-            f"tutorial schedule {_pct(tutorial['mean'])}% (n={tutorial['n']}): "
+            f"`{name}`: fast {report.percent(fast['mean'])}% "
+            f"(n={fast['n']}, {fast['steps']:,} steps) vs "
+            f"tutorial schedule {report.percent(tutorial['mean'])}% (n={tutorial['n']}): "
             f"{report.signed_points(difference, 2)} points, {'within' if ok else 'NOT within'}"
         )
     holds = all(c is not None and c["holds"] for c in checks.values())
@@ -201,11 +200,12 @@ def headline(named, presets):
     on, off = (named[n][preset] for n in pair)
     text = (
         f"Measured here ({preset} preset, {on['steps']:,} steps, real data, averaged weights): "
-        f"with the FC ReLUs off and average pooling, test accuracy is {_pct(on['mean'])}% with "
-        f"the conv ReLUs (n={on['n']}) and {_pct(off['mean'])}% without (n={off['n']})"
+        "with the FC ReLUs off and average pooling, test accuracy is "
+        f"{report.percent(on['mean'])}% with "
+        f"the conv ReLUs (n={on['n']}) and {report.percent(off['mean'])}% without (n={off['n']})"
     )
     if preset in named["tutorial"]:
-        text += f"; the tutorial net reaches {_pct(named['tutorial'][preset]['mean'])}%"
+        text += f"; the tutorial net reaches {report.percent(named['tutorial'][preset]['mean'])}%"
     return report.wrap(
         text + ". Intervals, the max-pool side and the other presets: `docs/RESULTS.md`."
     )
