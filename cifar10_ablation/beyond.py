@@ -104,7 +104,11 @@ def drops(summary):
         for context, by_value in contexts.items():
             if {"relu", "linear"} <= set(by_value):
                 on, off = by_value["relu"]["accuracies"], by_value["linear"]["accuracies"]
-                found.append({"field": field, "context": dict(context), **stats.compare(on, off)})
+                by_seed = {seed: on[seed] - off[seed] for seed in sorted(set(on) & set(off))}
+                found.append(
+                    {"field": field, "context": dict(context), "by_seed": by_seed}
+                    | stats.compare(on, off)
+                )
     return found
 
 
@@ -185,6 +189,7 @@ def answers(entries):
     """Questions 2 and 3 from the conv-ReLU drops: per pooling (the finding turns on it), where
     the interval excludes 0, how large, and how long its runs took."""
     q3, pools, separated = [], [], {}  # separated: pool -> [(entry, drop)], interval above 0
+    weighed = {}  # pool -> [(entry, drop)] with an interval: the runners-up of the largest
     untested = []  # titles with a drop that has no interval yet (fewer than MIN_SEEDS seeds)
     for entry in entries:
         for d in entry["drops"]:
@@ -193,6 +198,8 @@ def answers(entries):
             q3.append(f"{entry['title']}, {drop_text(d)}.")
             pool = d["context"].get("pool")
             pools += [pool] if pool not in pools else []
+            if d["low"] is not None:
+                weighed.setdefault(pool, []).append((entry, d))
             if d["low"] is not None and d["low"] > 0:
                 separated.setdefault(pool, []).append((entry, d))
             if d["low"] is None and entry["title"] not in untested:
@@ -228,12 +235,26 @@ def answers(entries):
                 + " without a GPU"
             )
         sentences.append(sentence + ".")
+        sentences += lead(largest[pool], weighed[pool])
     if untested:
         want = f"for want of {stats.MIN_SEEDS} seeds"
         sentences.append(f"Not weighed yet, {want}: {', '.join(untested)}.")
     return report.wrap(" ".join(sentences)), "\n".join(
         report.wrap(line, bullet=True) for line in q3
     )
+
+
+def lead(best, weighed):
+    """[The sentence saying how far the largest drop lies above the next net's largest], or []
+    when no other net has a weighed drop there: Welch over the two nets' per-seed drops."""
+    entry, d = best
+    others = [pair for pair in weighed if pair[0]["title"] != entry["title"]]
+    if not others:
+        return []
+    other, o = max(others, key=lambda pair: pair[1]["difference"])
+    ahead = stats.compare(d["by_seed"], o["by_seed"], pair_seeds=False)
+    where = f"Its lead over {other['title']}'s {100 * o['difference']:.1f} points"
+    return [drop_text(ahead, where=where) + "."]
 
 
 def linear_vs_net(linear, reference):

@@ -155,9 +155,10 @@ def describe(values):
     return summary
 
 
-def compare(a, b):
-    """mean(a) - mean(b) for {seed: value} dicts, paired when the seeds match, Welch's otherwise."""
-    paired = sorted(a) == sorted(b)
+def compare(a, b, pair_seeds=True):
+    """mean(a) - mean(b) for {seed: value} dicts, paired when the seeds match, Welch's otherwise
+    (pair_seeds=False: runs of different nets, whose seed numbers are not shared runs)."""
+    paired = pair_seeds and sorted(a) == sorted(b)
     xa = np.array([a[s] for s in sorted(a)])
     xb = np.array([b[s] for s in sorted(b)])
     result = {

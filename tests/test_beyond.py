@@ -129,6 +129,39 @@ def test_answers_say_per_pool_where_no_drop_is_separated():
     )
 
 
+def test_the_largest_drop_is_weighed_against_the_next_nets_by_welch_over_per_seed_drops():
+    def entry(title, by_seed):
+        values = list(by_seed.values())
+        drop = {"field": "conv_activation", "context": {"pool": "avg"}, "method": "paired"}
+        drop |= {"by_seed": by_seed, "difference": sum(values) / 3, "low": 0.1, "high": 0.9}
+        drop |= {"n_a": 3, "n_b": 3}
+        return {"title": title, "minutes": {"Intel Xeon AVX-512": [20, 23]}, "drops": [drop]}
+
+    def q2(*entries):
+        for e in entries:
+            e |= {"summary": {"runs": 4}, "hours_all_runs": 1.5}
+        return " ".join(beyond.answers(list(entries))[0].split())
+
+    # 0.47 against 0.46 on the same three seed numbers: paired by seed number, the 0.01 lead (sd
+    # 0) would be separated; the nets' seeds are unrelated runs, and Welch's t leaves it open
+    close = q2(
+        entry("net A", {0: 0.46, 1: 0.47, 2: 0.48}), entry("net B", {0: 0.45, 1: 0.46, 2: 0.47})
+    )
+    assert "is in net A, with pool=avg: 47.0 points" in close
+    assert close.endswith(
+        "Its lead over net B's 46.0 points: not separated at this n (1.00 points, 95% interval "
+        "-1.27 to 3.27; Welch, n=3)."
+    )
+    far = q2(
+        entry("net A", {0: 0.46, 1: 0.47, 2: 0.48}), entry("net B", {0: 0.05, 1: 0.06, 2: 0.07})
+    )
+    assert far.endswith(
+        "Its lead over net B's 6.0 points: 41.00 points (95% interval 38.73 to 43.27; Welch, n=3)."
+    )
+    # one net alone has nothing to lead
+    assert "lead" not in q2(entry("net A", {0: 0.46, 1: 0.47, 2: 0.48}))
+
+
 def test_drops_are_relu_minus_linear_in_each_setting():
     summary = report.summarize(
         [
@@ -139,6 +172,7 @@ def test_drops_are_relu_minus_linear_in_each_setting():
     )
     found = {d["context"]["pool"]: d for d in beyond.drops(summary)}
     assert found["avg"]["difference"] == pytest.approx(0.905 - 0.41)
+    assert found["avg"]["by_seed"] == pytest.approx({0: 0.50, 1: 0.50, 2: 0.485})
     assert found["avg"]["method"] == "paired" and found["avg"]["low"] > 0
     assert found["max"]["low"] < 0 < found["max"]["high"]
 
