@@ -188,8 +188,7 @@ def _against_published(summary, row):
 def answers(entries):
     """Questions 2 and 3 from the conv-ReLU drops: per pooling (the finding turns on it), where
     the interval excludes 0, how large, and how long its runs took."""
-    q3, pools, separated = [], [], {}  # separated: pool -> [(entry, drop)], interval above 0
-    weighed = {}  # pool -> [(entry, drop)] with an interval: the runners-up of the largest
+    q3, pools, weighed = [], [], {}  # weighed: pool -> [(entry, drop)] with an interval
     untested = []  # titles with a drop that has no interval yet (fewer than MIN_SEEDS seeds)
     for entry in entries:
         for d in entry["drops"]:
@@ -200,13 +199,15 @@ def answers(entries):
             pools += [pool] if pool not in pools else []
             if d["low"] is not None:
                 weighed.setdefault(pool, []).append((entry, d))
-            if d["low"] is not None and d["low"] > 0:
-                separated.setdefault(pool, []).append((entry, d))
             if d["low"] is None and entry["title"] not in untested:
                 untested.append(entry["title"])
+    separated = {  # the drops whose interval lies above 0
+        pool: [pair for pair in found if pair[1]["low"] > 0] for pool, found in weighed.items()
+    }
     largest = {
         pool: max(found, key=lambda pair: pair[1]["difference"])
         for pool, found in separated.items()
+        if found
     }
     if not q3:
         q3.append("None yet: no net has runs both with and without its conv ReLUs.")
