@@ -307,4 +307,4 @@ def grid_runs(flag_values=FLAGS):
     fv = flag_values
     specs = grid.specs(fv.sweep, fv.preset, fv.activations)
     axes = grid.parse(specs, sweep_parsers(fv))
-    return grid.expand(axes, fv.seeds, fv.log_dir, train_values(fv))
+    return grid.expand(axes, fv.seeds, fv.log_dir, train_values(fv), fv.recorded)

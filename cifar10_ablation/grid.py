@@ -7,7 +7,8 @@
 The grid is the product of the axes times the seeds base["seed"], base["seed"] + 1, ...; every
 other training flag keeps its value in `base` (the parsed flags' {flag: value}, passed in by
 the sweep's command line: nothing here reads flags). Each run is named by its swept values
-(switches.run_name), so a sweep's run directories keep their names between versions.
+(switches.run_name), so a sweep's run directories keep their names between versions, and a
+point already run under its swept flags in another order keeps that run's name.
 """
 
 import csv
@@ -68,13 +69,22 @@ def with_point(base, point):
     return values
 
 
-def expand(axes, seeds, sweep_dir, base):
-    """Every (run name, RunConfig) of the grid, in a fixed order; validated before anything runs."""
+def expand(axes, seeds, sweep_dir, base, recorded_csvs=()):
+    """Every (run name, RunConfig) of the grid, in a fixed order; validated before anything runs.
+
+    A point that a folder of sweep_dir or a row of `recorded_csvs` already holds under its swept
+    flags in another order (the same --sweep flags given in another order) keeps that name, so
+    the run is skipped or resumed rather than trained again in a second folder.
+    """
+    taken = _taken_names(sweep_dir, recorded_csvs)
     runs = []
     for values in itertools.product(*(v for _, v in axes)):
         point = dict(zip((n for n, _ in axes), values, strict=True))
+        tokens = frozenset(f"{k}-{switches.value_name(v)}" for k, v in point.items())
         for seed in range(base["seed"], base["seed"] + seeds):
             name = switches.run_name(point, seed)
+            if name not in taken:
+                name = next((t for t in sorted(taken) if _reordered(t, tokens, seed)), name)
             overrides = {**point, "seed": seed, "log_dir": str(Path(sweep_dir) / name)}
             try:
                 runs.append((name, config_lib.from_flag_values(with_point(base, overrides))))
@@ -94,13 +104,7 @@ def recorded(runs, csv_path):
     holds a row for at the run's max_steps and with its switches: a sweep laid anew on another
     machine skips them instead of training again what the repo already records. ValueError on
     a bad CSV."""
-    try:
-        with open(csv_path, newline="") as file:
-            rows = list(csv.DictReader(file))
-    except OSError as error:
-        raise ValueError(f"--recorded={csv_path}: {error.strerror}") from None
-    if rows and not {"run", "global_step"} <= rows[0].keys():
-        raise ValueError(f"--recorded={csv_path}: not a results CSV (needs run, global_step)")
+    rows = _results_rows(csv_path)
     found = set()
     for name, config in runs:
         wanted = {"run": name, "global_step": str(config.max_steps)}
@@ -108,3 +112,41 @@ def recorded(runs, csv_path):
         if any(all(row.get(k, v) == v for k, v in wanted.items()) for row in rows):
             found.add(name)
     return found
+
+
+def _results_rows(csv_path):
+    """The rows of a results CSV given to --recorded; ValueError if missing or not one."""
+    try:
+        with open(csv_path, newline="") as file:
+            rows = list(csv.DictReader(file))
+    except OSError as error:
+        raise ValueError(f"--recorded={csv_path}: {error.strerror}") from None
+    if rows and not {"run", "global_step"} <= rows[0].keys():
+        raise ValueError(f"--recorded={csv_path}: not a results CSV (needs run, global_step)")
+    return rows
+
+
+def _taken_names(sweep_dir, csv_paths):
+    """The run names the sweep's folder and the recorded CSVs already hold."""
+    folder = Path(sweep_dir)
+    try:
+        names = {p.name for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else set()
+    except OSError as error:
+        raise ValueError(f"--log_dir={sweep_dir}: {error.strerror}") from None
+    return names | {row["run"] for path in csv_paths for row in _results_rows(path)}
+
+
+def _reordered(name, tokens, seed):
+    """Whether `name` is run_name's `<flag>-<value>` tokens, in any order, then `seed<N>`."""
+    body, _, last = name.rpartition("_")
+    return last == f"seed{seed}" and _joins(body, tokens)
+
+
+def _joins(text, tokens):
+    """Whether `text` is every one of `tokens` joined by "_" in some order (a flag's name and
+    value may hold "_" themselves, so the name is matched against the tokens, not split)."""
+    if len(tokens) <= 1:
+        return text == "".join(tokens)
+    return any(
+        text.startswith(f"{t}_") and _joins(text[len(t) + 1 :], tokens - {t}) for t in tokens
+    )

@@ -101,6 +101,40 @@ def test_run_directories_of_existing_sweeps_keep_their_names(grid_of, tmp_path, 
     assert [config.log_dir for _, config in runs] == [str(tmp_path / name) for name in names]
 
 
+def test_flags_swept_in_another_order_find_the_runs_already_made(grid_of, tmp_path):
+    for folder in [
+        "pool-max_conv_relu-true_seed0",  # the same point, swept as --sweep=pool --sweep=conv_relu
+        "pool-avg_conv_activation-leaky_relu_seed0",  # a value holding "_"
+        "pool-avg_conv_activation-leaky_relu_seed1",  # another seed
+        "pool-max_conv_activation-tanh_seed0",  # another value
+    ]:
+        (tmp_path / folder).mkdir()
+    (tmp_path / "pool-max_conv_relu-false_seed0").write_text("a file, not a run")
+    runs = grid_of("--sweep=conv_relu=true,false", "--sweep=pool=max")
+    assert [name for name, _ in runs] == [
+        "pool-max_conv_relu-true_seed0",
+        "conv_relu-false_pool-max_seed0",
+    ]
+    assert runs[0][1].log_dir == str(tmp_path / "pool-max_conv_relu-true_seed0")
+    runs = grid_of("--sweep=conv_activation=leaky_relu,tanh", "--sweep=pool=avg")
+    assert [name for name, _ in runs] == [
+        "pool-avg_conv_activation-leaky_relu_seed0",
+        "conv_activation-tanh_pool-avg_seed0",
+    ]
+
+
+def test_a_recorded_run_swept_in_another_order_is_skipped(grid_of, tmp_path):
+    results = tmp_path / "recorded.csv"
+    results.write_text(
+        "conv_activation,fc_activation,pool,lrn,run,seed,global_step\n"
+        "linear,relu,avg,true,pool-avg_conv_relu-false_seed0,0,4\n"
+    )
+    runs = grid_of("--sweep=conv_relu=true,false", "--sweep=pool=avg", f"--recorded={results}")
+    names = [name for name, _ in runs]
+    assert names == ["conv_relu-true_pool-avg_seed0", "pool-avg_conv_relu-false_seed0"]
+    assert grid.recorded(runs, results) == {"pool-avg_conv_relu-false_seed0"}
+
+
 @pytest.mark.parametrize(
     "spec, message",
     [
