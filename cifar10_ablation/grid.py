@@ -76,15 +76,15 @@ def expand(axes, seeds, sweep_dir, base, recorded_csvs=()):
     flags in another order (the same --sweep flags given in another order) keeps that name, so
     the run is skipped or resumed rather than trained again in a second folder.
     """
-    taken = _taken_names(sweep_dir, recorded_csvs)
+    taken = sorted(_taken_names(sweep_dir, recorded_csvs))
     runs = []
     for values in itertools.product(*(v for _, v in axes)):
         point = dict(zip((n for n, _ in axes), values, strict=True))
-        tokens = frozenset(f"{k}-{switches.value_name(v)}" for k, v in point.items())
+        tokens = frozenset(switches.name_tokens(point))
         for seed in range(base["seed"], base["seed"] + seeds):
             name = switches.run_name(point, seed)
             if name not in taken:
-                name = next((t for t in sorted(taken) if _reordered(t, tokens, seed)), name)
+                name = next((t for t in taken if _reordered(t, tokens, seed)), name)
             overrides = {**point, "seed": seed, "log_dir": str(Path(sweep_dir) / name)}
             try:
                 runs.append((name, config_lib.from_flag_values(with_point(base, overrides))))

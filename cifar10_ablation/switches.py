@@ -125,7 +125,12 @@ def run_name(settings, seed):
     The one naming scheme: a sweep names the flags it sweeps (so its run directories keep their
     names across versions), a lone run the flags of its switches (`as_flags`).
     """
-    return "_".join([*(f"{k}-{value_name(v)}" for k, v in settings.items()), f"seed{seed}"])
+    return "_".join([*name_tokens(settings), f"seed{seed}"])
+
+
+def name_tokens(settings):
+    """The `<flag>-<value>` parts of a run name, one per setting, in order."""
+    return [f"{k}-{value_name(v)}" for k, v in settings.items()]
 
 
 def as_flags(arch, conv_activation, fc_activation, pool, lrn):
