@@ -89,7 +89,7 @@ class RunLock:
     def __init__(self, path, owner, took_over=None):
         self.path = path
         self.owner = owner
-        self.took_over = took_over  # why a stale lock was replaced, for the caller to say
+        self.took_over = took_over  # why a stale lock was replaced, if one was
         self._stopped = threading.Event()
         self._heartbeat = threading.Thread(target=self._beat, daemon=True)
         self._heartbeat.start()
@@ -136,6 +136,8 @@ def acquire(run_dir):
         owner = _owner()
         with os.fdopen(fd, "w") as f:
             json.dump(owner, f)
+        if took_over:  # said here once for train and sweep: a run's log shows whose place it took
+            print(f"{path.parent}: {took_over}", flush=True)
         return RunLock(path, owner, took_over)
     raise RunLocked(f"{path.parent} is being locked and unlocked by other processes")
 

@@ -116,8 +116,6 @@ def _train_one(config, fields, stop=None):
     except runlock.RunLocked as locked:
         return "locked", str(locked)
     with lock:
-        if lock.took_over:
-            print(f"{run_dir}: {lock.took_over}", flush=True)
         if is_finished(config):
             return "finished", None
         try:

@@ -52,8 +52,6 @@ def _lock(run_dir):
         sys.exit(f"error: {locked}; wait for it to end, or stop it (SIGTERM saves a checkpoint)")
     except OSError as error:
         sys.exit(f"error: {config_lib.UNWRITABLE_LOG_DIR.format(run_dir, error.strerror)}")
-    if lock.took_over:
-        print(f"{run_dir}: {lock.took_over}", flush=True)
     return lock
 
 

@@ -495,7 +495,9 @@ def test_train_takes_the_run_lock_and_overwrite_keeps_it(cifar_dir, tmp_path):
     assert not new.exists()
 
 
-def test_a_run_lock_is_exclusive_and_a_dead_owners_lock_is_taken_over(tmp_path, monkeypatch):
+def test_a_run_lock_is_exclusive_and_a_dead_owners_lock_is_taken_over(
+    tmp_path, monkeypatch, capsys
+):
     run_dir = tmp_path / "run"
     path = run_dir / runlock.LOCK_FILENAME
     with runlock.acquire(run_dir) as lock:
@@ -512,6 +514,7 @@ def test_a_run_lock_is_exclusive_and_a_dead_owners_lock_is_taken_over(tmp_path, 
     with runlock.acquire(run_dir) as lock:
         assert lock.took_over == (f"took over the stale lock of pid {int(gone)} on "
                                   f"{socket.gethostname()} (pid {int(gone)} is gone)")  # fmt: skip
+        assert capsys.readouterr().out == f"{run_dir}: {lock.took_over}\n"  # said once, by acquire
     # Alive here, it keeps its lock however old (stopped with Ctrl-Z, say).
     path.write_text(json.dumps({**here, "pid": os.getppid(), "started": 0}))
     old = time.time() - runlock.STALE_SECONDS - 5
