@@ -86,10 +86,9 @@ def _read(path):
 class RunLock:
     """A held lock: its heartbeat keeps it fresh until release()."""
 
-    def __init__(self, path, owner, took_over=None):
+    def __init__(self, path, owner):
         self.path = path
         self.owner = owner
-        self.took_over = took_over  # why a stale lock was replaced, if one was
         self._stopped = threading.Event()
         self._heartbeat = threading.Thread(target=self._beat, daemon=True)
         self._heartbeat.start()
@@ -138,7 +137,7 @@ def acquire(run_dir):
             json.dump(owner, f)
         if took_over:  # said here once for train and sweep: a run's log shows whose place it took
             print(f"{path.parent}: {took_over}", flush=True)
-        return RunLock(path, owner, took_over)
+        return RunLock(path, owner)
     raise RunLocked(f"{path.parent} is being locked and unlocked by other processes")
 
 
