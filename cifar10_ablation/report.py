@@ -256,13 +256,12 @@ def comparison_sentence(c):
             f"{where}{c['field']} {c['a']} above {c['b']}: {points} (95% interval "
             f"{percent(c['low'], 2)} to {percent(c['high'], 2)}; {how}, {n})."
         )
-    if c["low"] is None:
-        detail = f"{points}; {n}: an interval needs {stats.MIN_SEEDS} seeds each"
-    else:
-        detail = (
-            f"{points}, 95% interval {percent(c['low'], 2)} to {percent(c['high'], 2)}; {how}, {n}"
-        )
-    return f"{where}{c['field']} {c['a']} and {c['b']}: not separated at this n ({detail})."
+    pair = f"{where}{c['field']} {c['a']} and {c['b']}"
+    if c["low"] is None:  # of any size: without an interval nothing says it is beyond seed noise
+        needs = f"an interval needs {stats.MIN_SEEDS} seeds each"
+        return f"{pair}: no interval yet ({points}; {n}: {needs})."
+    interval = f"95% interval {percent(c['low'], 2)} to {percent(c['high'], 2)}; {how}, {n}"
+    return f"{pair}: not separated at this n ({points}, {interval})."
 
 
 def comparison_lines(summary):

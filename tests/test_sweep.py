@@ -209,8 +209,8 @@ def test_sweep_runs_reports_and_resumes(cifar_dir, tmp_path):
     assert "trained 4, already finished 0, failed 0" in done.stdout
     assert "| conv_activation | mean % | sd | n | 95% interval | min % | max % |" in done.stdout
     assert "| none: n < 3 |" in done.stdout  # two seeds: no interval
-    assert "conv_activation relu and linear: not separated at this n" in done.stdout or (
-        "conv_activation linear and relu: not separated at this n" in done.stdout
+    assert "conv_activation relu and linear: no interval yet (" in done.stdout or (
+        "conv_activation linear and relu: no interval yet (" in done.stdout
     )
     with open(sweep_dir / "results.csv") as f:
         rows = list(csv.DictReader(f))
@@ -299,3 +299,38 @@ def test_report_reads_runs_saved_before_a_config_field_existed(tmp_path):
     assert "| pool | mean % |" in table and "replicas" not in table
     with open(tmp_path / "results.csv") as f:
         assert [row["pool"] for row in csv.DictReader(f)] == ["avg", "max"]
+
+
+@pytest.mark.parametrize(
+    "first, second, wording",
+    [
+        (
+            [0.80, 0.81, 0.82],
+            [0.40, 0.41, 0.43],
+            "With pool=avg: conv_activation relu above linear: +39.67 points (95% interval ",
+        ),
+        (
+            [0.80, 0.85, 0.80],
+            [0.80, 0.80, 0.81],
+            "With pool=avg: conv_activation relu and linear: not separated at this n (+1.33 "
+            "points, 95% interval ",
+        ),
+        (  # 40 points, but two seeds: nothing says how much of it is seed noise
+            [0.80, 0.81],
+            [0.40, 0.41],
+            "With pool=avg: conv_activation relu and linear: no interval yet (+40.00 points; n=2:"
+            " an interval needs 3 seeds each).",
+        ),
+    ],
+)
+def test_a_comparison_says_above_only_when_its_interval_excludes_0(first, second, wording):
+    configs = [
+        {
+            "config": {"conv_activation": act, "pool": "avg"},
+            "mean": sum(a) / len(a),
+            "accuracies": dict(enumerate(a)),
+        }
+        for act, a in (("relu", first), ("linear", second))
+    ]
+    [comparison] = report.comparisons(["conv_activation", "pool"], configs)
+    assert report.comparison_sentence(comparison).startswith(wording)
