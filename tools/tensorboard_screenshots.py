@@ -170,19 +170,17 @@ def take_screenshots(
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        chromium_process = None
+        browser = None
         try:
             _wait_until_serving(tensorboard, port, start_timeout_s, log_path)
-            chromium_process = Chromium(
-                executable, Path(scratch) / "profile", render_ms / 1000 + 60
-            )
+            browser = Chromium(executable, Path(scratch) / "profile", render_ms / 1000 + 60)
             pngs = {
-                name: chromium_process.screenshot(url, size, render_ms, LOCAL_STORAGE)
+                name: browser.screenshot(url, size, render_ms, LOCAL_STORAGE)
                 for name, (url, size) in shots.items()
             }
         finally:
-            if chromium_process:
-                chromium_process.close()
+            if browser:
+                browser.close()
             stop(tensorboard)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, png in pngs.items():
