@@ -64,6 +64,9 @@ class Cifar10:
     class_names: tuple = CLASS_NAMES
     flips: bool = True  # inputs.train_dataset's left-right flips
     colors: bool = True  # inputs.train_dataset's brightness and contrast distortions
+    # The hold-out inputs.split_validation takes from the training images (None: none).
+    validation_images: np.ndarray | None = None
+    validation_labels: np.ndarray | None = None
 
 
 def load(data_dir, cache_dir=None):

@@ -87,6 +87,13 @@ def _data(fv):
         "the dataset when online).",
     )
     define.integer("batch_size", DEFAULTS.batch_size, "Training batch size.", lower_bound=1)
+    define.integer(
+        "validation_examples",
+        DEFAULTS.validation_examples,
+        "Training images held out, class-balanced and the same for every seed and config, and "
+        "evaluated every --eval_every steps; the test set is then evaluated once, at the end. "
+        "0: train on all (the tutorial's protocol).",
+    )
 
 
 def _by_schedule(name):

@@ -69,6 +69,9 @@ class RunConfig:
     dataset: str = "cifar10"
     data_dir: str = "~/tensorflow_datasets"
     batch_size: int = 128
+    # Training images held out as the validation split (inputs.split_validation): evaluated
+    # every eval_every steps instead of the test set, which is then evaluated once, at the end.
+    validation_examples: int = 0
     # Schedule; None means the schedule's default (SCHEDULE_DEFAULTS).
     schedule: str = "tutorial"
     max_steps: int = 100_000
@@ -114,12 +117,17 @@ class RunConfig:
     @property
     def steps_per_decay(self):
         """The tutorial schedule's steps between decays: its cifar10.py's
-        int(examples / batch * epochs_per_decay)."""
-        return int(self.train_examples / self.global_batch_size * self.epochs_per_decay)
+        int(examples / batch * epochs_per_decay), in the images trained on."""
+        return int(self.trained_examples / self.global_batch_size * self.epochs_per_decay)
 
     @property
     def train_examples(self):
         return DATASETS[self.dataset]["train_examples"]
+
+    @property
+    def trained_examples(self):
+        """The training images a run trains on: the split's less the validation hold-out."""
+        return self.train_examples - self.validation_examples
 
     @property
     def channels(self):
@@ -162,6 +170,11 @@ def validate(config):
     _check_known("dataset", config.dataset, DATASETS)
     _check_known("schedule", config.schedule, SCHEDULES)
     _check_counts(config)
+    if config.validation_examples >= config.train_examples:
+        raise ValueError(
+            f"validation_examples={config.validation_examples} must be below the "
+            f"{config.train_examples:,} training images of {config.dataset} (0: none held out)"
+        )
     _check_known("distribution", config.distribution, DISTRIBUTIONS)
     _check_ranges(config)
     # Fields fine alone that do not go together:
@@ -171,10 +184,10 @@ def validate(config):
             "gradient; leave jit_compile unset or false"
         )
     resolved = config.resolved()
-    if resolved.schedule == "fast" and resolved.warmup_steps >= resolved.decay_steps:
+    if resolved.schedule == "fast" and resolved.decay_steps == 0:
         raise ValueError(
-            f"warmup_steps={resolved.warmup_steps} must be below decay_steps="
-            f"{resolved.decay_steps} (the fast schedule's horizon: --decay_steps, else --max_steps)"
+            f"warmup_steps={resolved.warmup_steps} must be below decay_steps=0 (the fast "
+            "schedule's horizon: --decay_steps, else --max_steps, which must then be > 0)"
         )
     if resolved.schedule == "tutorial" and resolved.steps_per_decay < 1:
         raise ValueError(
@@ -183,6 +196,26 @@ def validate(config):
             f"int(train images / batch * epochs_per_decay) steps, which must be >= 1"
         )
     return config
+
+
+def effective_warmup(config):
+    """The fast schedule's warm-up steps (of a resolved config): warmup_steps, or a tenth of the
+    horizon when warmup_steps is not below it, so that a preset's short try (quick.flags with
+    --max_steps=100) runs; `warmup_note` says so."""
+    if config.warmup_steps < config.decay_steps:
+        return config.warmup_steps
+    return config.decay_steps // 10
+
+
+def warmup_note(config):
+    """The line a command prints when effective_warmup clips the warm-up, else None."""
+    config = config.resolved()
+    if config.schedule != "fast" or config.warmup_steps < config.decay_steps:
+        return None
+    return (
+        f"note: warmup_steps={config.warmup_steps} is not below the cosine's horizon of "
+        f"{config.decay_steps} steps: warming up for {effective_warmup(config)} (a tenth of it)"
+    )
 
 
 def _check_known(name, value, allowed):
@@ -202,7 +235,7 @@ def _check_counts(config):
     )
     for names, least, what in (
         (positive, 1, "a positive integer"),
-        (("max_steps", "seed", "decay_steps"), 0, "an integer >= 0"),
+        (("max_steps", "seed", "decay_steps", "validation_examples"), 0, "an integer >= 0"),
     ):
         for name in names:
             value = getattr(config, name)

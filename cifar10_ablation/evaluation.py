@@ -1,6 +1,6 @@
 """Test-set evaluation: precision @ 1 with averaged and raw weights, confusion matrix, probes.
 
-    evaluate_state(state, test_dataset)  # during training (loop.py), every --eval_every
+    evaluate_state(state, dataset)  # during training (loop.py), every --eval_every
     evaluate_run(run_dir)                # a saved run's checkpoint (the `eval` command line)
 
 evaluate_run rebuilds the model from the run's saved config.json (never from flags), restores
@@ -43,21 +43,25 @@ def accuracy(model, dataset, jit_compile=False):
     return float(np.mean(predictions == labels))
 
 
-def evaluate_state(state, test_dataset, jit_compile=False, class_names=cifar10.CLASS_NAMES):
-    """Test accuracy with averaged and raw weights; the averaged weights' confusion matrix."""
-    predictions, labels = predict_classes(state.averaged_model(), test_dataset, jit_compile)
+def evaluate_state(
+    state, dataset, jit_compile=False, class_names=cifar10.CLASS_NAMES, split="test"
+):
+    """`split`_accuracy with averaged and raw weights; the averaged weights' confusion matrix."""
+    predictions, labels = predict_classes(state.averaged_model(), dataset, jit_compile)
     matrix = diagnostics.confusion_matrix(labels, predictions, len(class_names))
     return {
-        "test_accuracy": float(np.mean(predictions == labels)),
-        "test_accuracy_raw": accuracy(state.model, test_dataset, jit_compile),
+        f"{split}_accuracy": float(np.mean(predictions == labels)),
+        f"{split}_accuracy_raw": accuracy(state.model, dataset, jit_compile),
         "confusion_matrix": matrix.tolist(),
         "per_class_accuracy": diagnostics.per_class_accuracy(matrix, class_names),
     }
 
 
 def probe_images(dataset):
-    """The fixed batch diagnostics are measured on: the first test images, as evaluated."""
-    return inputs.center_crop_standardize(dataset.test_images[:PROBE_SIZE])
+    """The fixed batch diagnostics are measured on: the first images of the split evaluated
+    during training (validation when held out, else test), as evaluated."""
+    images = dataset.test_images if dataset.validation_images is None else dataset.validation_images
+    return inputs.center_crop_standardize(images[:PROBE_SIZE])
 
 
 def diagnose(state, images):
@@ -65,15 +69,16 @@ def diagnose(state, images):
     return diagnostics.Probe(state.averaged_model(), images, state.config.arch).measure()
 
 
-def write_summaries(writer, step, results, prefix, with_matrix=True):
-    """Accuracies (and per-class accuracy, the confusion matrix, diagnostics) to TensorBoard."""
+def write_summaries(writer, step, results, prefix, with_matrix=True, split="test"):
+    """`split`'s accuracies under `prefix` (and per-class accuracy, the confusion matrix,
+    diagnostics) to TensorBoard."""
     with writer.as_default(step=step):
-        tf.summary.scalar(f"{prefix}/accuracy", results["test_accuracy"])
-        tf.summary.scalar(f"{prefix}/accuracy_raw", results["test_accuracy_raw"])
+        tf.summary.scalar(f"{prefix}/accuracy", results[f"{split}_accuracy"])
+        tf.summary.scalar(f"{prefix}/accuracy_raw", results[f"{split}_accuracy_raw"])
         if with_matrix:
             for name, value in results["per_class_accuracy"].items():
                 tf.summary.scalar(f"{prefix}/class_accuracy/{name}", value)
-            title = f"step {step}: accuracy {results['test_accuracy']:.4f} (averaged weights)"
+            title = f"step {step}: accuracy {results[f'{split}_accuracy']:.4f} (averaged weights)"
             image = diagnostics.confusion_image(
                 np.array(results["confusion_matrix"]), title, list(results["per_class_accuracy"])
             )

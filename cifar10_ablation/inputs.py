@@ -1,6 +1,7 @@
 """--dataset's images in, the tutorial's batches out: the input pipeline.
 
     load_dataset(name, data_dir)        -> --dataset's images: cifar10.py's or mnist.py's
+    split_validation(dataset, n)        -> the same with n training images held out
     train_dataset(images, labels, ...)  -> endless distorted, shuffled batches
     eval_dataset(images, labels, ...)   -> every test image once, centrally cropped
 
@@ -11,6 +12,8 @@ Distortions are the tutorial's (`cifar10_input.distorted_inputs`), applied to a 
 a dataset without flips and colour distortions (MNIST) gets the random 24x24 crop only.
 """
 
+import dataclasses
+
 import numpy as np
 import tensorflow as tf
 
@@ -19,6 +22,9 @@ from cifar10_ablation import cifar10, mnist, model
 CROP_SIZE = model.IMAGE_SIZE  # the nets' input, named in model.py (free of TF: Keras on JAX)
 MAX_BRIGHTNESS_DELTA = 63.0
 CONTRAST_RANGE = (0.2, 1.8)
+# Seeds the validation hold-out, apart from --seed: every run of every config holds out the same
+# images, so validation accuracies compare across seeds and configs.
+VALIDATION_SEED = 2015
 
 
 def load_dataset(name, data_dir, cache_dir=None):
@@ -30,6 +36,49 @@ def load_dataset(name, data_dir, cache_dir=None):
     if name not in loaders:
         raise cifar10.DataError(f"dataset={name!r} is not known; allowed: {', '.join(loaders)}")
     return loaders[name]()
+
+
+def validation_indices(labels, num_examples, classes):
+    """Sorted indices of a fixed, class-balanced hold-out of `num_examples` of `labels`.
+
+    Each of the `classes` classes gives num_examples // classes images (the first
+    num_examples % classes one more), drawn by a generator seeded with (VALIDATION_SEED, class):
+    the same labels give the same indices in every run. DataError when a class has too few.
+    """
+    labels = np.asarray(labels)
+    if not 0 < num_examples < len(labels):
+        raise cifar10.DataError(
+            f"validation_examples={num_examples} must be between 1 and the {len(labels)} "
+            "training images less one"
+        )
+    chosen = []
+    for label in range(classes):
+        wanted = num_examples // classes + (label < num_examples % classes)
+        members = np.flatnonzero(labels == label)
+        if len(members) < wanted:
+            raise cifar10.DataError(
+                f"validation_examples={num_examples} needs {wanted} images of class {label}; "
+                f"the training images hold {len(members)}"
+            )
+        rng = np.random.default_rng([VALIDATION_SEED, label])
+        chosen.append(rng.choice(members, wanted, replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+def split_validation(dataset, num_examples):
+    """`dataset` with `num_examples` training images moved to its validation split (0: as is)."""
+    if num_examples == 0:
+        return dataset
+    held_out = validation_indices(dataset.train_labels, num_examples, len(dataset.class_names))
+    kept = np.ones(len(dataset.train_labels), bool)
+    kept[held_out] = False
+    return dataclasses.replace(
+        dataset,
+        train_images=dataset.train_images[kept],
+        train_labels=dataset.train_labels[kept],
+        validation_images=dataset.train_images[held_out],
+        validation_labels=dataset.train_labels[held_out],
+    )
 
 
 def train_dataset(images, labels, batch_size, seed, start_step=0, flips=True, colors=True):

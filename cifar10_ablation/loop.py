@@ -88,6 +88,13 @@ class Trainer:
         self.test = inputs.eval_dataset(
             dataset.test_images, dataset.test_labels, evaluation.EVAL_BATCH_SIZE
         )
+        # Evaluated every eval_every steps: the validation split when one is held out (the
+        # test set then only at the end), else the test set.
+        self.validation = None
+        if dataset.validation_labels is not None:
+            self.validation = inputs.eval_dataset(
+                dataset.validation_images, dataset.validation_labels, evaluation.EVAL_BATCH_SIZE
+            )
         self.iterator = iter(
             distribute.distribute_batches(
                 self.strategy,
@@ -295,16 +302,31 @@ class Trainer:
                 )
 
     def _evaluate(self, step):
-        self.last_eval = evaluation.evaluate_state(
-            self.state, self.test, config_lib.use_xla(self.config), self.class_names
-        )
+        """The evaluation split's accuracies; at the end also the test set's, once."""
         final = step == self.config.max_steps
+        splits = (
+            [("test", self.test)] if self.validation is None else [("validation", self.validation)]
+        )
+        if final and self.validation is not None:
+            splits.append(("test", self.test))
+        self.last_eval = {}
+        for split, dataset in splits:
+            self.last_eval.update(
+                evaluation.evaluate_state(
+                    self.state, dataset, config_lib.use_xla(self.config), self.class_names, split
+                )
+            )
+            evaluation.write_summaries(
+                self.writer, step, self.last_eval, split, with_matrix=final, split=split
+            )
+            newline = "\n" if sys.stdout.isatty() else ""  # end the redrawn progress line
+            print(
+                f"{newline}step {step}: {split} accuracy {self.last_eval[f'{split}_accuracy']:.4f} "
+                f"(averaged), {self.last_eval[f'{split}_accuracy_raw']:.4f} (raw)",
+                flush=True,
+            )
         if final and self.config.diagnostics:
             self.last_eval["diagnostics"] = evaluation.diagnose(self.state, self.probe_images)
-        evaluation.write_summaries(self.writer, step, self.last_eval, "test", with_matrix=final)
-        newline = "\n" if sys.stdout.isatty() else ""  # end the redrawn progress line
-        print(
-            f"{newline}step {step}: test accuracy {self.last_eval['test_accuracy']:.4f} "
-            f"(averaged), {self.last_eval['test_accuracy_raw']:.4f} (raw)",
-            flush=True,
-        )
+            with self.writer.as_default(step=step):
+                for tag, value in self.last_eval["diagnostics"].items():
+                    tf.summary.scalar(f"{splits[0][0]}_averaged/{tag}", value)

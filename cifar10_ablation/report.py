@@ -41,6 +41,7 @@ RUN_COLUMNS = (
     "global_step",
     "test_accuracy",
     "test_accuracy_raw",
+    "validation_accuracy",  # averaged weights, on the hold-out (none without one)
     "train_seconds_total",
     "wall_seconds",
     "train_images_per_second",

@@ -17,6 +17,7 @@ import keras
 import tensorflow as tf
 
 from cifar10_ablation import archs
+from cifar10_ablation import config as config_lib
 
 
 def averaging_decay(step, max_decay):
@@ -55,11 +56,12 @@ def make_learning_rate(config):
             config.learning_rate, config.steps_per_decay, config.lr_decay_factor, staircase=True
         )
     # fast: linear warm-up from 0 to the peak, then cosine to 0 at decay_steps.
+    warmup_steps = config_lib.effective_warmup(config)
     return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=0.0,
-        decay_steps=config.decay_steps - config.warmup_steps,
+        decay_steps=config.decay_steps - warmup_steps,
         warmup_target=config.learning_rate,
-        warmup_steps=config.warmup_steps,
+        warmup_steps=warmup_steps,
     )
 
 

@@ -22,6 +22,7 @@ there (docs.py).
 import sys
 
 from cifar10_ablation import cli, console, grid
+from cifar10_ablation import config as config_lib
 from cifar10_ablation.stopping import EXIT_INTERRUPTED
 
 
@@ -36,6 +37,8 @@ def main(argv):
             recorded = {n for path in flags.recorded for n in grid.recorded(runs, path)}
     except ValueError as error:
         sys.exit(f"error: {error}")
+    for note in dict.fromkeys(filter(None, (config_lib.warmup_note(c) for _, c in runs))):
+        print(note, flush=True)
     console.load_tensorflow()
     # The library imports TensorFlow, so it is imported once TensorFlow has loaded quietly.
     from cifar10_ablation import docs, report, rundir, stopping, sweeper

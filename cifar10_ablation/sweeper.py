@@ -77,6 +77,8 @@ def write_hparams_config(sweep_dir, configs):
         hp.Metric("test/accuracy", display_name="test accuracy (averaged)"),
         hp.Metric("test/accuracy_raw", display_name="test accuracy (raw)"),
     ]
+    if any(c.validation_examples for c in configs):
+        metrics.append(hp.Metric("validation/accuracy", display_name="validation accuracy"))
     if set(scale.SCALE_FIELDS) & set(fields):  # written by scale.write
         metrics.append(hp.Metric(scale.SCALE_TAG, display_name="scale position (0 linear, 1 relu)"))
     # TensorBoard keeps the first metadata it reads for a tag, so an older table must go.

@@ -29,6 +29,8 @@ def main(argv):
         config = cli.train_config()  # checked before TensorFlow loads
     except ValueError as error:
         sys.exit(f"error: {error}")
+    if note := config_lib.warmup_note(config):
+        print(note, flush=True)
     # A run directory is trained by one process at a time, as in a sweep; multi-worker workers
     # all name the one their chief writes, so they do not lock it.
     if config.distribution == "multi_worker":

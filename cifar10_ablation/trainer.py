@@ -65,7 +65,9 @@ def train(config, overwrite=False, stop=None):
 
 def _train(config, overwrite, strategy, stop, started):
     chief = distribute.is_chief(strategy)
-    dataset = inputs.load_dataset(config.dataset, config.data_dir)
+    dataset = inputs.split_validation(
+        inputs.load_dataset(config.dataset, config.data_dir), config.validation_examples
+    )
     config = rundir.resolve_run_config(config, overwrite and chief)
     run_dir = Path(config.log_dir)
     config = rundir.with_replicas(config, strategy.num_replicas_in_sync)

@@ -237,10 +237,8 @@ def test_default_log_dir_is_named_after_the_switches(cifar_dir, tmp_path):
         (["--max_steps=-5"], "flag --max_steps=-5: -5 is not a non-negative integer"),
         (["--batch_size=0"], "flag --batch_size=0: 0 is not a positive integer"),
         (["--data_dir=/nonexistent/cifar"], "error: data_dir /nonexistent/cifar does not exist"),
-        (
-            ["--schedule=fast", "--warmup_steps=50", "--max_steps=40"],
-            "error: warmup_steps=50 must be",
-        ),
+        (["--validation_examples=-1"], "error: validation_examples=-1 must be an integer >= 0"),
+        (["--validation_examples=50000"], "must be below the 50,000 training images of cifar10"),
     ],
 )
 def test_bad_flags_exit_nonzero_with_one_clear_line_and_write_nothing(
