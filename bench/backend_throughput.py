@@ -12,6 +12,8 @@ input pipeline's. --warmup steps (compilation) run in a first `fit`, then --step
 second, both in whole calls of --steps_per_execution. Last line, machine-readable JSON.
 """
 
+import dataclasses
+
 import cifar10_ablation  # noqa: F401 - first: sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads
 
 # isort: split
@@ -23,8 +25,8 @@ import time
 import keras
 import numpy as np
 
-from cifar10_ablation import archs, host, switches
-from cifar10_ablation import model as model_lib
+from cifar10_ablation import host, models, switches
+from cifar10_ablation.models import layers
 
 
 def _jax_info():
@@ -111,14 +113,9 @@ def parse_args():
     if args.warmup < 0:
         parser.error(f"--warmup={args.warmup} must be >= 0")
     try:
-        switches.validate(
-            args.arch,
-            args.conv_activation,
-            args.fc_activation,
-            args.pool,
-            args.lrn,
-            args.maxout_pieces,
-        )
+        args.switches = switches.Switches(
+            args.conv_activation, args.fc_activation, args.pool, args.lrn, args.maxout_pieces
+        ).check(args.arch)
     except ValueError as error:
         parser.error(str(error))
     return args
@@ -127,8 +124,8 @@ def parse_args():
 def repeated_batch(batch_size, seed=0):
     """Yields one device-resident batch (standardized images, labels) for ever."""
     rng = np.random.default_rng(seed)
-    images = rng.standard_normal((batch_size, model_lib.IMAGE_SIZE, model_lib.IMAGE_SIZE, 3))
-    labels = rng.integers(0, model_lib.NUM_CLASSES, batch_size)
+    images = rng.standard_normal((batch_size, layers.IMAGE_SIZE, layers.IMAGE_SIZE, 3))
+    labels = rng.integers(0, layers.NUM_CLASSES, batch_size)
     batch = (keras.ops.convert_to_tensor(images, "float32"), keras.ops.convert_to_tensor(labels))
     while True:
         yield batch
@@ -138,15 +135,7 @@ def main():
     args = parse_args()
     backend = keras.backend.backend()
     backend_version, device_kind, precision = BACKEND_INFO[backend]()
-    settings = {
-        "conv_activation": args.conv_activation,
-        "fc_activation": args.fc_activation,
-        "pool": args.pool,
-        "lrn": args.lrn,
-        "maxout_pieces": args.maxout_pieces,
-        "arch": args.arch,
-    }
-    model = archs.build_model(**settings)
+    model = models.build_model(args.switches, arch=args.arch)
     model.compile(
         optimizer=keras.optimizers.SGD(args.learning_rate, momentum=args.momentum),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -184,7 +173,8 @@ def main():
                 "final_loss": round(float(history.history["loss"][-1]), 4),
                 "parameters": model.count_params(),
                 "cpu": host.cpu(),  # not host.describe(): that imports TensorFlow
-                **settings,
+                "arch": args.arch,
+                **dataclasses.asdict(args.switches),
             }
         )
     )

@@ -32,11 +32,12 @@ import tensorflow as tf
 from profile_step import op_milliseconds  # bench/, on the path when run as a script
 from train_throughput import synthetic_cifar10, training_steps
 
-from cifar10_ablation import cifar10, host
-from cifar10_ablation import model as model_lib
+from cifar10_ablation import host
+from cifar10_ablation.data import cifar10
+from cifar10_ablation.models import layers, tutorial
 
 KERNEL = 5  # the tutorial's 5x5 convolutions (model.build_tutorial)
-LAYERS = {"conv1": (24, 3), "conv2": (12, model_lib.CONV_FILTERS)}  # name: (size, in channels)
+LAYERS = {"conv1": (24, 3), "conv2": (12, tutorial.CONV_FILTERS)}  # name: (size, in channels)
 # model.SPLIT_BIAS_GRAD_CONVS per variant of the whole training step.
 TRAIN_VARIANTS = {
     "keras_conv2d": (),
@@ -64,7 +65,7 @@ def im2col_filter_grad(x, dy):
 
 def passes(layer_class, weights):
     """{pass: fn(x, dy) -> tensors} of one conv layer class holding `weights`."""
-    layer = layer_class(model_lib.CONV_FILTERS, KERNEL, padding="same")
+    layer = layer_class(tutorial.CONV_FILTERS, KERNEL, padding="same")
     layer.build([None, None, None, weights[0].shape[2]])
     layer.set_weights(weights)
 
@@ -131,14 +132,14 @@ def alternated(timers, repeats):
 def layer_benchmark(name, batch_size, repeats, calls):
     size, channels = LAYERS[name]
     x = tf.random.stateless_normal([batch_size, size, size, channels], seed=[0, 1])
-    dy = tf.random.stateless_normal([batch_size, size, size, model_lib.CONV_FILTERS], seed=[2, 3])
+    dy = tf.random.stateless_normal([batch_size, size, size, tutorial.CONV_FILTERS], seed=[2, 3])
     weights = [
-        tf.random.stateless_normal([KERNEL, KERNEL, channels, model_lib.CONV_FILTERS], seed=[4, 5])
+        tf.random.stateless_normal([KERNEL, KERNEL, channels, tutorial.CONV_FILTERS], seed=[4, 5])
         * 0.05,
-        tf.random.stateless_normal([model_lib.CONV_FILTERS], seed=[6, 7]),
+        tf.random.stateless_normal([tutorial.CONV_FILTERS], seed=[6, 7]),
     ]
     theirs = passes(keras.layers.Conv2D, weights)
-    ours = passes(model_lib.SplitBiasGradConv2D, weights)
+    ours = passes(layers.SplitBiasGradConv2D, weights)
     fns = {
         "forward": theirs["forward"],
         "input_grad": theirs["input_grad"],
@@ -171,17 +172,17 @@ def layer_benchmark(name, batch_size, repeats, calls):
 def train_benchmark(dataset, batch_size, warmup, steps, repeats):
     """Images/s of the trainer's real step per TRAIN_VARIANTS entry: all traced and warmed up
     first, then timed in turn; returns ({variant: median}, {variant: median ratio to Keras'})."""
-    configured = model_lib.SPLIT_BIAS_GRAD_CONVS
+    configured = tutorial.SPLIT_BIAS_GRAD_CONVS
     runs = {}
     with contextlib.ExitStack() as trainers:
         for variant, convs in TRAIN_VARIANTS.items():
-            model_lib.SPLIT_BIAS_GRAD_CONVS = convs  # read by build_tutorial as the trainer builds
+            tutorial.SPLIT_BIAS_GRAD_CONVS = convs  # read by build_tutorial as the trainer builds
             try:
                 run, config = trainers.enter_context(
                     training_steps(dataset, {"batch_size": batch_size})
                 )
             finally:
-                model_lib.SPLIT_BIAS_GRAD_CONVS = configured
+                tutorial.SPLIT_BIAS_GRAD_CONVS = configured
             run(warmup)
             runs[variant] = run
 

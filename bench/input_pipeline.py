@@ -15,12 +15,13 @@ import json
 import os
 import time
 
-from cifar10_ablation import cifar10, host, inputs
+from cifar10_ablation import host
+from cifar10_ablation.data import cifar10, pipeline
 
 
 def pipeline_images_per_second(dataset, batch_size, batches, warmup=20, seed=0):
-    """Images/second drawn from inputs.train_dataset after `warmup` batches."""
-    stream = inputs.train_dataset(dataset.train_images, dataset.train_labels, batch_size, seed)
+    """Images/second drawn from pipeline.train_dataset after `warmup` batches."""
+    stream = pipeline.train_dataset(dataset.train_images, dataset.train_labels, batch_size, seed)
     iterator = iter(stream)
     for _ in range(warmup):
         next(iterator)

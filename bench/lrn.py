@@ -18,16 +18,16 @@ import numpy as np
 import tensorflow as tf
 
 from cifar10_ablation import host
-from cifar10_ablation import model as model_lib
+from cifar10_ablation.models import layers, tutorial
 
 
 def tf_lrn(x):
     return tf.nn.local_response_normalization(
         x,
-        depth_radius=model_lib.LRN_DEPTH_RADIUS,
-        bias=model_lib.LRN_BIAS,
-        alpha=model_lib.LRN_ALPHA,
-        beta=model_lib.LRN_BETA,
+        depth_radius=layers.LRN_DEPTH_RADIUS,
+        bias=layers.LRN_BIAS,
+        alpha=layers.LRN_ALPHA,
+        beta=layers.LRN_BETA,
     )
 
 
@@ -59,10 +59,10 @@ def main():
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args()
 
-    shape = [args.batch_size, 12, 12, model_lib.CONV_FILTERS]
+    shape = [args.batch_size, 12, 12, tutorial.CONV_FILTERS]
     x = tf.random.stateless_normal(shape, seed=[0, 1]) * 3.0
     upstream = tf.random.stateless_normal(shape, seed=[2, 3])
-    ours = model_lib.LocalResponseNormalization()
+    ours = layers.LocalResponseNormalization()
     y_ours, dx_ours = forward_backward(ours, x, upstream)
     y_tf, dx_tf = forward_backward(tf_lrn, x, upstream)
     max_difference = {

@@ -27,7 +27,8 @@ from train_throughput import (  # bench/, on the path when run as a script
     time_training,
 )
 
-from cifar10_ablation import cifar10, host, switches
+from cifar10_ablation import host, switches
+from cifar10_ablation.data import cifar10
 
 
 def op_milliseconds(trace_dir):

@@ -4,7 +4,7 @@
     python bench/train_throughput.py --synthetic --steps=200 --steps_per_execution=1
 
 For each config (the tutorial net, and --conv_relu=false --pool=avg) it builds the same state
-and compiled multi-step function `cifar10_ablation.loop` uses, runs --warmup steps, then times
+and compiled multi-step function `training/loop.py` uses, runs --warmup steps, then times
 --steps steps. It also times the input pipeline alone, and measures this machine's float32
 matrix-multiply rate (numpy, 2048x2048; --ceiling_isa picks the kernel) to express training as a
 fraction of the ceiling:
@@ -29,9 +29,12 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from cifar10_ablation import cifar10, host, loop, switches
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import state as state_lib
+from cifar10_ablation import host, switches
+from cifar10_ablation.data import cifar10
+from cifar10_ablation.data.splits import Splits
+from cifar10_ablation.training import loop, precision
+from cifar10_ablation.training import state as state_lib
 
 sys.path.insert(0, str(Path(__file__).parent))
 from input_pipeline import pipeline_images_per_second  # noqa: E402
@@ -84,7 +87,7 @@ def synthetic_cifar10(num_images=4096):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (num_images, 32, 32, 3), dtype=np.uint8)
     labels = rng.integers(0, 10, num_images, dtype=np.int32)
-    return cifar10.Cifar10(images, labels, images[:1000], labels[:1000], source="synthetic")
+    return Splits(images, labels, images[:1000], labels[:1000], "synthetic", cifar10.CLASS_NAMES)
 
 
 @contextlib.contextmanager
@@ -95,8 +98,10 @@ def training_steps(dataset, config_fields):
     the trainer lives, traced once, until the context exits.
     """
     with tempfile.TemporaryDirectory() as run_dir:
-        config = config_lib.RunConfig(log_dir=run_dir, **config_fields).resolved()
-        state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
+        config = config_lib.RunConfig.flat(log_dir=run_dir, **config_fields).resolved()
+        state = state_lib.TrainState(
+            config, precision.build_model(config), state_lib.checkpoint_dir(run_dir)
+        )
         trainer = loop.Trainer(config, state, dataset, Path(run_dir))
         chunk = tf.constant(config.steps_per_execution)
 

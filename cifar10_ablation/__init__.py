@@ -1,25 +1,20 @@
 """Ablate the non-linearities of TensorFlow's CIFAR-10 tutorial net.
 
-One job per module, lower layers first (a module imports only those above it in this list):
+The wings, each a subpackage whose __init__.py says what it holds:
 
-- switches: every ablation switch's names, allowed values, checks and the run-name scheme
-- stats, markdown, plots, host, stopping, runlock, files: intervals; the one Markdown table
-  writer and matplotlib set-up; the machine; SIGTERM/SIGINT stop requests; a lock per run
-  directory; files written whole or not at all, JSON read back
-- config: a run's validated, frozen description (RunConfig) and config.json
-- model, nets, archs: the tutorial net; the other architectures; every --arch by name, built
-  from the switches (the one model factory)
-- cifar10, mnist, inputs: CIFAR-10 and MNIST read from disk or tensorflow-datasets; --dataset's
-  images in, the tutorial's distorted batches out
-- state: weights, optimizer, averaged weights, checkpoints
-- distribute, rundir: tf.distribute strategies; the run directory's rules and results.json
-- diagnostics, summaries, evaluation: pool windows and dead units; TensorBoard histograms;
-  test accuracy and the confusion matrix
-- steps, loop, trainer: the compiled steps; the training loop; one run from config to results
-- grid, scale, sweeper, report, findings, beyond, docs: a sweep's grid; the activation scale;
-  training a sweep's runs; its report; what the docs claim; other nets and datasets
-  (docs/BEYOND.md); the docs regenerated
+- data: CIFAR-10 and MNIST read into one container (Splits); the input pipeline
+- models: build_model(switches, arch=...): the tutorial net and the other nets, and layers.py,
+  the one place a switch becomes a Keras layer
+- training: one run end to end (run.train): the loop, state and checkpoints, the run directory
+- sweeps: a grid of runs, trained and reported
+- reports: what finished runs say (statistics, tables, plots), without TensorFlow
+
+The rooms every wing shares:
+
+- switches: the ablation switches as one value (Switches), their tables and the run names
+- config: one run's validated, frozen description (RunConfig) and its config.json
 - cli, console: every flag, in its command's groups; parsing, --help, a quiet TensorFlow
+- files, host, plots: files written whole; the machine; the one matplotlib set-up
 - train, eval, sweep: the command lines (python -m cifar10_ablation.<name>)
 
 Importing the package first, before TensorFlow, decides TensorFlow's oneDNN CPU kernels (below).

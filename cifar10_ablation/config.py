@@ -13,7 +13,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from cifar10_ablation import switches
+from cifar10_ablation import switches as switches_lib
 
 # Per --dataset: training images (the tutorial schedule counts epochs in them) and image channels
 # (the model's input depth), known before any data is read (eval rebuilds a model from config).
@@ -45,7 +45,11 @@ RUN_CONTROL_FIELDS = frozenset(
         "distribution",
     }
 )
+# A run directory's files: its config (written at the start), its results (at the end) and
+# what `eval` measured.
 CONFIG_FILENAME = "config.json"
+RESULTS_FILENAME = "results.json"
+EVAL_FILENAME = "eval.json"
 # A lone run's directory when --log_dir is not given: DEFAULT_LOG_ROOT/<run_name()>.
 DEFAULT_LOG_ROOT = "tensorboard_logs"
 # The one line for a --log_dir that cannot be written (train, a run's config, a sweep): path, why.
@@ -56,15 +60,11 @@ UNWRITABLE_LOG_DIR = "cannot write to --log_dir={}: {}"
 class RunConfig:
     """Everything one training run depends on. Field docs are the flags' help texts (cli.py)."""
 
-    # Model switches (switches.py; archs.build_model's arguments). Runs saved before `arch` and
-    # `dataset` existed lack them in config.json and load with these defaults: the tutorial net
-    # on CIFAR-10.
+    # The model: its arch and switches (models.build_model's arguments); config.json holds the
+    # switches flat beside the other fields. Runs saved before `arch` and `dataset` existed lack
+    # them in config.json and load with these defaults: the tutorial net on CIFAR-10.
     arch: str = "tutorial"
-    conv_activation: str = switches.SWITCH_DEFAULTS["conv_activation"]
-    fc_activation: str = switches.SWITCH_DEFAULTS["fc_activation"]
-    pool: str = switches.SWITCH_DEFAULTS["pool"]
-    lrn: bool = switches.SWITCH_DEFAULTS["lrn"]
-    maxout_pieces: int = switches.DEFAULT_MAXOUT_PIECES
+    switches: switches_lib.Switches = switches_lib.Switches()
     # Data.
     dataset: str = "cifar10"
     data_dir: str = "~/tensorflow_datasets"
@@ -138,35 +138,44 @@ class RunConfig:
         and dataset unless they are the defaults, the arch's switches as flags, the schedule."""
         settings = {"arch": self.arch} if self.arch != RunConfig.arch else {}
         settings.update({"dataset": self.dataset} if self.dataset != RunConfig.dataset else {})
-        settings.update(
-            switches.as_flags(
-                self.arch, self.conv_activation, self.fc_activation, self.pool, self.lrn
-            )
-        )
-        return switches.run_name({**settings, "schedule": self.schedule}, self.seed)
+        settings.update(self.switches.as_flags(self.arch))
+        return switches_lib.run_name({**settings, "schedule": self.schedule}, self.seed)
 
     def to_dict(self):
-        return dataclasses.asdict(self)
+        """The flat form config.json holds: the switches beside the other fields (FIELDS)."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {**dataclasses.asdict(values.pop("switches")), **values}
 
     @classmethod
     def from_dict(cls, values):
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
+        """The config of a flat dict (to_dict's); missing fields take their defaults."""
+        unknown = sorted(set(values) - set(FIELDS))
         if unknown:
             raise ValueError(f"unknown config fields {', '.join(unknown)}")
-        return cls(**values)
+        switch_values = {k: v for k, v in values.items() if k in switches_lib.FIELDS}
+        others = {k: v for k, v in values.items() if k not in switches_lib.FIELDS}
+        return cls(switches=switches_lib.Switches(**switch_values), **others)
+
+    @classmethod
+    def flat(cls, **values):
+        """The config of flat fields, as config.json and the flags name them."""
+        return cls.from_dict(values)
+
+    def replace(self, **values):
+        """This config with some flat fields (switches among them) set anew."""
+        return RunConfig.from_dict({**self.to_dict(), **values})
+
+
+# Every field as config.json and the flags name it: the switches, then the rest.
+FIELDS = (
+    *switches_lib.FIELDS,
+    *(f.name for f in dataclasses.fields(RunConfig) if f.name != "switches"),
+)
 
 
 def validate(config):
     """Raises ValueError naming the field, its value and what is allowed; returns the config."""
-    switches.validate(
-        config.arch,
-        config.conv_activation,
-        config.fc_activation,
-        config.pool,
-        config.lrn,
-        config.maxout_pieces,
-    )
+    config.switches.check(config.arch)
     _check_known("dataset", config.dataset, DATASETS)
     _check_known("schedule", config.schedule, SCHEDULES)
     _check_counts(config)
@@ -263,20 +272,19 @@ def from_flag_values(values):
     """The RunConfig the training flags' values ({flag name: value}) describe, validated.
 
     A group's bool and activation flags (`conv_relu`, `conv_activation`) become its activation
-    (switches.activation); an empty `log_dir` becomes DEFAULT_LOG_ROOT/<run_name()>. Raises
+    (switches_lib.activation); an empty `log_dir` becomes DEFAULT_LOG_ROOT/<run_name()>. Raises
     ValueError naming the flag and what is allowed.
     """
-    derived = {f"{group}_activation" for group in switches.GROUPS} | {"log_dir", "replicas"}
-    fields = {
-        f.name: values[f.name] for f in dataclasses.fields(RunConfig) if f.name not in derived
-    }
+    derived = {f"{group}_activation" for group in switches_lib.GROUPS} | {"log_dir", "replicas"}
+    fields = {name: values[name] for name in FIELDS if name not in derived}
     activations = {
-        f"{group}_activation": switches.activation(
+        f"{group}_activation": switches_lib.activation(
             group, values[f"{group}_relu"], values[f"{group}_activation"]
         )
-        for group in switches.GROUPS
+        for group in switches_lib.GROUPS
     }
-    config = validate(RunConfig(log_dir=values["log_dir"] or "", **activations, **fields))
+    flat = {**fields, **activations, "log_dir": values["log_dir"] or ""}
+    config = validate(RunConfig.from_dict(flat))
     if not config.log_dir:
         config = dataclasses.replace(
             config, log_dir=str(Path(DEFAULT_LOG_ROOT) / config.run_name())
@@ -290,35 +298,6 @@ def varying_fields(configs):
     skip = RUN_CONTROL_FIELDS | {"seed"}
     names = list(dicts[0]) if dicts else []
     return [n for n in names if n not in skip and len({json.dumps(d[n]) for d in dicts}) > 1]
-
-
-def use_xla(config):
-    """config.jit_compile, or when unset: XLA on a GPU, not on CPU (where it measured slower),
-    and never with --deterministic (XLA has no deterministic max-pool gradient)."""
-    if config.jit_compile is not None:
-        return config.jit_compile
-    if config.deterministic:
-        return False
-    import tensorflow as tf
-
-    return bool(tf.config.list_physical_devices("GPU"))
-
-
-def identity_differences(saved, requested):
-    """Fields, other than run control, in which `requested` differs from a run's `saved` config.
-
-    Fields left to their automatic value in `requested` (None, decay_steps=0) take the saved one.
-    """
-    differences = []
-    for field in dataclasses.fields(RunConfig):
-        name = field.name
-        if name in RUN_CONTROL_FIELDS:
-            continue
-        new, old = getattr(requested, name), getattr(saved, name)
-        automatic = new is None or (name == "decay_steps" and new == 0)
-        if not automatic and new != old:
-            differences.append(f"{name}: saved {old!r}, requested {new!r}")
-    return differences
 
 
 def load_run_config(run_dir):

@@ -18,7 +18,7 @@ def main(argv):
         sys.exit(f"error: unexpected arguments: {' '.join(argv[1:])}")
     console.load_tensorflow()
     # The library imports TensorFlow, so it is imported once TensorFlow has loaded quietly.
-    from cifar10_ablation import evaluation
+    from cifar10_ablation.training import evaluation
 
     flags = cli.FLAGS
     try:

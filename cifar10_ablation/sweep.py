@@ -12,53 +12,66 @@ Each (config, seed) trains in its own run directory under --log_dir, named by th
 Finished runs are skipped and unfinished ones resume, so a sweep is restarted by running the same
 command (`--recorded=CSV` also skips the runs a results CSV holds, e.g. one committed from a
 machine since lost); SIGTERM or SIGINT stops the runs in flight with a checkpoint (exit status 75);
-`--shard_index/--num_shards` split one grid between machines sharing the folder (sweeper.py).
+`--shard_index/--num_shards` split one grid between machines sharing the folder (runner.py).
 At the end (or with --report_only) report.py sums up every results.json under --log_dir
 (results.csv, summary.json, results.md, results.png) and the table is printed.
-`--report_only --log_dir=docs` instead regenerates the project's docs from the CSVs committed
-there (docs.py).
+
+`--select=FLAG=V1,V2,...` first trains every config at every value on a validation split
+(--select_validation_examples held out, --select_max_steps steps, --select_seeds seeds, under
+--log_dir/selection/), chooses per config the value with the best validation accuracy (never
+the test accuracy), writes selection.md and selection.json, then trains the seeds at their
+config's choice with the base flags (by default on every training image) (select.py).
 """
 
 import sys
+from pathlib import Path
 
-from cifar10_ablation import cli, console, grid
+from cifar10_ablation import cli, console
 from cifar10_ablation import config as config_lib
-from cifar10_ablation.stopping import EXIT_INTERRUPTED
+from cifar10_ablation.sweeps import grid, select
+from cifar10_ablation.training.stopping import EXIT_INTERRUPTED
 
 
 def main(argv):
     if len(argv) > 1:
         sys.exit(f"error: unexpected arguments: {' '.join(argv[1:])}")
     flags = cli.FLAGS
-    runs, recorded = [], set()
+    runs, recorded, plan, trials = [], set(), None, []
     try:
         if not flags.report_only:  # the whole grid is checked before TensorFlow loads
             runs = cli.grid_runs()
-            recorded = {n for path in flags.recorded for n in grid.recorded(runs, path)}
+            plan, trials = cli.selection()
+            recorded = _recorded(runs, plan)
     except ValueError as error:
         sys.exit(f"error: {error}")
-    for note in dict.fromkeys(filter(None, (config_lib.warmup_note(c) for _, c in runs))):
+    configs = [c for _, c in runs] + [c for _, c, _ in trials]
+    for note in dict.fromkeys(filter(None, map(config_lib.warmup_note, configs))):
         print(note, flush=True)
     console.load_tensorflow()
     # The library imports TensorFlow, so it is imported once TensorFlow has loaded quietly.
-    from cifar10_ablation import docs, report, rundir, stopping, sweeper
+
+    from cifar10_ablation.reports import report
+    from cifar10_ablation.sweeps import hparams, runner
+    from cifar10_ablation.training import disk, stopping
 
     errors = []
     try:
+        if plan:
+            runs = _select(plan, trials, runs)
+            recorded = _recorded(runs, plan)
         if runs:
-            trained, skipped, errors = sweeper.run_sweep(
+            trained, skipped, errors = runner.run_sweep(
                 runs, flags.log_dir, flags.shard_index, flags.num_shards, flags.parallel, recorded
             )
             print(f"trained {len(trained)}, already finished {len(skipped)}, failed {len(errors)}")
             for error in errors:
                 print(f"failed: {error}", file=sys.stderr)
-        if flags.report_only and docs.is_docs_dir(flags.log_dir):
-            table = docs.write_docs(flags.log_dir)
-        elif runs and recorded >= {name for name, _ in runs}:  # its folder may hold no run
+        if runs and recorded >= {name for name, _ in runs}:  # its folder may hold no run
             table = f"every run is recorded in {' '.join(flags.recorded)}: no report here\n"
         else:
-            table = report.report(flags.log_dir)
-    except (ValueError, OSError, rundir.DiskFull) as error:
+            table, positions = report.report(flags.log_dir)
+            hparams.write_scale_positions(flags.log_dir, positions)
+    except (ValueError, OSError, disk.DiskFull) as error:
         sys.exit(f"error: {error}")
     except stopping.Interrupted as stopped:
         print(stopped, file=sys.stderr)
@@ -66,6 +79,37 @@ def main(argv):
     print(table, end="")
     if errors:
         sys.exit(1)
+
+
+def _recorded(runs, plan):
+    """The runs --recorded CSVs hold (with --select, at the run's value of its flag)."""
+    fields = (plan.flag,) if plan else ()
+    return {n for path in cli.FLAGS.recorded for n in grid.recorded(runs, path, fields)}
+
+
+def _select(plan, trials, runs):
+    """Trains --select's trial runs, writes and prints the choice per config; returns the
+    grid's runs at their config's choice. A trial that fails (diverges) takes its value out."""
+    from cifar10_ablation.sweeps import runner
+
+    flags = cli.FLAGS
+    folder = Path(flags.log_dir) / select.SELECTION_DIRNAME
+    trained, skipped, failed = runner.run_sweep(
+        [(name, config) for name, config, _ in trials],
+        folder,
+        flags.shard_index,
+        flags.num_shards,
+        flags.parallel,
+    )
+    print(
+        f"selection: trained {len(trained)}, already finished {len(skipped)}, failed {len(failed)}"
+    )
+    for error in failed:
+        print(f"selection run failed, its value is out: {error}", file=sys.stderr)
+    failed_names = {error.split(":", 1)[0] for error in failed}
+    choices = select.choose(plan, [t for t in trials if t[0] not in failed_names])
+    print(select.write(flags.log_dir, plan, choices), end="", flush=True)
+    return select.apply(plan, runs, choices, cli.grid_axes())
 
 
 def run_main():

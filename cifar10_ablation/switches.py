@@ -1,14 +1,15 @@
-"""The ablation switches in one place: their names, allowed values, defaults, checks, run names.
+"""The ablation switches as one value: their names, allowed values, defaults, checks, run names.
 
-    activation("conv", relu, activation)  -> the activation a --conv_relu/--conv_activation pair
-                                             means (giving both is an error)
-    validate(arch, conv_activation, fc_activation, pool, lrn, maxout_pieces)
-    run_name({"conv_relu": True, "pool": "avg"}, seed=0)  -> "conv_relu-true_pool-avg_seed0"
+    switches = Switches(conv_activation="linear", pool="avg")   # ValueError if a value is bad
+    switches.check("resnet20")       # ValueError if that arch lacks a switch set here
+    switches.as_flags("tutorial")    -> {"conv_relu": False, "pool": "avg"}, as a run is named
+    run_name({"conv_relu": False, "pool": "avg"}, seed=0)  -> "conv_relu-false_pool-avg_seed0"
 
-Plain Python without TensorFlow, so the command lines check their flags before TensorFlow
-loads; cli.py (the flags), config.py (a run), model.py and archs.py (the layers) and the bench
-scripts all read the switches from here.
+Plain Python without TensorFlow, so the command lines check their flags before TensorFlow loads.
+RunConfig carries a Switches; models.build_model(switches, arch=...) builds from it.
 """
+
+import dataclasses
 
 ARCHS = ("tutorial", "vgg", "resnet20", "linear")
 # Activations Keras knows by name that keep the shape and act elementwise.
@@ -46,12 +47,10 @@ SCALE_ACTIVATIONS = (
     "maxout",
 )
 POOLS = ("max", "avg")
-# The tutorial net's pool1/pool2 windows (model.py builds them, diagnostics.py measures them).
+# The tutorial net's pool1/pool2 windows (models/ builds them, training/diagnostics.py measures).
 POOL_SIZE, POOL_STRIDE = 3, 2
 DEFAULT_MAXOUT_PIECES = 2
-# Each switch's default: what a switch an architecture lacks must be (RunConfig's defaults).
-SWITCH_DEFAULTS = {"conv_activation": "relu", "fc_activation": "relu", "pool": "max", "lrn": True}
-# Per architecture, the switches it lacks and why.
+# Per architecture, the switches it lacks and why (a lacked switch must keep its default).
 _NO_LRN = "no LRN layers (batch norm instead)"
 LACKS = {
     "tutorial": {},
@@ -78,40 +77,87 @@ def activation(group, relu, name):
     return "linear" if relu is False else "relu"
 
 
-def switches(arch):
+@dataclasses.dataclass(frozen=True)
+class Switches:
+    """One model's ablation switches, checked when made (ValueError naming the switch, its value
+    and what is allowed). Whether an arch has them all is `check`'s question."""
+
+    conv_activation: str = "relu"  # after every conv layer (ACTIVATIONS)
+    fc_activation: str = "relu"  # after every hidden fully connected layer
+    pool: str = "max"  # POOLS: the tutorial net's pool1/pool2, vgg's pools, resnet's global pool
+    lrn: bool = True  # the tutorial net's norm1/norm2
+    maxout_pieces: int = DEFAULT_MAXOUT_PIECES  # linear pieces per unit of a maxout activation
+
+    def __post_init__(self):
+        for group in GROUPS:
+            value = getattr(self, f"{group}_activation")
+            if value not in ACTIVATIONS:
+                raise ValueError(
+                    f"{group}_activation={value!r} is not a known activation; allowed: "
+                    f"{', '.join(ACTIVATIONS)}"
+                )
+        if self.pool not in POOLS:
+            raise ValueError(
+                f"pool={self.pool!r} is not a known pooling; allowed: {', '.join(POOLS)}"
+            )
+        if not isinstance(self.lrn, bool):
+            raise ValueError(f"lrn={self.lrn!r} must be True or False")
+        pieces = self.maxout_pieces
+        if isinstance(pieces, bool) or not isinstance(pieces, int) or pieces < 2:
+            raise ValueError(f"maxout_pieces={pieces!r} must be an integer >= 2")
+
+    def check(self, arch):
+        """Raises ValueError when `arch` is unknown or lacks a switch set away from its default."""
+        if arch not in ARCHS:
+            raise ValueError(f"arch={arch!r} is not known; allowed: {', '.join(ARCHS)}")
+        for name, why in LACKS[arch].items():
+            if getattr(self, name) != SWITCH_DEFAULTS[name]:
+                raise ValueError(
+                    f"arch={arch} has {why}: {name}={getattr(self, name)!r} does not apply (leave "
+                    f"it at its default {SWITCH_DEFAULTS[name]!r}); {arch}'s switches: "
+                    f"{', '.join(present(arch)) or 'none'}"
+                )
+        if arch == "resnet20" and self.conv_activation == "maxout":
+            raise ValueError(
+                "arch=resnet20 cannot take conv_activation='maxout': it would change the widths "
+                "the residual additions need"
+            )
+        return self
+
+    def units(self, group, width):
+        """The units a layer of `group` ("conv", "fc") needs so that `width` come out of its
+        activation: a maxout activation takes maxout_pieces inputs per output."""
+        maxout = getattr(self, f"{group}_activation") == "maxout"
+        return width * self.maxout_pieces if maxout else width
+
+    def as_flags(self, arch):
+        """The flags that set `arch`'s switches to these values, shortest form: {flag: value}.
+
+        Only the arch's switches, in run-name order: a ReLU or linear group as its bool flag
+        (`conv_relu`), another activation by name (`conv_activation`); `lrn` only when off.
+        """
+        has, settings = present(arch), {}
+        for group in GROUPS:
+            name = getattr(self, f"{group}_activation")
+            if f"{group}_activation" in has:
+                relu = {"relu": True, "linear": False}.get(name)
+                settings.update(
+                    {f"{group}_activation": name} if relu is None else {f"{group}_relu": relu}
+                )
+        settings.update({"pool": self.pool} if "pool" in has else {})
+        settings.update({"lrn": self.lrn} if "lrn" in has and not self.lrn else {})
+        return settings
+
+
+# The switch fields, in order (config.json holds them flat beside the run's other fields), and
+# the defaults of those an architecture may lack.
+FIELDS = tuple(field.name for field in dataclasses.fields(Switches))
+SWITCH_DEFAULTS = {name: getattr(Switches(), name) for name in FIELDS if name != "maxout_pieces"}
+
+
+def present(arch):
     """The switches `arch` has, in run-name order."""
     return [name for name in SWITCH_DEFAULTS if name not in LACKS[arch]]
-
-
-def validate(arch, conv_activation, fc_activation, pool, lrn, maxout_pieces):
-    """Raises ValueError naming the switch, its value and what is allowed."""
-    if arch not in ARCHS:
-        raise ValueError(f"arch={arch!r} is not known; allowed: {', '.join(ARCHS)}")
-    for group, value in (("conv_activation", conv_activation), ("fc_activation", fc_activation)):
-        if value not in ACTIVATIONS:
-            raise ValueError(
-                f"{group}={value!r} is not a known activation; allowed: {', '.join(ACTIVATIONS)}"
-            )
-    if pool not in POOLS:
-        raise ValueError(f"pool={pool!r} is not a known pooling; allowed: {', '.join(POOLS)}")
-    if not isinstance(lrn, bool):
-        raise ValueError(f"lrn={lrn!r} must be True or False")
-    if isinstance(maxout_pieces, bool) or not isinstance(maxout_pieces, int) or maxout_pieces < 2:
-        raise ValueError(f"maxout_pieces={maxout_pieces!r} must be an integer >= 2")
-    values = {"conv_activation": conv_activation, "fc_activation": fc_activation}
-    values.update(pool=pool, lrn=lrn)
-    for name, why in LACKS[arch].items():
-        if values[name] != SWITCH_DEFAULTS[name]:
-            raise ValueError(
-                f"arch={arch} has {why}: {name}={values[name]!r} does not apply (leave it at "
-                f"its default {SWITCH_DEFAULTS[name]!r}); {arch}'s switches: "
-                f"{', '.join(switches(arch)) or 'none'}"
-            )
-    if arch == "resnet20" and conv_activation == "maxout":
-        raise ValueError(
-            "arch=resnet20 cannot take conv_activation='maxout': it would change the widths "
-            "the residual additions need"
-        )
 
 
 def value_name(value):
@@ -131,21 +177,3 @@ def run_name(settings, seed):
 def name_tokens(settings):
     """The `<flag>-<value>` parts of a run name, one per setting, in order."""
     return [f"{k}-{value_name(v)}" for k, v in settings.items()]
-
-
-def as_flags(arch, conv_activation, fc_activation, pool, lrn):
-    """The flags that set `arch`'s switches to these values, shortest form: {flag: value}.
-
-    Only the arch's switches, in run-name order: a ReLU or linear group as its bool flag
-    (`conv_relu`), another activation by name (`conv_activation`); `lrn` only when off.
-    """
-    present, settings = switches(arch), {}
-    for group, name in zip(GROUPS, (conv_activation, fc_activation), strict=True):
-        if f"{group}_activation" in present:
-            relu = {"relu": True, "linear": False}.get(name)
-            settings.update(
-                {f"{group}_activation": name} if relu is None else {f"{group}_relu": relu}
-            )
-    settings.update({"pool": pool} if "pool" in present else {})
-    settings.update({"lrn": lrn} if "lrn" in present and not lrn else {})
-    return settings

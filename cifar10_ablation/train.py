@@ -17,9 +17,10 @@ import contextlib
 import sys
 from pathlib import Path
 
-from cifar10_ablation import cli, console, runlock
+from cifar10_ablation import cli, console
 from cifar10_ablation import config as config_lib
-from cifar10_ablation.stopping import EXIT_INTERRUPTED
+from cifar10_ablation.training import runlock
+from cifar10_ablation.training.stopping import EXIT_INTERRUPTED
 
 
 def main(argv):
@@ -60,11 +61,12 @@ def _lock(run_dir):
 def _train(config):
     console.load_tensorflow()
     # The library imports TensorFlow, so it is imported once TensorFlow has loaded quietly.
-    from cifar10_ablation import loop, rundir, stopping, trainer
+    from cifar10_ablation.training import disk, loop, stopping
+    from cifar10_ablation.training import run as run_lib
 
     try:
-        trainer.train(config, overwrite=cli.FLAGS.overwrite)
-    except (ValueError, loop.TrainingDiverged, rundir.DiskFull) as error:
+        run_lib.train(config, overwrite=cli.FLAGS.overwrite)
+    except (ValueError, loop.TrainingDiverged, disk.DiskFull) as error:
         sys.exit(f"error: {error}")
     except stopping.Interrupted as stopped:
         print(stopped, file=sys.stderr)

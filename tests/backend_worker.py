@@ -17,8 +17,9 @@ import sys
 import keras
 import numpy as np
 
-from cifar10_ablation import archs
-from cifar10_ablation import model as model_lib
+from cifar10_ablation import models
+from cifar10_ablation.models import layers
+from cifar10_ablation.switches import Switches
 
 LRN_BETAS = (0.75, 0.5)
 LRN_ALPHA = 0.01  # large enough that the normalization changes the values a lot
@@ -59,7 +60,7 @@ def run(inputs):
     images, labels = inputs["images"], inputs["labels"]
     outputs = {}
     for i, config in enumerate(json.loads(str(inputs["configs"]))):
-        model = archs.build_model(**config["switches"])
+        model = models.build_model(Switches(**config["switches"]))
         model.set_weights([inputs[f"{i}/{j}"] for j in range(len(model.weights))])
         outputs[f"{i}/logits"] = keras.ops.convert_to_numpy(model(images))
         if config["train"]:
@@ -74,7 +75,7 @@ def run(inputs):
             for j, weight in enumerate(model.get_weights()):
                 outputs[f"{i}/trained/{j}"] = weight
     for beta in LRN_BETAS:
-        layer = model_lib.LocalResponseNormalization(alpha=LRN_ALPHA, beta=beta)
+        layer = layers.LocalResponseNormalization(alpha=LRN_ALPHA, beta=beta)
         y, dx = VJP[keras.backend.backend()](layer, inputs["lrn_x"], inputs["lrn_upstream"])
         outputs[f"lrn{beta}/y"] = keras.ops.convert_to_numpy(y)
         outputs[f"lrn{beta}/dx"] = keras.ops.convert_to_numpy(dx)

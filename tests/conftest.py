@@ -10,11 +10,14 @@ import shutil  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import build_docs
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from absl import flags  # noqa: E402
 
-from cifar10_ablation import cifar10, console, docs, mnist, report  # noqa: E402
+from cifar10_ablation import console  # noqa: E402
+from cifar10_ablation.data import cifar10, mnist
+from cifar10_ablation.reports import report
 
 
 @pytest.fixture
@@ -124,7 +127,7 @@ def docs_copy(tmp_path):
     """A docs folder with the committed templates and activation-scale CSV and no results: the
     tests add the results CSVs their case needs."""
     shutil.copytree(DOCS / "templates", tmp_path / "templates")
-    shutil.copy(DOCS / docs.SCALE_CSV, tmp_path)
+    shutil.copy(DOCS / build_docs.SCALE_CSV, tmp_path)
     return tmp_path
 
 

@@ -10,9 +10,12 @@ import numpy as np
 import pytest
 from tensorboard.backend.event_processing import event_accumulator
 
-from cifar10_ablation import cli, files, report, switches, trainer
+from cifar10_ablation import cli, files
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import state as state_lib
+from cifar10_ablation.reports import report
+from cifar10_ablation.training import precision, rundir
+from cifar10_ablation.training import run as run_lib
+from cifar10_ablation.training import state as state_lib
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = dict(
@@ -27,7 +30,7 @@ SMOKE_FLAGS = [f"--{k}={v}" for k, v in SMOKE.items()]
 
 
 def _config(data_dir, log_dir, **overrides):
-    return config_lib.RunConfig(
+    return config_lib.RunConfig.flat(
         data_dir=str(data_dir), log_dir=str(log_dir), **{**SMOKE, **overrides}
     )
 
@@ -61,21 +64,14 @@ def test_a_lone_runs_name_is_its_switch_flags_as_a_sweep_names_them():
     config = config_lib.RunConfig()
     assert (config.arch, config.dataset) == ("tutorial", "cifar10")
     assert config.run_name() == "conv_relu-true_fc_relu-true_pool-max_schedule-tutorial_seed0"
-    changed = dataclasses.replace(
-        config, conv_activation="linear", pool="avg", lrn=False, schedule="fast", seed=2
+    changed = config.replace(
+        conv_activation="linear", pool="avg", lrn=False, schedule="fast", seed=2
     )
     assert (
         changed.run_name() == "conv_relu-false_fc_relu-true_pool-avg_lrn-false_schedule-fast_seed2"
     )
-    tanh = dataclasses.replace(config, fc_activation="tanh")
+    tanh = config.replace(fc_activation="tanh")
     assert tanh.run_name().startswith("conv_relu-true_fc_activation-tanh_pool-max_")
-
-
-def test_switch_defaults_are_the_configs():
-    """A switch an arch lacks must keep RunConfig's default (switches.py names them once more)."""
-    defaults = config_lib.RunConfig()
-    expected = {name: getattr(defaults, name) for name in switches.SWITCH_DEFAULTS}
-    assert switches.SWITCH_DEFAULTS == expected
 
 
 @pytest.mark.parametrize(
@@ -97,17 +93,17 @@ def test_switch_defaults_are_the_configs():
     ],
 )
 def test_run_names_lead_with_arch_and_dataset_and_list_only_the_archs_switches(fields, name):
-    assert config_lib.RunConfig(schedule="fast", **fields).run_name() == name
+    assert config_lib.RunConfig.flat(schedule="fast", **fields).run_name() == name
 
 
 def test_a_config_saved_before_arch_and_dataset_loads_with_their_defaults(tmp_path):
-    saved = config_lib.RunConfig(conv_activation="linear", pool="avg", log_dir=str(tmp_path))
+    saved = config_lib.RunConfig.flat(conv_activation="linear", pool="avg", log_dir=str(tmp_path))
     files.write_json_atomic(tmp_path / "config.json", saved.resolved().to_dict())
     _without_new_fields(tmp_path / "config.json")
     loaded = config_lib.load_run_config(tmp_path)
     assert loaded == saved.resolved()
-    assert config_lib.identity_differences(loaded, saved) == []
-    assert config_lib.identity_differences(loaded, dataclasses.replace(saved, arch="vgg")) == [
+    assert rundir.identity_differences(loaded, saved) == []
+    assert rundir.identity_differences(loaded, dataclasses.replace(saved, arch="vgg")) == [
         "arch: saved 'tutorial', requested 'vgg'"
     ]
 
@@ -115,10 +111,10 @@ def test_a_config_saved_before_arch_and_dataset_loads_with_their_defaults(tmp_pa
 def test_a_run_saved_before_arch_and_dataset_resumes_and_reports(cifar_dir, tmp_path):
     run_dir = tmp_path / "sweep" / "conv_relu-false_seed0"
     config = _config(cifar_dir, run_dir, max_steps=4, conv_activation="linear")
-    trainer.train(config)
+    run_lib.train(config)
     _without_new_fields(run_dir / "config.json")
     _without_new_fields(run_dir / "results.json")
-    results = trainer.train(dataclasses.replace(config, max_steps=6))
+    results = run_lib.train(dataclasses.replace(config, max_steps=6))
     assert results["global_step"] == 6 and results["steps_this_invocation"] == 2
     assert results["config"]["arch"] == "tutorial" and results["config"]["dataset"] == "cifar10"
     _without_new_fields(run_dir / "results.json")
@@ -138,11 +134,11 @@ def test_a_run_saved_before_arch_and_dataset_resumes_and_reports(cifar_dir, tmp_
 )
 def test_validate_refuses(fields, message):
     with pytest.raises(ValueError, match=message):
-        config_lib.validate(config_lib.RunConfig(**fields))
+        config_lib.validate(config_lib.RunConfig.flat(**fields))
 
 
 def test_tutorial_schedule_counts_epochs_of_the_dataset():
-    mnist = state_lib.make_learning_rate(config_lib.RunConfig(dataset="mnist"))
+    mnist = state_lib.make_learning_rate(config_lib.RunConfig.flat(dataset="mnist"))
     steps_per_decay = int(60_000 / 128 * 350)
     assert float(mnist(steps_per_decay - 1)) == pytest.approx(0.1)
     assert float(mnist(steps_per_decay)) == pytest.approx(0.01)
@@ -154,10 +150,12 @@ def test_other_archs_train_and_the_averaged_model_keeps_batch_norm_statistics(
 ):
     config = _config(cifar_dir, tmp_path / "run", max_steps=4, arch=arch, schedule="fast",
                      warmup_steps=1)  # fmt: skip
-    results = trainer.train(config)
+    results = run_lib.train(config)
     assert results["global_step"] == 4 and np.isfinite(results["test_accuracy"])
     assert "diagnostics/pool1_all_negative_windows" not in results.get("diagnostics", {})
-    state = state_lib.TrainState(config, state_lib.checkpoint_dir(config.log_dir))
+    state = state_lib.TrainState(
+        config, precision.build_model(config), state_lib.checkpoint_dir(config.log_dir)
+    )
     state.restore()
     moving = state.model.non_trainable_variables
     assert len(moving) == (12 if arch == "vgg" else 0)
@@ -184,7 +182,11 @@ def test_cli_resnet20_trains_and_eval_rebuilds_it(cifar_dir, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "training arch-resnet20_conv_relu-false_pool-avg_schedule-tutorial_seed0" in done.stdout
     saved = config_lib.load_run_config(run_dir)
-    assert (saved.arch, saved.conv_activation, saved.pool) == ("resnet20", "linear", "avg")
+    assert (saved.arch, saved.switches.conv_activation, saved.switches.pool) == (
+        "resnet20",
+        "linear",
+        "avg",
+    )
     tags = _tags(run_dir)
     assert {"stage3_block3_act/sparsity", "conv1_act/dead_units"} <= tags
     assert not any(t.startswith("diagnostics/") for t in tags)

@@ -21,8 +21,9 @@ import pytest
 import tensorflow as tf
 from conftest import assert_matches_tf_lrn
 
-from cifar10_ablation import archs, switches
-from cifar10_ablation import model as model_lib
+from cifar10_ablation import models, switches
+from cifar10_ablation.models import layers
+from cifar10_ablation.switches import Switches
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = [
@@ -86,7 +87,9 @@ def tensorflow_results(tmp_path_factory):
         "lrn_upstream": rng.standard_normal((2, 5, 5, 64)).astype(np.float32),
     }
     for i, config in enumerate(CONFIGS):
-        for j, weight in enumerate(archs.build_model(**config["switches"]).get_weights()):
+        for j, weight in enumerate(
+            models.build_model(Switches(**config["switches"])).get_weights()
+        ):
             inputs[f"{i}/{j}"] = weight
     path = tmp_path_factory.mktemp("backends") / "inputs.npz"
     np.savez(path, **inputs)
@@ -156,18 +159,17 @@ def test_keras_ops_lrn_matches_tensorflows_op_here_too(beta):
     """The other backends' LRN, run on TensorFlow tensors: values and autodiff gradient."""
     x = tf.random.stateless_normal([2, 5, 5, 64], seed=[1, 2]) * 3.0
     upstream = tf.random.stateless_normal(x.shape, seed=[3, 4])
-    assert_matches_tf_lrn(
-        lambda v: model_lib._lrn_keras_ops(v, 4, 1.0, 0.01, beta), x, upstream, beta
-    )
+    assert_matches_tf_lrn(lambda v: layers._lrn_keras_ops(v, 4, 1.0, 0.01, beta), x, upstream, beta)
 
 
 def test_factory_builds_under_jax_without_tensorflow():
-    """The issue's acceptance command, and no TensorFlow import on the way."""
+    """The documented JAX command, and no TensorFlow import on the way."""
     out = run_under(
         "jax",
         "-c",
-        "import sys; from cifar10_ablation.archs import build_model; "
-        "build_model(conv_activation='linear', pool='avg').summary(); "
+        "import sys; from cifar10_ablation.models import build_model; "
+        "from cifar10_ablation.switches import Switches; "
+        "build_model(Switches(conv_activation='linear', pool='avg')).summary(); "
         "print('tensorflow' in sys.modules)",
     )
     assert "Total params: 1,068,298" in out

@@ -3,10 +3,12 @@ the numbers, published rows need their source."""
 
 import csv
 
+import beyond
+import build_docs
 import pytest
 from conftest import write_results_csv
 
-from cifar10_ablation import beyond, docs, report
+from cifar10_ablation.reports import report
 
 PUBLISHED = {
     "key": "he2016_resnet20_c10",
@@ -67,7 +69,7 @@ RESNET = {
 
 
 def test_no_beyond_csv_leaves_only_the_baseline(synthetic):
-    docs.write_docs(synthetic)
+    build_docs.write_docs(synthetic)
     text = (synthetic / "BEYOND.md").read_text()
     assert "## ResNet-20" not in text and "## What others report" not in text
     baseline = "- the tutorial net on CIFAR-10 (quick preset), pool="
@@ -83,7 +85,7 @@ def test_a_section_per_csv_with_drops_answers_and_the_published_figure(synthetic
         writer = csv.DictWriter(f, fieldnames=beyond.PUBLISHED_COLUMNS)
         writer.writeheader()
         writer.writerow(PUBLISHED)
-    docs.write_docs(synthetic)
+    build_docs.write_docs(synthetic)
     text = " ".join((synthetic / "BEYOND.md").read_text().split())
     assert "## ResNet-20 on CIFAR-10" in text and "## What others report" in text
     # fc_activation and lrn are in the CSV but not ResNet-20's switches: the text leaves them out
@@ -223,7 +225,7 @@ def test_the_net_without_any_relu_is_set_against_the_linear_classifier(synthetic
         writer = csv.DictWriter(f, fieldnames=beyond.PUBLISHED_COLUMNS)
         writer.writeheader()
         writer.writerow({**PUBLISHED, "key": beyond.EXPERIMENTS["linear"][2]})
-    docs.write_docs(synthetic)
+    build_docs.write_docs(synthetic)
     text = " ".join((synthetic / "BEYOND.md").read_text().split())
     # the quick baseline's all-linear average-pool config, 0.375 mean, minus 0.370, paired by seed
     assert (

@@ -7,7 +7,8 @@ import pytest
 import tensorflow_datasets as tfds
 from conftest import write_cifar_binary
 
-from cifar10_ablation import cifar10
+from cifar10_ablation.data import cifar10
+from cifar10_ablation.data.splits import DataError
 
 
 def _archive(folder, target):
@@ -90,34 +91,34 @@ def _bad_label(folder):
 )
 def test_bad_binary_data_raises_clearly(cifar_dir, corrupt, message):
     corrupt(cifar_dir / cifar10.BATCHES_DIRNAME)
-    with pytest.raises(cifar10.DataError, match=message):
+    with pytest.raises(DataError, match=message):
         cifar10.load(cifar_dir)
 
 
 def test_bad_archives_raise_clearly(tmp_path):
     (tmp_path / "plain").mkdir()
     (tmp_path / "plain" / cifar10.ARCHIVE_NAME).write_bytes(b"this is not gzip")
-    with pytest.raises(cifar10.DataError, match="is not a readable gzip tar archive"):
+    with pytest.raises(DataError, match="is not a readable gzip tar archive"):
         cifar10.load(tmp_path / "plain")
     (tmp_path / "other" / "stuff").mkdir(parents=True)
     (tmp_path / "other" / "stuff" / "a.txt").write_text("hello")
     (tmp_path / "wrong").mkdir()
     with tarfile.open(tmp_path / "wrong" / cifar10.ARCHIVE_NAME, "w:gz") as tar:
         tar.add(tmp_path / "other" / "stuff", arcname="stuff")
-    with pytest.raises(cifar10.DataError, match="holds no cifar-10-batches-bin/ folder"):
+    with pytest.raises(DataError, match="holds no cifar-10-batches-bin/ folder"):
         cifar10.load(tmp_path / "wrong")
     assert not list((tmp_path / "cache").glob("*/cifar-10-batches-bin"))  # nothing half-extracted
 
 
 def test_missing_and_empty_data_dirs_raise_clearly(tmp_path, monkeypatch):
-    with pytest.raises(cifar10.DataError, match="does not exist; pass --data_dir="):
+    with pytest.raises(DataError, match="does not exist; pass --data_dir="):
         cifar10.load(tmp_path / "nowhere")
     monkeypatch.setattr(
         cifar10, "TFDS_DOWNLOAD_HOST", "host.invalid"
     )  # offline, whatever the CI has
     (tmp_path / "empty").mkdir()
     with pytest.raises(
-        cifar10.DataError,
+        DataError,
         match="no CIFAR-10 in .*empty: looked for cifar-10-binary"
         r".tar.gz, cifar-10-batches-bin/ .* unreachable",
     ):

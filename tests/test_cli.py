@@ -2,6 +2,7 @@
 layering (importing the library defines no flags, modules import without cycles)."""
 
 import ast
+import importlib
 import re
 import subprocess
 import sys
@@ -89,8 +90,8 @@ def test_importing_the_library_defines_no_flags():
     code = (
         f"ours = {sorted(set(ours) - {'log_dir'})!r}; from absl import flags; "
         "import cifar10_ablation.cli, "
-        "cifar10_ablation.console, cifar10_ablation.trainer, cifar10_ablation.sweeper, "
-        "cifar10_ablation.evaluation, cifar10_ablation.report, cifar10_ablation.docs, "
+        "cifar10_ablation.console, cifar10_ablation.training.run, cifar10_ablation.sweeps.runner, "
+        "cifar10_ablation.training.evaluation, cifar10_ablation.reports.report, "
         "cifar10_ablation.train, cifar10_ablation.eval, cifar10_ablation.sweep; "
         "print(sorted(set(flags.FLAGS) & set(ours)))"
     )
@@ -99,31 +100,45 @@ def test_importing_the_library_defines_no_flags():
     assert done.stdout.split("\n")[-2] == "[]"  # (absl.logging defines a --log_dir of its own)
 
 
+def _module_name(path):
+    """A module's dotted name inside the package: "training.loop"; a wing's __init__: "models"."""
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in PACKAGE.rglob("*.py") if p != PACKAGE / "__init__.py"}
+WINGS = ("data", "models", "training", "sweeps", "reports")
+
+
+def _resolve(dotted):
+    """The package module that an imported dotted name (cifar10_ablation.x.y) is, or None."""
+    parts = dotted.split(".")
+    if parts[0] != PACKAGE.name:
+        return None
+    for end in range(len(parts), 1, -1):
+        name = ".".join(parts[1:end])
+        if name in MODULES:
+            return name
+    return None
+
+
 def _package_imports(path):
     """The package's modules `path` imports anywhere: at module level and inside functions."""
     imported = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):  # relative ones (`from . import x`) too
-            module = ".".join(filter(None, [PACKAGE.name if node.level else "", node.module]))
-            names = [f"{module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [f"{node.module}.{alias.name}" for alias in node.names]
         else:
             continue
-        for name in names:
-            parts = name.split(".")
-            if (
-                parts[0] == PACKAGE.name
-                and len(parts) > 1
-                and (PACKAGE / f"{parts[1]}.py").exists()
-            ):
-                imported.add(parts[1])
-    return imported - {path.stem}
+        imported |= {m for m in map(_resolve, names) if m}
+    return imported - {_module_name(path)}
 
 
 def test_the_package_imports_without_cycles():
-    graph = {path.stem: _package_imports(path) for path in PACKAGE.glob("*.py")}
-    assert "model" in graph["nets"] and "trainer" in graph["train"]  # also inside run_main
+    graph = {name: _package_imports(path) for name, path in MODULES.items()}
+    assert "models.layers" in graph["models.tutorial"] and "training.run" in graph["train"]
     done, visiting = set(), []
 
     def visit(module):
@@ -140,23 +155,59 @@ def test_the_package_imports_without_cycles():
         visit(module)
 
 
-def test_the_package_docstring_maps_every_module_above_those_importing_it():
-    order = [
-        name.strip()
-        for line in re.findall(r"^- ([\w, ]+):", cifar10_ablation.__doc__, re.M)
-        for name in line.split(",")
-    ]
-    assert sorted(order) == sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
-    backward = [
-        f"{path.stem} imports {other}"
-        for path in PACKAGE.glob("*.py")
-        if path.stem != "__init__"
-        for other in _package_imports(path)
-        if order.index(other) > order.index(path.stem)
-    ]
-    assert backward == []
+# What a wing (or the shared rooms) must never import: the direction of the house.
+NEVER = {
+    "reports": {"data", "models", "training", "sweeps"},  # reports read files, no TensorFlow
+    "models": {"data", "training", "sweeps", "reports"},
+    "data": {"training", "sweeps", "reports"},
+    "training": {"sweeps", "reports"},
+    "sweeps": set(),
+    "shared": set(WINGS) - {"sweeps"},  # cli reads the grid's specs (sweeps.grid)
+}
+
+
+def test_the_wings_import_one_way():
+    entry_points = {"train", "eval", "sweep"}
+    broken = []
+    for name, path in MODULES.items():
+        wing = name.split(".")[0] if name.split(".")[0] in WINGS else "shared"
+        if name in entry_points:
+            continue
+        for other in _package_imports(path):
+            if other.split(".")[0] in NEVER[wing]:
+                broken.append(f"{name} imports {other}")
+    assert broken == []
+
+
+def test_every_module_is_named_in_its_wing_s_docstring():
+    for docstring, names in [
+        (cifar10_ablation.__doc__, [n for n in MODULES if "." not in n]),
+        *(
+            (
+                importlib.import_module(f"cifar10_ablation.{wing}").__doc__,
+                [n.split(".")[1] for n in MODULES if n.startswith(f"{wing}.")],
+            )
+            for wing in WINGS
+        ),
+    ]:
+        listed = {
+            name.strip()
+            for line in re.findall(r"^- ([\w, ]+):", docstring, re.M)
+            for name in line.split(",")
+        }
+        assert sorted(listed) == sorted(names)
+
+
+def test_importing_the_reports_wing_leaves_tensorflow_out():
+    code = (
+        "import sys; import cifar10_ablation.reports.report, cifar10_ablation.reports.scale, "
+        "cifar10_ablation.reports.stats, cifar10_ablation.reports.markdown; "
+        "print('tensorflow' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.stdout.strip() == "False", done.stderr[-2000:]
 
 
 def test_no_module_is_over_300_lines():
-    lines = {p.name: len(p.read_text().splitlines()) for p in PACKAGE.glob("*.py")}
+    lines = {name: len(p.read_text().splitlines()) for name, p in MODULES.items()}
     assert {name: n for name, n in lines.items() if n > 310} == {}

@@ -1,11 +1,11 @@
-"""docs/logs/collect.py: what it writes into the repo from the long runs (no training here)."""
+"""tools/docs/collect.py: what it writes into the repo from the long runs (no training here)."""
 
 import importlib.util
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "docs" / "logs" / "collect.py"
+SCRIPT = Path(__file__).resolve().parent.parent / "tools" / "docs" / "collect.py"
 
 
 @pytest.fixture

@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cifar10_ablation import diagnostics
-from cifar10_ablation.archs import build_model
+from cifar10_ablation.data import cifar10
+from cifar10_ablation.models import build_model
+from cifar10_ablation.switches import Switches
+from cifar10_ablation.training import diagnostics
 
 TUTORIAL_ACTIVATIONS = ["conv1_act", "conv2_act", "local3_act", "local4_act"]
 
@@ -59,7 +61,7 @@ def test_sparsity_and_dead_units():
 
 def test_probe_measures_every_block_and_layer():
     images = tf.random.stateless_normal([8, 24, 24, 3], seed=[1, 2])
-    model = build_model(conv_activation="linear")
+    model = build_model(Switches(conv_activation="linear"))
     assert diagnostics.activation_layers(model) == TUTORIAL_ACTIVATIONS
     values = diagnostics.Probe(model, images).measure()
     assert set(values) == {
@@ -91,11 +93,11 @@ def test_other_archs_get_activation_stats_but_no_pool_windows(arch, activations)
 def test_confusion_matrix_and_per_class_accuracy():
     labels = np.array([0, 0, 1, 2, 2, 2])
     predictions = np.array([0, 1, 1, 0, 2, 2])
-    matrix = diagnostics.confusion_matrix(labels, predictions)
+    matrix = diagnostics.confusion_matrix(labels, predictions, 10)
     assert matrix.shape == (10, 10) and matrix.sum() == 6
     assert matrix[0, 0] == 1 and matrix[0, 1] == 1 and matrix[2, 0] == 1 and matrix[2, 2] == 2
-    accuracy = diagnostics.per_class_accuracy(matrix)
+    accuracy = diagnostics.per_class_accuracy(matrix, cifar10.CLASS_NAMES)
     assert accuracy["airplane"] == 0.5 and accuracy["automobile"] == 1.0
     assert accuracy["bird"] == pytest.approx(2 / 3) and accuracy["truck"] is None
-    image = diagnostics.confusion_image(matrix, "test")
+    image = diagnostics.confusion_image(matrix, "test", cifar10.CLASS_NAMES)
     assert image.shape[0] == 1 and image.shape[-1] == 4 and image.dtype == tf.uint8

@@ -7,40 +7,43 @@ import subprocess
 import sys
 from pathlib import Path
 
+import build_docs
+import findings
 import pytest
 from conftest import write_results_csv
 
-from cifar10_ablation import cli, docs, findings, report
+from cifar10_ablation import cli
 from cifar10_ablation import config as config_lib
+from cifar10_ablation.reports import markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-GENERATED = (*docs.TEMPLATES, "headline.md", "summary.json")
+GENERATED = (*build_docs.TEMPLATES, "headline.md", "summary.json")
 
 
 def _differences(out_dir):
     return [
         f"docs/{name} differs from what the report writes: edit docs/templates/ or the CSVs, "
-        "then run python -m cifar10_ablation.sweep --report_only --log_dir=docs"
+        "then run python tools/docs/build_docs.py"
         for name in GENERATED
         if (out_dir / name).read_text() != (DOCS / name).read_text()
     ]
 
 
 def test_committed_docs_are_what_the_report_writes(tmp_path):
-    docs.write_docs(DOCS, tmp_path)
+    build_docs.write_docs(DOCS, tmp_path)
     assert _differences(tmp_path) == []
     for name in ("results_quick.png", "scale.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
 
 
-def test_the_sweep_command_regenerates_the_docs_byte_for_byte(tmp_path):
+def test_the_docs_command_regenerates_the_docs_byte_for_byte(tmp_path):
     copy = tmp_path / "docs"
     shutil.copytree(DOCS / "templates", copy / "templates")
     for path in DOCS.glob("*.csv"):
         shutil.copy(path, copy)
     done = subprocess.run(
-        [sys.executable, "-m", "cifar10_ablation.sweep", "--report_only", f"--log_dir={copy}"],
+        [sys.executable, "tools/docs/build_docs.py", str(copy)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -67,13 +70,14 @@ def test_no_committed_doc_or_log_holds_a_path_of_this_machine():
 def test_the_named_configs_are_their_flagfiles(parse_flags, name):
     config = cli.train_config(parse_flags(cli.TRAIN, f"--flagfile={ROOT / 'flags' / name}.flags"))
     switches, _ = findings.NAMED_CONFIGS[name]
-    assert {k: getattr(config, k) for k in switches} == switches and config.lrn
+    assert {k: getattr(config.switches, k) for k in switches} == switches and config.switches.lrn
 
 
 def test_the_tutorial_config_is_the_defaults():
     switches, published = findings.NAMED_CONFIGS["tutorial"]
     defaults = config_lib.RunConfig()
-    assert {k: getattr(defaults, k) for k in switches} == switches and published == 0.86
+    assert {k: getattr(defaults.switches, k) for k in switches} == switches
+    assert published == 0.86
 
 
 # Synthetic presets: columns and sections appear with their CSVs, claims follow the numbers.
@@ -117,7 +121,7 @@ TUTORIAL = {
 
 def test_presets_without_a_csv_leave_no_trace(synthetic):
     _write_preset(synthetic, "quick", {"finding_conv_relu": 0.74}, 6000, [0, 1, 2])
-    docs.write_docs(synthetic)
+    build_docs.write_docs(synthetic)
     text = (synthetic / "RESULTS.md").read_text()
     assert "| config | published % | quick preset % |" in text
     assert "tutorial schedule %" not in text and "## Fast" not in text and "## Tutorial" not in text
@@ -131,7 +135,7 @@ def test_a_distance_that_rounds_to_zero_names_no_side(synthetic):
     # means over seeds 0.001 above these: 80.0% and 37.21% against the published ~86 and 37.2
     quick = {"tutorial": 0.799, "finding_no_conv_relu": 0.3711}
     _write_preset(synthetic, "quick", quick, 6000, [0, 1, 2])
-    docs.write_docs(synthetic)
+    build_docs.write_docs(synthetic)
     text = " ".join((synthetic / "RESULTS.md").read_text().split())
     assert "`tutorial`, published ~86%: quick preset 80.0% (6.0 points below it)." in text
     assert "`finding_no_conv_relu`, published 37.2%: quick preset 37.2% (level with it)." in text
@@ -149,7 +153,7 @@ def test_the_screening_table_lists_each_file_best_first(synthetic):
             for i, accuracy in enumerate(accuracies)
         ]
         write_results_csv(synthetic / f"tuning_{name}.csv", rows)
-    docs.write_docs(synthetic)
+    build_docs.write_docs(synthetic)
     text = (synthetic / "RESULTS.md").read_text()
     ranked = re.findall(r"`(\w+_candidate\d)` \| 20,000 \| ([\d.]+) \|", text)
     assert ranked == [
@@ -167,7 +171,7 @@ def test_time_per_run_counts_the_training_before_a_restart(synthetic):
     quick = {"finding_conv_relu": 0.74}
     _write_preset(synthetic, "quick", quick, 6000, [0], train_seconds=3600, cpu="EPYC AVX2")
     _write_preset(synthetic, "fast", {"finding_conv_relu": 0.78}, 20000, [0])
-    docs.write_docs(synthetic)
+    build_docs.write_docs(synthetic)
     text = " ".join((synthetic / "RESULTS.md").read_text().split())
     quick, fast = text.split("## Quick preset")[1], text.split("## Fast preset")[1]
     assert "Time per run 60 minutes (EPYC AVX2, 2 cores), summed over its restarts" in quick
@@ -179,7 +183,7 @@ def test_the_fast_claim_is_computed_from_the_csvs(synthetic, off_by, holds):
     _write_preset(synthetic, "tutorial", TUTORIAL, 100_000, [0, 1])
     fast = {**TUTORIAL, "finding_no_conv_relu": TUTORIAL["finding_no_conv_relu"] - off_by}
     _write_preset(synthetic, "fast", fast, 20_000, [0, 1, 2])
-    docs.write_docs(synthetic)
+    build_docs.write_docs(synthetic)
     text = (synthetic / "RESULTS.md").read_text()
     summary = json.loads((synthetic / "summary.json").read_text())
     assert summary["fast_claim"]["holds"] is holds
@@ -205,14 +209,14 @@ def test_the_fast_claim_is_computed_from_the_csvs(synthetic, off_by, holds):
 def test_the_fast_claim_fails_past_the_step_budget(synthetic):
     _write_preset(synthetic, "tutorial", TUTORIAL, 100_000, [0, 1])
     _write_preset(synthetic, "fast", TUTORIAL, 25_000, [0, 1])
-    _, summary = docs.build(synthetic)
+    _, summary = build_docs.build(synthetic)
     assert summary["fast_claim"]["holds"] is False
 
 
 def test_a_template_naming_an_unknown_fragment_is_refused():
     with pytest.raises(ValueError, match=r"uses \{\{nope\}\}, which the report does not write"):
-        docs.render("{{nope}}", {"known": "x"})
-    assert docs.render("a\n{{#on}}\nkept {{x}}\n{{/on}}\n{{#off}}\ngone\n{{/off}}\nb", {
+        build_docs.render("{{nope}}", {"known": "x"})
+    assert build_docs.render("a\n{{#on}}\nkept {{x}}\n{{/on}}\n{{#off}}\ngone\n{{/off}}\nb", {
         "on": "yes", "off": "", "x": "1"
     }) == "a\nkept 1\nb\n"  # fmt: skip
 
@@ -222,8 +226,8 @@ def test_a_schedule_gain_that_rounds_to_zero_reads_plus_zero(synthetic):
     _write_preset(
         synthetic, "fast", {**TUTORIAL, "tutorial": TUTORIAL["tutorial"] + 0.0004}, 20_000, [0, 1]
     )
-    docs.write_docs(synthetic)
+    build_docs.write_docs(synthetic)
     text = " ".join((synthetic / "RESULTS.md").read_text().split())
     gains = text.split("`tutorial`, published ~86%:")[1].split("Schedule length")[1]
     assert gains.startswith(" (tutorial schedule minus the shorter preset): fast +0.0 points")
-    assert "-0.0" not in text and report.signed_points(-0.0123, 2) == "-1.23"
+    assert "-0.0" not in text and markdown.signed_points(-0.0123, 2) == "-1.23"

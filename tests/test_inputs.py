@@ -3,13 +3,13 @@
 import numpy as np
 import tensorflow as tf
 
-from cifar10_ablation import cifar10, inputs
+from cifar10_ablation.data import cifar10, pipeline
 
 
 def test_train_batches_are_standardized_24x24(cifar_dir):
     loaded = cifar10.load(cifar_dir)
     images, labels = next(
-        iter(inputs.train_dataset(loaded.train_images, loaded.train_labels, 32, 0))
+        iter(pipeline.train_dataset(loaded.train_images, loaded.train_labels, 32, 0))
     )
     assert images.shape == (32, 24, 24, 3) and images.dtype == tf.float32
     assert labels.shape == (32,) and labels.dtype == tf.int32
@@ -22,7 +22,7 @@ def test_epochs_are_permutations_and_the_stream_is_seeded_and_resumable():
     index = np.arange(60, dtype=np.int32)  # labels carry each image's index
 
     def stream(seed, start_step=0, steps=9):
-        dataset = inputs.train_dataset(images, index, 20, seed, start_step)
+        dataset = pipeline.train_dataset(images, index, 20, seed, start_step)
         return [(x.numpy(), y.numpy()) for x, y in dataset.take(steps)]
 
     first = stream(seed=1)
@@ -44,8 +44,8 @@ def test_epochs_are_permutations_and_the_stream_is_seeded_and_resumable():
 
 def test_batched_distortions_equal_tf_image_ops_per_image():
     images = tf.constant(np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3)), tf.uint8)
-    draws = inputs.random_distortions(8, tf.constant([3, 4], tf.int64))
-    distorted = inputs.distort(images, draws)
+    draws = pipeline.random_distortions(8, tf.constant([3, 4], tf.int64))
+    distorted = pipeline.distort(images, draws)
     for i in range(8):
         dy, dx = draws["offsets"][i].numpy()
         x = tf.image.crop_to_bounding_box(images[i], int(dy), int(dx), 24, 24)
@@ -59,7 +59,7 @@ def test_batched_distortions_equal_tf_image_ops_per_image():
 
 
 def test_distortion_draws_cover_the_tutorials_ranges():
-    draws = inputs.random_distortions(20000, tf.constant([0, 0], tf.int64))
+    draws = pipeline.random_distortions(20000, tf.constant([0, 0], tf.int64))
     offsets = draws["offsets"].numpy()
     assert offsets.min() == 0 and offsets.max() == 8
     assert set(np.unique(offsets)) == set(range(9))
@@ -71,7 +71,7 @@ def test_distortion_draws_cover_the_tutorials_ranges():
 
 def test_eval_is_the_central_crop_and_every_image_once(cifar_dir):
     loaded = cifar10.load(cifar_dir)
-    batches = list(inputs.eval_dataset(loaded.test_images, loaded.test_labels, 8))
+    batches = list(pipeline.eval_dataset(loaded.test_images, loaded.test_labels, 8))
     assert [len(y) for _, y in batches] == [8, 8, 8, 6]  # 30 images, no padding
     images = np.concatenate([x.numpy() for x, _ in batches])
     labels = np.concatenate([y.numpy() for _, y in batches])

@@ -8,13 +8,15 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from conftest import write_idx, write_mnist
 
-from cifar10_ablation import cifar10, inputs, mnist
+from cifar10_ablation import data
+from cifar10_ablation.data import mnist, pipeline
+from cifar10_ablation.data.splits import DataError
 
 
 @pytest.mark.parametrize("suffix", [".gz", ""])
 def test_reads_pixels_and_labels_gzipped_or_not(tmp_path, suffix):
     written = write_mnist(tmp_path, suffix=suffix)
-    loaded = inputs.load_dataset("mnist", tmp_path)
+    loaded = data.load("mnist", tmp_path)
     np.testing.assert_array_equal(loaded.train_images[..., 0], written[mnist.TRAIN_IMAGES])
     np.testing.assert_array_equal(loaded.train_labels, written[mnist.TRAIN_LABELS])
     np.testing.assert_array_equal(loaded.test_images[..., 0], written[mnist.TEST_IMAGES])
@@ -96,26 +98,26 @@ def _bad_label(folder):
 def test_bad_files_raise_one_clear_error(tmp_path, corrupt, message):
     write_mnist(tmp_path)
     corrupt(tmp_path)
-    with pytest.raises(cifar10.DataError, match=message):
-        inputs.load_dataset("mnist", tmp_path)
+    with pytest.raises(DataError, match=message):
+        data.load("mnist", tmp_path)
 
 
 def test_missing_and_empty_data_dirs(tmp_path, monkeypatch):
-    with pytest.raises(cifar10.DataError, match="does not exist; pass --data_dir=<folder holding"):
-        inputs.load_dataset("mnist", tmp_path / "nowhere")
+    with pytest.raises(DataError, match="does not exist; pass --data_dir=<folder holding"):
+        data.load("mnist", tmp_path / "nowhere")
     monkeypatch.setattr(mnist, "TFDS_DOWNLOAD_HOST", "host.invalid")  # offline, whatever the CI
     (tmp_path / "empty").mkdir()
     with pytest.raises(
-        cifar10.DataError,
+        DataError,
         match="no MNIST in .*empty: looked for train-images-idx3-ubyte.gz, .* unreachable",
     ):
-        inputs.load_dataset("mnist", tmp_path / "empty")
+        data.load("mnist", tmp_path / "empty")
     assert not list((tmp_path / "empty").iterdir())
 
 
 def test_tfds_source_with_mock_data(tmp_path):
     with tfds.testing.mock_data(num_examples=12):
-        loaded = inputs.load_dataset("mnist", tmp_path)
+        loaded = data.load("mnist", tmp_path)
     assert loaded.source.startswith("tfds:")
     assert loaded.train_images.shape == (12, 28, 28, 1) and loaded.train_images.dtype == np.uint8
     assert loaded.test_labels.dtype == np.int32 and not loaded.flips
@@ -123,15 +125,15 @@ def test_tfds_source_with_mock_data(tmp_path):
 
 def test_train_batches_are_shifted_crops_without_flips_or_colours(tmp_path):
     write_mnist(tmp_path, train=64)
-    loaded = inputs.load_dataset("mnist", tmp_path)
-    draws = inputs.random_distortions(20000, tf.constant([0, 0], tf.int64), 28, False, False)
+    loaded = data.load("mnist", tmp_path)
+    draws = pipeline.random_distortions(20000, tf.constant([0, 0], tf.int64), 28, False, False)
     assert set(draws) == {"offsets"}
     assert set(np.unique(draws["offsets"].numpy())) == set(range(5))  # shifts of up to 2 pixels
     index = np.arange(64, dtype=np.int32)  # labels carry each image's index
-    stream = inputs.train_dataset(loaded.train_images, index, 16, 0, flips=False, colors=False)
+    stream = pipeline.train_dataset(loaded.train_images, index, 16, 0, flips=False, colors=False)
     images, labels = next(iter(stream))
     assert images.shape == (16, 24, 24, 1) and images.dtype == tf.float32
-    batch_draws = inputs.random_distortions(
+    batch_draws = pipeline.random_distortions(
         16, tf.constant([0, 0], tf.int64), 28, flips=False, colors=False
     )
     for i, (dy, dx) in enumerate(batch_draws["offsets"].numpy()):
@@ -142,9 +144,9 @@ def test_train_batches_are_shifted_crops_without_flips_or_colours(tmp_path):
 
 def test_eval_is_the_central_24x24_crop(tmp_path):
     write_mnist(tmp_path)
-    loaded = inputs.load_dataset("mnist", tmp_path)
+    loaded = data.load("mnist", tmp_path)
     images = np.concatenate(
-        [x.numpy() for x, _ in inputs.eval_dataset(loaded.test_images, loaded.test_labels, 4)]
+        [x.numpy() for x, _ in pipeline.eval_dataset(loaded.test_images, loaded.test_labels, 4)]
     )
     expected = tf.image.per_image_standardization(
         tf.cast(loaded.test_images[:, 2:26, 2:26], tf.float32)
@@ -155,7 +157,7 @@ def test_eval_is_the_central_24x24_crop(tmp_path):
 def test_cifar10_draws_are_those_of_before_mnist():
     """The options leave CIFAR-10's stream as it was (values from the code before them), so runs
     begun before resume on the same batches."""
-    draws = inputs.random_distortions(4, tf.constant([3, 4], tf.int64))
+    draws = pipeline.random_distortions(4, tf.constant([3, 4], tf.int64))
     assert draws["offsets"].numpy().tolist() == [[4, 6], [8, 1], [5, 2], [7, 4]]
     assert draws["flips"].numpy().tolist() == [True] * 4
     np.testing.assert_allclose(draws["brightness"].numpy(), [47.9852, -17.9313, -31.7095, -28.3924],

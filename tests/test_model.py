@@ -6,9 +6,9 @@ import pytest
 import tensorflow as tf
 from conftest import assert_matches_tf_lrn
 
-from cifar10_ablation import model as model_lib
 from cifar10_ablation import switches
-from cifar10_ablation.archs import build_model
+from cifar10_ablation.models import build_model, layers, tutorial
+from cifar10_ablation.switches import Switches
 
 TUTORIAL_PARAMS = 1_068_298
 TUTORIAL_LAYERS = [
@@ -58,7 +58,7 @@ def test_default_is_the_tutorial_net():
 @pytest.mark.parametrize("pool", ["max", "avg"])
 @pytest.mark.parametrize("lrn", [True, False])
 def test_grid_keeps_shapes_and_parameter_count(conv_activation, fc_activation, pool, lrn):
-    model = build_model(conv_activation, fc_activation, pool, lrn)
+    model = build_model(Switches(conv_activation, fc_activation, pool, lrn))
     assert model.count_params() == TUTORIAL_PARAMS
     names = [layer.name for layer in model.layers]
     expected = [n for n in TUTORIAL_LAYERS if lrn or not n.startswith("norm")]
@@ -97,14 +97,14 @@ def test_weight_decay_is_tutorials_0_004_l2_loss_on_local3_local4_only():
 
 
 def test_softmax_linear_has_no_activation():
-    model = build_model(fc_activation="tanh")
+    model = build_model(Switches(fc_activation="tanh"))
     assert model.get_layer("softmax_linear").activation is keras.activations.linear
     assert model.layers[-1].name == "softmax_linear"
 
 
 @pytest.mark.parametrize("name", switches.KERAS_ACTIVATIONS)
 def test_named_activation_is_applied_to_both_groups(name):
-    model = build_model(conv_activation=name, fc_activation=name)
+    model = build_model(Switches(conv_activation=name, fc_activation=name))
     images = _images()
     for layer in ("conv1", "conv2", "local3", "local4"):
         pre = _layer_output(model, layer, images)
@@ -114,7 +114,7 @@ def test_named_activation_is_applied_to_both_groups(name):
 
 @pytest.mark.parametrize("name", ["linear", "none"])
 def test_linear_means_no_activation(name):
-    model = build_model(conv_activation=name, fc_activation=name)
+    model = build_model(Switches(conv_activation=name, fc_activation=name))
     images = _images()
     for layer in ("conv1", "conv2", "local3", "local4"):
         np.testing.assert_array_equal(
@@ -127,11 +127,11 @@ def test_linear_means_no_activation(name):
 
 def test_abs_and_maxout():
     images = _images()
-    model = build_model(conv_activation="abs")
+    model = build_model(Switches(conv_activation="abs"))
     np.testing.assert_array_equal(
         _layer_output(model, "conv1_act", images), np.abs(_layer_output(model, "conv1", images))
     )
-    model = build_model(conv_activation="maxout", fc_activation="maxout", maxout_pieces=3)
+    model = build_model(Switches(conv_activation="maxout", fc_activation="maxout", maxout_pieces=3))
     pre = _layer_output(model, "conv1", images)
     assert pre.shape[-1] == 64 * 3
     post = _layer_output(model, "conv1_act", images)
@@ -154,7 +154,7 @@ def test_abs_and_maxout():
 
 @pytest.mark.parametrize("pool, tf_pool", [("max", tf.nn.max_pool2d), ("avg", tf.nn.avg_pool2d)])
 def test_pool_is_3x3_stride_2_same_as_tf(pool, tf_pool):
-    model = build_model(pool=pool)
+    model = build_model(Switches(pool=pool))
     layer = model.get_layer("pool1")
     assert isinstance(
         layer, {"max": keras.layers.MaxPooling2D, "avg": keras.layers.AveragePooling2D}[pool]
@@ -169,7 +169,7 @@ def test_pool_is_3x3_stride_2_same_as_tf(pool, tf_pool):
 
 
 def test_lrn_matches_tensorflow_and_the_formula():
-    layer = model_lib.LocalResponseNormalization()
+    layer = layers.LocalResponseNormalization()
     x = tf.random.stateless_normal([2, 6, 6, 64], seed=[5, 6]) * 3.0
     expected = tf.nn.local_response_normalization(
         x, depth_radius=4, bias=1.0, alpha=0.001 / 9.0, beta=0.75
@@ -186,13 +186,13 @@ def test_lrn_matches_tensorflow_and_the_formula():
 
 @pytest.mark.parametrize("beta", [0.75, 0.5])
 def test_lrn_gradient_matches_tensorflows_lrn_grad(beta):
-    layer = model_lib.LocalResponseNormalization(beta=beta, alpha=0.01)
+    layer = layers.LocalResponseNormalization(beta=beta, alpha=0.01)
     x = tf.random.stateless_normal([2, 5, 5, 64], seed=[7, 8]) * 3.0
     upstream = tf.random.stateless_normal(x.shape, seed=[9, 10])
     assert_matches_tf_lrn(layer, x, upstream, beta)
     theirs = tf.nn.local_response_normalization(x, depth_radius=4, bias=1.0, alpha=0.01, beta=beta)
     # Under mixed precision it normalizes in float32 and returns float16.
-    half = model_lib.LocalResponseNormalization(beta=beta, alpha=0.01, dtype="mixed_float16")(x)
+    half = layers.LocalResponseNormalization(beta=beta, alpha=0.01, dtype="mixed_float16")(x)
     assert half.dtype == tf.float16
     np.testing.assert_allclose(half.numpy(), theirs.numpy(), rtol=2e-3, atol=2e-3)
 
@@ -200,7 +200,7 @@ def test_lrn_gradient_matches_tensorflows_lrn_grad(beta):
 @pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("channels", [3, 16])
 def test_split_bias_grad_conv_matches_tf_conv2d_and_its_gradients(compiled, channels):
-    layer = model_lib.SplitBiasGradConv2D(8, 5, padding="same")
+    layer = layers.SplitBiasGradConv2D(8, 5, padding="same")
     layer.build([None, 7, 7, channels])
     kernel = tf.random.stateless_normal([5, 5, channels, 8], seed=[11, 12]) * 0.1
     bias = tf.random.stateless_normal([8], seed=[13, 14])
@@ -224,10 +224,10 @@ def test_split_bias_grad_conv_matches_tf_conv2d_and_its_gradients(compiled, chan
 
 @pytest.mark.parametrize("convs", [(), ("conv1",), ("conv1", "conv2")])
 def test_split_bias_grad_convs_are_the_configured_ones(convs, monkeypatch):
-    monkeypatch.setattr(model_lib, "SPLIT_BIAS_GRAD_CONVS", convs)
+    monkeypatch.setattr(tutorial, "SPLIT_BIAS_GRAD_CONVS", convs)
     model = build_model()
     for name in ("conv1", "conv2"):
-        split = isinstance(model.get_layer(name), model_lib.SplitBiasGradConv2D)
+        split = isinstance(model.get_layer(name), layers.SplitBiasGradConv2D)
         assert split == (name in convs)
     assert model.count_params() == TUTORIAL_PARAMS
 
@@ -244,11 +244,11 @@ def test_split_bias_grad_convs_are_the_configured_ones(convs, monkeypatch):
 )
 def test_invalid_arguments_raise_with_the_allowed_values(kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
-        build_model(**kwargs)
+        build_model(Switches(**kwargs))
 
 
 def test_save_and_load_round_trip(tmp_path):
-    model = build_model(conv_activation="maxout", fc_activation="abs", pool="avg")
+    model = build_model(Switches(conv_activation="maxout", fc_activation="abs", pool="avg"))
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.models.load_model(path)

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cifar10_ablation import nets, switches
-from cifar10_ablation.archs import build_model
+from cifar10_ablation import switches
+from cifar10_ablation.models import build_model, resnet, vgg
+from cifar10_ablation.switches import Switches
 
 # (trainable, non-trainable: batch norm's moving statistics) parameters on 3 and 1 channels.
 PARAMS = {
@@ -58,7 +59,7 @@ def test_resnet20_is_he_et_als_cifar_net():
     assert [c.strides for c in convs if c.strides != (1, 1)] == [(2, 2), (2, 2)]
     assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers) == 19
     assert sum(isinstance(layer, keras.layers.Add) for layer in model.layers) == 9
-    shortcuts = [layer for layer in model.layers if isinstance(layer, nets.PadShortcut)]
+    shortcuts = [layer for layer in model.layers if isinstance(layer, resnet.PadShortcut)]
     assert [s.name for s in shortcuts] == ["stage2_block1_shortcut", "stage3_block1_shortcut"]
     assert all(s.count_params() == 0 for s in shortcuts)
     assert model.get_layer("stage3_block3_act").output.shape == (None, 6, 6, 64)
@@ -86,7 +87,7 @@ def test_vgg_layers_by_position():
 
 def test_pad_shortcut_subsamples_and_appends_zero_channels():
     x = tf.random.stateless_normal([2, 6, 6, 4], seed=[3, 4])
-    y = nets.PadShortcut(8)(x).numpy()
+    y = resnet.PadShortcut(8)(x).numpy()
     assert y.shape == (2, 3, 3, 8)
     np.testing.assert_array_equal(y[..., :4], x.numpy()[:, 1::2, 1::2, :])
     np.testing.assert_array_equal(y[..., 4:], 0)
@@ -95,7 +96,7 @@ def test_pad_shortcut_subsamples_and_appends_zero_channels():
 @pytest.mark.parametrize("arch, layers", [("vgg", VGG_CONVS), ("resnet20", None)])
 @pytest.mark.parametrize("activation", ["relu", "linear", "tanh"])
 def test_conv_activation_is_every_activation_after_a_conv(arch, layers, activation):
-    model = build_model(arch=arch, conv_activation=activation)
+    model = build_model(Switches(conv_activation=activation), arch=arch)
     images = _images()
     names = [f"{n}_act" for n in layers] if layers else RESNET_ACTIVATIONS
     for name in names:
@@ -109,12 +110,12 @@ def test_conv_activation_is_every_activation_after_a_conv(arch, layers, activati
 
 
 def test_vgg_fc_activation_and_maxout():
-    model = build_model(arch="vgg", fc_activation="linear")
+    model = build_model(Switches(fc_activation="linear"), arch="vgg")
     assert all(
         isinstance(model.get_layer(n), keras.layers.Identity) for n in ("fc1_act", "fc2_act")
     )
     assert isinstance(model.get_layer("conv1_1_act"), keras.layers.Activation)
-    model = build_model(arch="vgg", conv_activation="maxout", fc_activation="maxout")
+    model = build_model(Switches(conv_activation="maxout", fc_activation="maxout"), arch="vgg")
     assert model.get_layer("conv1_1").filters == 64 and model.get_layer("fc1").units == 512
     widths = [model.get_layer(f"{n}_act").output.shape[-1] for n in [*VGG_CONVS, "fc1", "fc2"]]
     assert widths == [32, 32, 64, 64, 128, 128, 256, 256]
@@ -123,11 +124,12 @@ def test_vgg_fc_activation_and_maxout():
 @pytest.mark.parametrize("pool", ["max", "avg"])
 def test_pool_switch(pool):
     layer_class = {"max": keras.layers.MaxPooling2D, "avg": keras.layers.AveragePooling2D}[pool]
-    model = build_model(arch="vgg", pool=pool)
+    model = build_model(Switches(pool=pool), arch="vgg")
     for name in ("pool1", "pool2", "pool3"):
         layer = model.get_layer(name)
-        assert type(layer) is layer_class and layer.pool_size == (2, 2) and layer.strides == (2, 2)
-    model = build_model(arch="resnet20", pool=pool)
+        assert isinstance(layer, layer_class)
+        assert layer.pool_size == (2, 2) and layer.strides == (2, 2)
+    model = build_model(Switches(pool=pool), arch="resnet20")
     global_class = {
         "max": keras.layers.GlobalMaxPooling2D,
         "avg": keras.layers.GlobalAveragePooling2D,
@@ -137,7 +139,7 @@ def test_pool_switch(pool):
 
 def test_linear_resnet20_with_average_pooling_is_affine_at_inference():
     """No activation and an average pool leave only convs, inference batch norm and adds."""
-    model = build_model(arch="resnet20", conv_activation="linear", pool="avg")
+    model = build_model(Switches(conv_activation="linear", pool="avg"), arch="resnet20")
     a, b = _images(batch=1), tf.random.stateless_normal([1, 24, 24, 3], seed=[5, 6])
     f = lambda x: model(x, training=False).numpy()  # noqa: E731
     np.testing.assert_allclose(f(a + b) - f(b), f(a) - f(tf.zeros_like(a)), rtol=1e-3, atol=1e-2)
@@ -156,7 +158,7 @@ def test_linear_is_softmax_regression():
 @pytest.mark.parametrize("arch, kernels", [("vgg", 9), ("resnet20", 20)])
 def test_weight_decay_on_every_kernel(arch, kernels):
     model = build_model(arch=arch)
-    decay = {"vgg": nets.VGG_WEIGHT_DECAY, "resnet20": nets.RESNET_WEIGHT_DECAY}[arch]
+    decay = {"vgg": vgg.WEIGHT_DECAY, "resnet20": resnet.WEIGHT_DECAY}[arch]
     weighted = [layer for layer in model.layers if hasattr(layer, "kernel")]
     assert len(model.losses) == len(weighted) == kernels
     expected = sum(decay * float(tf.reduce_sum(layer.kernel.value**2)) for layer in weighted)
@@ -177,19 +179,20 @@ def test_weight_decay_on_every_kernel(arch, kernels):
 )
 def test_switches_an_arch_lacks_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        build_model(**kwargs)
+        arch = kwargs.pop("arch")
+        build_model(Switches(**kwargs), arch=arch)
 
 
 def test_switch_table():
-    assert switches.switches("tutorial") == ["conv_activation", "fc_activation", "pool", "lrn"]
-    assert switches.switches("vgg") == ["conv_activation", "fc_activation", "pool"]
-    assert switches.switches("resnet20") == ["conv_activation", "pool"]
-    assert switches.switches("linear") == []
+    assert switches.present("tutorial") == ["conv_activation", "fc_activation", "pool", "lrn"]
+    assert switches.present("vgg") == ["conv_activation", "fc_activation", "pool"]
+    assert switches.present("resnet20") == ["conv_activation", "pool"]
+    assert switches.present("linear") == []
 
 
 @pytest.mark.parametrize("arch", ["vgg", "resnet20"])
 def test_save_load_and_clone_round_trip(arch, tmp_path):
-    model = build_model(arch=arch, conv_activation="tanh", pool="avg")
+    model = build_model(Switches(conv_activation="tanh", pool="avg"), arch=arch)
     images = _images(batch=4)
     model(images, training=True)  # moves batch norm's statistics away from their start
     path = tmp_path / "model.keras"

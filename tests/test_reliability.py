@@ -2,7 +2,6 @@
 preemption signals, two sweeps on one folder, a full disk, damaged checkpoints, concurrent cache
 extraction, read-only data and cache."""
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -21,9 +20,12 @@ import tensorflow as tf
 from conftest import write_cifar_binary
 from tensorboard.backend.event_processing import event_accumulator
 
-from cifar10_ablation import cifar10, evaluation, files, runlock, stopping, trainer
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import state as state_lib
+from cifar10_ablation import files
+from cifar10_ablation.data import cifar10
+from cifar10_ablation.training import evaluation, precision, runlock, stopping
+from cifar10_ablation.training import run as run_lib
+from cifar10_ablation.training import state as state_lib
 
 SMALL = ["--batch_size=8", "--summary_every=2", "--histogram_every=20", "--eval_every=20",
          "--steps_per_execution=1"]  # fmt: skip
@@ -64,7 +66,9 @@ def _assert_all_checkpoints_load(run_dir):
     oldest, TF's manager has already recorded the new list's predecessor, which still names it.)"""
     config = config_lib.load_run_config(run_dir)
     for step in _checkpoint_steps(run_dir)[-config.keep_checkpoints :]:
-        state = state_lib.TrainState(config, state_lib.checkpoint_dir(run_dir))
+        state = state_lib.TrainState(
+            config, precision.build_model(config), state_lib.checkpoint_dir(run_dir)
+        )
         state.restore(str(run_dir / "checkpoints" / f"ckpt-{step}"))
         assert state.step == step
 
@@ -171,7 +175,7 @@ def _setup_unwritable_log_dir(cifar_dir, tmp_path):
 
 
 def _setup_other_config(cifar_dir, tmp_path):
-    trainer.train(config_lib.RunConfig(data_dir=str(cifar_dir), log_dir=str(tmp_path / "run"),
+    run_lib.train(config_lib.RunConfig.flat(data_dir=str(cifar_dir), log_dir=str(tmp_path / "run"),
                                      max_steps=2, batch_size=8))  # fmt: skip
     return [f"--data_dir={cifar_dir}", "--pool=avg"]
 
@@ -266,11 +270,11 @@ def _losses(run_dir):
 def test_deterministic_runs_repeat_loss_for_loss(cifar_dir, tmp_path):
     runs = []
     for name in ("a", "b"):
-        config = config_lib.RunConfig(
+        config = config_lib.RunConfig.flat(
             data_dir=str(cifar_dir), log_dir=str(tmp_path / name), max_steps=12, batch_size=8,
             summary_every=1, histogram_every=12, eval_every=12, steps_per_execution=3,
             deterministic=True, seed=3)  # fmt: skip
-        trainer.train(config)
+        run_lib.train(config)
         runs.append(_losses(tmp_path / name))
     assert len(runs[0]) == 12
     assert runs[0] == runs[1]  # bit for bit
@@ -278,8 +282,8 @@ def test_deterministic_runs_repeat_loss_for_loss(cifar_dir, tmp_path):
 
 def test_only_the_last_k_checkpoints_are_kept(cifar_dir, tmp_path):
     run_dir = tmp_path / "run"
-    trainer.train(config_lib.RunConfig(data_dir=str(cifar_dir), log_dir=str(run_dir), max_steps=12,
-                                     batch_size=8, checkpoint_every=2, keep_checkpoints=2,
+    run_lib.train(config_lib.RunConfig.flat(data_dir=str(cifar_dir), log_dir=str(run_dir),
+        max_steps=12, batch_size=8, checkpoint_every=2, keep_checkpoints=2,
                                      steps_per_execution=2))  # fmt: skip
     assert _checkpoint_steps(run_dir) == [10, 12]
     files = sorted(p.name for p in (run_dir / "checkpoints").iterdir())
@@ -472,10 +476,10 @@ def test_train_takes_the_run_lock_and_overwrite_keeps_it(cifar_dir, tmp_path):
         )
         assert [p.name for p in run_dir.iterdir()] == [runlock.LOCK_FILENAME]
         # --overwrite deletes the old run, not the lock of the process training the new one.
-        config = config_lib.RunConfig(data_dir=str(cifar_dir), log_dir=str(run_dir), max_steps=2,
-                                      batch_size=8, pool="avg")  # fmt: skip
-        trainer.train(config)
-        trainer.train(dataclasses.replace(config, pool="max"), overwrite=True)
+        config = config_lib.RunConfig.flat(data_dir=str(cifar_dir), log_dir=str(run_dir),
+        max_steps=2, batch_size=8, pool="avg")  # fmt: skip
+        run_lib.train(config)
+        run_lib.train(config.replace(pool="max"), overwrite=True)
         mine = json.loads((run_dir / runlock.LOCK_FILENAME).read_text())
         assert mine["pid"] == os.getpid()
     # A killed train's lock is taken over, with a line saying so.
@@ -545,7 +549,9 @@ def test_a_run_lock_is_exclusive_and_a_dead_owners_lock_is_taken_over(
 FILL_DISK = """
 import errno, os, sys
 import tensorflow as tf
-from cifar10_ablation import files, loop, state as state_lib, train
+from cifar10_ablation import files, train
+from cifar10_ablation.training import summaries
+from cifar10_ablation.training import state as state_lib
 full_at, ballast, calls = os.environ["FULL_AT"], os.environ.get("BALLAST"), {}
 ENOSPC = os.strerror(errno.ENOSPC)
 
@@ -579,12 +585,13 @@ if full_at == "checkpoint":
         os.makedirs(temp)
         open(temp + "/part-00000-of-00001.data-00000-of-00001.tempstate1", "wb").close()
         return f"{temp}/part-00000-of-00001.data-00000-of-00001.tempstate1; {ENOSPC}"
-    state_lib.TrainState.save = before("save", state_lib.TrainState.save, message, at_call=2)
+    state_lib.TrainState._write_checkpoint = before(
+        "save", state_lib.TrainState._write_checkpoint, message, at_call=2)
 elif full_at == "event file":
     def message(trainer, *args):
         return f"{trainer.run_dir}/events.out.tfevents.1.host.1.0.v2; {ENOSPC}"
-    loop.Trainer._write_train_scalars = before(
-        "scalars", loop.Trainer._write_train_scalars, message, at_call=5)
+    summaries.RunSummaries.train_scalars = before(
+        "scalars", summaries.RunSummaries.train_scalars, message, at_call=5)
 else:
     original = files.write_json_atomic
     def write_json_atomic(path, values):
@@ -636,8 +643,8 @@ def test_a_full_disk_stops_with_one_line_and_the_run_continues_once_space_is_fre
 
 def test_a_damaged_newest_checkpoint_is_skipped_and_never_silently(cifar_dir, tmp_path, capfd):
     run_dir = tmp_path / "run"
-    trainer.train(config_lib.RunConfig(data_dir=str(cifar_dir), log_dir=str(run_dir), max_steps=6,
-                                     batch_size=8, checkpoint_every=2, keep_checkpoints=3,
+    run_lib.train(config_lib.RunConfig.flat(data_dir=str(cifar_dir), log_dir=str(run_dir),
+        max_steps=6, batch_size=8, checkpoint_every=2, keep_checkpoints=3,
                                      steps_per_execution=2))  # fmt: skip
     checkpoints = run_dir / "checkpoints"
     data_file = "ckpt-{}.data-00000-of-00001"
@@ -694,7 +701,7 @@ def test_a_damaged_newest_checkpoint_is_skipped_and_never_silently(cifar_dir, tm
 EXTRACT = """
 import hashlib, os, sys, time
 from pathlib import Path
-from cifar10_ablation import cifar10
+from cifar10_ablation.data import cifar10
 archive_dir, cache = Path(sys.argv[1]), Path(sys.argv[2])
 original = cifar10._extract_batches
 def extract_then_wait(archive, target):

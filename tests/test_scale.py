@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from cifar10_ablation import cli, scale, switches
+from cifar10_ablation import cli, switches
+from cifar10_ablation.reports import scale
 
 
 def _row(activation, accuracy, pool="avg", seed=0):
@@ -82,8 +83,8 @@ def test_the_preset_expands_to_the_activation_grid(parse_flags, cifar_dir, tmp_p
     assert (
         len(runs) == 2 * len(switches.SCALE_ACTIVATIONS) and len(switches.SCALE_ACTIVATIONS) >= 10
     )
-    assert {c.conv_activation for _, c in runs} == set(switches.SCALE_ACTIVATIONS)
-    assert {(c.fc_activation, c.pool) for _, c in runs} == {("linear", "avg")}
+    assert {c.switches.conv_activation for _, c in runs} == set(switches.SCALE_ACTIVATIONS)
+    assert {(c.switches.fc_activation, c.switches.pool) for _, c in runs} == {("linear", "avg")}
     assert runs[0][0] == "conv_activation-linear_seed0"
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cifar10_ablation import stats
+from cifar10_ablation.reports import stats
 
 SIMULATIONS = 20_000  # coverage standard error ~0.15 points: 93-97% is a real check
 

@@ -6,7 +6,7 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins.histogram import summary_v2
 
-from cifar10_ablation import summaries
+from cifar10_ablation.training import summaries
 
 
 @pytest.mark.parametrize(

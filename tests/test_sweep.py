@@ -9,7 +9,9 @@ import sys
 import pytest
 from tensorboard.backend.event_processing import event_accumulator
 
-from cifar10_ablation import cli, grid, host, report, sweeper
+from cifar10_ablation import cli, host
+from cifar10_ablation.reports import report
+from cifar10_ablation.sweeps import grid, hparams, runner
 
 SMOKE_FLAGS = [
     "--batch_size=8",
@@ -51,7 +53,9 @@ def test_default_grid_is_conv_relu_x_fc_relu_x_pool(grid_of, tmp_path):
         "conv_relu-true_fc_relu-true_pool-max_seed1",
     ]
     assert len(set(names)) == 16
-    switches = {(c.conv_activation, c.fc_activation, c.pool) for _, c in runs}
+    switches = {
+        (c.switches.conv_activation, c.switches.fc_activation, c.switches.pool) for _, c in runs
+    }
     assert len(switches) == 8 and ("linear", "linear", "avg") in switches
     assert {c.seed for _, c in runs} == {0, 1}
     assert all(c.log_dir == str(tmp_path / n) for n, c in runs)
@@ -66,7 +70,7 @@ def test_any_flag_can_be_swept_and_overrides_the_base_switch(grid_of):
         "--sweep=learning_rate=0.1,0.01",
     )
     assert len(runs) == 6
-    assert {(c.conv_activation, c.learning_rate) for _, c in runs} == {
+    assert {(c.switches.conv_activation, c.learning_rate) for _, c in runs} == {
         (a, lr) for a in ("linear", "tanh", "maxout") for lr in (0.1, 0.01)
     }
 
@@ -156,7 +160,7 @@ def test_shards_split_the_grid_without_overlap(grid_of, tmp_path):
     runs = grid_of()
     shares = [[n for i, (n, _) in enumerate(runs) if i % 3 == k] for k in range(3)]
     assert sorted(sum(shares, [])) == sorted(n for n, _ in runs)
-    trained, skipped, errors = sweeper.run_sweep(
+    trained, skipped, errors = runner.run_sweep(
         runs[:2], tmp_path / "s", shard_index=1, num_shards=2
     )
     assert trained == [runs[1][0]] and skipped == [] and errors == []
@@ -173,7 +177,7 @@ def test_runs_a_results_csv_records_at_their_max_steps_are_skipped(grid_of, tmp_
         "avg,pool-avg_seed9,9,4,0.5\n"  # not a run of this grid
     )
     assert grid.recorded(runs, results) == {"pool-max_seed0"}
-    trained, skipped, errors = sweeper.run_sweep(
+    trained, skipped, errors = runner.run_sweep(
         runs[:2], tmp_path / "s", recorded={"pool-max_seed0"}
     )
     assert trained == ["pool-max_seed1"] and skipped == ["pool-max_seed0"] and errors == []
@@ -275,13 +279,13 @@ def _experiment(sweep_dir):
 
 def test_an_extended_sweep_keeps_one_hparams_table(grid_of, tmp_path):
     first = grid_of("--fc_relu=false", "--sweep=pool=max,avg")
-    sweeper.write_hparams_config(tmp_path, [c for _, c in first])
+    hparams.write_hparams_config(tmp_path, [c for _, c in first])
     for _, config in first:  # as if trained: config.json as train saves it (resolved)
         saved = dataclasses.replace(config.resolved(), replicas=1)
         (tmp_path / config.log_dir).mkdir(parents=True, exist_ok=True)
         (tmp_path / config.log_dir / "config.json").write_text(json.dumps(saved.to_dict()))
     more = grid_of("--fc_relu=false", "--sweep=pool=avg", "--seeds=3")  # more seeds, one pool
-    fields = sweeper.write_hparams_config(tmp_path, [c for _, c in more])
+    fields = hparams.write_hparams_config(tmp_path, [c for _, c in more])
     assert fields == ["pool"]
     experiment = _experiment(tmp_path)
     assert experiment["pool"] == ["avg", "max"] and experiment["seed"] == [0, 1, 2]
@@ -295,7 +299,7 @@ def test_report_reads_runs_saved_before_a_config_field_existed(tmp_path):
         (tmp_path / name / "results.json").write_text(
             json.dumps({"config": config, "global_step": 4, "test_accuracy": 0.5})
         )
-    table = report.report(tmp_path)
+    table, _ = report.report(tmp_path)
     assert "| pool | mean % |" in table and "replicas" not in table
     with open(tmp_path / "results.csv") as f:
         assert [row["pool"] for row in csv.DictReader(f)] == ["avg", "max"]

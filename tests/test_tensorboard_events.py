@@ -9,8 +9,9 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from cifar10_ablation import cifar10, sweeper
 from cifar10_ablation import config as config_lib
+from cifar10_ablation.data import cifar10
+from cifar10_ablation.sweeps import hparams, runner
 
 LAYERS = ("conv1", "conv2", "local3", "local4")  # the tutorial net's, as the README lists them
 # The README's "TensorBoard events" and "Diagnostics" paragraphs: tag -> its dashboard's plugin.
@@ -64,7 +65,7 @@ def test_a_sweep_shows_every_promised_tag_and_its_hparams_table(cifar_dir, tmp_p
     runs = []
     for activation in ("relu", "linear"):
         name = f"conv_activation-{activation}_seed0"
-        config = config_lib.RunConfig(
+        config = config_lib.RunConfig.flat(
             conv_activation=activation,
             data_dir=str(cifar_dir),
             log_dir=str(sweep_dir / name),
@@ -77,7 +78,7 @@ def test_a_sweep_shows_every_promised_tag_and_its_hparams_table(cifar_dir, tmp_p
             steps_per_execution=2,
         )
         runs.append((name, config_lib.validate(config)))
-    trained, _, errors = sweeper.run_sweep(runs, sweep_dir)
+    trained, _, errors = runner.run_sweep(runs, sweep_dir)
     assert len(trained) == 2 and not errors
 
     run = _load(sweep_dir / "conv_activation-relu_seed0")
@@ -100,19 +101,19 @@ def test_a_sweep_shows_every_promised_tag_and_its_hparams_table(cifar_dir, tmp_p
     for name, config in runs:
         start = _plugin_data(_load(sweep_dir / name), "_hparams_/session_start_info")
         values = start.session_start_info.hparams
-        assert values["conv_activation"].string_value == config.conv_activation
+        assert values["conv_activation"].string_value == config.switches.conv_activation
         assert values["seed"].number_value == 0
         # not varied here, but a later sweep on the folder may vary them: every run has them
         assert (values["pool"].string_value, values["lrn"].bool_value) == ("max", True)
 
     # A finished run without its row (trained by `train` into the folder): the next sweep writes it.
     run_dir = sweep_dir / runs[0][0]
-    (run_dir / sweeper.HPARAMS_MARKER).unlink()
+    (run_dir / hparams.HPARAMS_MARKER).unlink()
     for events in run_dir.glob("events.out.tfevents.*"):
         if "_hparams_/session_start_info" in _load(events).Tags()["tensors"]:
             events.unlink()
     assert "_hparams_/session_start_info" not in _load(run_dir).Tags()["tensors"]
-    trained, skipped, _ = sweeper.run_sweep(runs, sweep_dir)
+    trained, skipped, _ = runner.run_sweep(runs, sweep_dir)
     assert (trained, len(skipped)) == ([], 2)
     start = _plugin_data(_load(run_dir), "_hparams_/session_start_info")
     assert start.session_start_info.hparams["conv_activation"].string_value == "relu"

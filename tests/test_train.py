@@ -11,9 +11,11 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
-from cifar10_ablation import cifar10, loop, rundir, trainer
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import state as state_lib
+from cifar10_ablation.data import cifar10
+from cifar10_ablation.training import loop, precision, rundir
+from cifar10_ablation.training import run as run_lib
+from cifar10_ablation.training import state as state_lib
 
 # Small enough for CI: 16-image batches, every event every few steps.
 SMOKE = dict(
@@ -28,7 +30,7 @@ SMOKE_FLAGS = [f"--{k}={v}" for k, v in SMOKE.items()]
 
 
 def _config(cifar_dir, log_dir, **overrides):
-    return config_lib.RunConfig(
+    return config_lib.RunConfig.flat(
         data_dir=str(cifar_dir), log_dir=str(log_dir), **{**SMOKE, **overrides}
     )
 
@@ -75,7 +77,7 @@ def test_schedules():
     assert float(tutorial(0)) == pytest.approx(0.1)
     assert float(tutorial(136_717)) == pytest.approx(0.1)  # int(50000/128*350) steps per decay
     assert float(tutorial(136_718)) == pytest.approx(0.01)
-    fast = state_lib.make_learning_rate(config_lib.RunConfig(schedule="fast", max_steps=1000))
+    fast = state_lib.make_learning_rate(config_lib.RunConfig.flat(schedule="fast", max_steps=1000))
     assert float(fast(0)) == pytest.approx(0.0)
     assert float(fast(100)) == pytest.approx(0.025)  # half-way through the 200-step warm-up
     assert float(fast(200)) == pytest.approx(0.05)
@@ -85,7 +87,7 @@ def test_schedules():
 
 def test_short_run_writes_events_checkpoints_results_and_resumes(cifar_dir, tmp_path):
     run_dir = tmp_path / "run"
-    results = trainer.train(_config(cifar_dir, run_dir, max_steps=20))
+    results = run_lib.train(_config(cifar_dir, run_dir, max_steps=20))
     assert results["global_step"] == 20 and results["steps_this_invocation"] == 20
     for key in (
         "test_accuracy",
@@ -132,23 +134,25 @@ def test_short_run_writes_events_checkpoints_results_and_resumes(cifar_dir, tmp_
     assert set(results["per_class_accuracy"]) == set(cifar10.CLASS_NAMES)
     assert 0 <= results["diagnostics"]["diagnostics/pool2_all_negative_windows"] <= 1
     # Continued with a higher max_steps: from step 20, not 0.
-    more = trainer.train(_config(cifar_dir, run_dir, max_steps=30))
+    more = run_lib.train(_config(cifar_dir, run_dir, max_steps=30))
     assert more["global_step"] == 30 and more["steps_this_invocation"] == 10
     # Asked for the step it is at: reports, trains nothing.
-    again = trainer.train(_config(cifar_dir, run_dir, max_steps=30))
+    again = run_lib.train(_config(cifar_dir, run_dir, max_steps=30))
     assert again == more
 
 
 def test_resume_is_exact(cifar_dir, tmp_path):
     """10 + 10 steps in two invocations end with the weights of 20 steps in one."""
     straight = _config(cifar_dir, tmp_path / "straight", max_steps=20, deterministic=True)
-    trainer.train(straight)
+    run_lib.train(straight)
     split = dataclasses.replace(straight, log_dir=str(tmp_path / "split"))
-    trainer.train(dataclasses.replace(split, max_steps=10))
-    trainer.train(split)
+    run_lib.train(dataclasses.replace(split, max_steps=10))
+    run_lib.train(split)
     states = []
     for config in (straight, split):
-        state = state_lib.TrainState(config, state_lib.checkpoint_dir(config.log_dir))
+        state = state_lib.TrainState(
+            config, precision.build_model(config), state_lib.checkpoint_dir(config.log_dir)
+        )
         state.restore()
         states.append(state)
     assert states[0].step == states[1].step == 20
@@ -160,17 +164,17 @@ def test_resume_is_exact(cifar_dir, tmp_path):
 
 def test_a_run_with_another_config_is_refused_unless_overwritten(cifar_dir, tmp_path):
     run_dir = tmp_path / "run"
-    trainer.train(_config(cifar_dir, run_dir, max_steps=5))
+    run_lib.train(_config(cifar_dir, run_dir, max_steps=5))
     with pytest.raises(rundir.RunDirError, match="pool: saved 'max', requested 'avg'"):
-        trainer.train(_config(cifar_dir, run_dir, max_steps=5, pool="avg"))
-    results = trainer.train(_config(cifar_dir, run_dir, max_steps=5, pool="avg"), overwrite=True)
+        run_lib.train(_config(cifar_dir, run_dir, max_steps=5, pool="avg"))
+    results = run_lib.train(_config(cifar_dir, run_dir, max_steps=5, pool="avg"), overwrite=True)
     assert results["config"]["pool"] == "avg"
     with pytest.raises(rundir.RunDirError, match="is at step 5, past --max_steps=3"):
-        trainer.train(_config(cifar_dir, run_dir, max_steps=3, pool="avg"))
+        run_lib.train(_config(cifar_dir, run_dir, max_steps=3, pool="avg"))
 
 
 def test_diagnostics_can_be_turned_off(cifar_dir, tmp_path):
-    results = trainer.train(_config(cifar_dir, tmp_path / "run", max_steps=10, diagnostics=False))
+    results = run_lib.train(_config(cifar_dir, tmp_path / "run", max_steps=10, diagnostics=False))
     tags, _ = _tags(tmp_path / "run")
     assert not any(t.startswith("diagnostics/") or t.endswith("dead_units") for t in tags)
     assert "conv1_act/sparsity" in tags and "diagnostics" not in results
@@ -179,7 +183,7 @@ def test_diagnostics_can_be_turned_off(cifar_dir, tmp_path):
 def test_nan_loss_stops_with_the_step(cifar_dir, tmp_path):
     config = _config(cifar_dir, tmp_path / "run", max_steps=40, learning_rate=1e6)
     with pytest.raises(loop.TrainingDiverged, match=r"NaN or infinite at step \d+"):
-        trainer.train(config)
+        run_lib.train(config)
 
 
 def test_cli_train_then_eval(cifar_dir, tmp_path):
@@ -196,7 +200,11 @@ def test_cli_train_then_eval(cifar_dir, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "step 10/10" in done.stdout and "test accuracy" in done.stdout
     saved = config_lib.load_run_config(run_dir)
-    assert (saved.conv_activation, saved.fc_activation, saved.pool) == ("linear", "relu", "avg")
+    assert (saved.switches.conv_activation, saved.switches.fc_activation, saved.switches.pool) == (
+        "linear",
+        "relu",
+        "avg",
+    )
     done = _run_cli("eval", f"--log_dir={run_dir}")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "step 10: precision @ 1 = " in done.stdout and "(raw weights)" in done.stdout
@@ -258,7 +266,9 @@ def test_eval_of_a_missing_run_fails_clearly(tmp_path):
 
 
 def _weights(config):
-    state = state_lib.TrainState(config, state_lib.checkpoint_dir(config.log_dir))
+    state = state_lib.TrainState(
+        config, precision.build_model(config), state_lib.checkpoint_dir(config.log_dir)
+    )
     state.restore()
     return state.step, [v.numpy() for v in state.checkpoint_variables()]
 
@@ -273,8 +283,8 @@ def test_fast_path_computes_what_the_plain_path_does(cifar_dir, tmp_path, steps,
         cifar_dir, tmp_path / "plain", max_steps=steps, jit_compile=False, steps_per_execution=1
     )
     fast = dataclasses.replace(plain, log_dir=str(tmp_path / "fast"), **fast_options)
-    trainer.train(plain)
-    trainer.train(fast)
+    run_lib.train(plain)
+    run_lib.train(fast)
     (plain_step, plain_weights), (fast_step, fast_weights) = _weights(plain), _weights(fast)
     assert plain_step == fast_step == steps
     # Float32 round-off only. XLA's own convolutions sum in another order than oneDNN's: one
@@ -288,11 +298,13 @@ def test_fast_path_computes_what_the_plain_path_does(cifar_dir, tmp_path, steps,
 def test_mixed_precision_trains_with_float32_weights_and_logits(
     cifar_dir, tmp_path, policy, monkeypatch
 ):
-    monkeypatch.setattr(state_lib, "precision_policy", lambda config: policy)
+    monkeypatch.setattr(precision, "policy", lambda config: policy)
     config = _config(cifar_dir, tmp_path / "run", max_steps=5, mixed_precision=True)
-    results = trainer.train(config)
+    results = run_lib.train(config)
     assert results["global_step"] == 5 and np.isfinite(results["test_accuracy"])
-    state = state_lib.TrainState(config, state_lib.checkpoint_dir(config.log_dir))
+    state = state_lib.TrainState(
+        config, precision.build_model(config), state_lib.checkpoint_dir(config.log_dir)
+    )
     assert state.model.get_layer("conv1").compute_dtype == policy.split("_")[1]
     assert state.model.get_layer("conv1").kernel.dtype == "float32"
     assert state.model.output.dtype == "float32"

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 from tensorboard.backend.event_processing import event_accumulator
 
-from cifar10_ablation import cifar10, inputs, trainer
 from cifar10_ablation import config as config_lib
+from cifar10_ablation.data import cifar10, splits
+from cifar10_ablation.data.splits import DataError, Splits
+from cifar10_ablation.training import run as run_lib
 
 
 def _dataset(num_train=300, seed=0):
@@ -19,12 +21,13 @@ def _dataset(num_train=300, seed=0):
     images[:, 0, 0, 1] = np.arange(num_train) // 256
     labels = rng.permutation(np.arange(num_train) % 10).astype(np.int32)
     test = rng.integers(0, 256, (20, 32, 32, 3), dtype=np.uint8)
-    return cifar10.Cifar10(images, labels, test, np.arange(20, dtype=np.int32) % 10, "test")
+    test_labels = np.arange(20, dtype=np.int32) % 10
+    return Splits(images, labels, test, test_labels, "test", cifar10.CLASS_NAMES)
 
 
 def test_the_split_is_class_balanced_and_disjoint_from_training():
     dataset = _dataset()
-    split = inputs.split_validation(dataset, 53)
+    split = dataset.with_validation(53)
     counts = np.bincount(split.validation_labels, minlength=10)
     assert counts.tolist() == [6, 6, 6] + [5] * 7  # 53 = 10 x 5 + 3
     assert len(split.train_labels) == 300 - 53
@@ -41,11 +44,11 @@ def test_the_split_is_class_balanced_and_disjoint_from_training():
 
 def test_the_split_is_the_same_in_every_run_and_independent_of_the_seed():
     labels = _dataset().train_labels
-    first = inputs.validation_indices(labels, 40, 10)
+    first = splits.validation_indices(labels, 40, 10)
     np.random.seed(123)  # no global generator is involved
-    np.testing.assert_array_equal(first, inputs.validation_indices(labels, 40, 10))
-    assert not np.array_equal(first, inputs.validation_indices(np.roll(labels, 1), 40, 10))
-    assert inputs.split_validation(_dataset(), 0).validation_labels is None
+    np.testing.assert_array_equal(first, splits.validation_indices(labels, 40, 10))
+    assert not np.array_equal(first, splits.validation_indices(np.roll(labels, 1), 40, 10))
+    assert _dataset().with_validation(0).validation_labels is None
 
 
 @pytest.mark.parametrize(
@@ -55,8 +58,8 @@ def test_the_split_is_the_same_in_every_run_and_independent_of_the_seed():
 def test_a_split_the_data_cannot_give_is_a_data_error(num_examples, message):
     dataset = _dataset()
     no_trucks = np.where(dataset.train_labels == 9, 0, dataset.train_labels)
-    with pytest.raises(cifar10.DataError, match=message):
-        inputs.split_validation(dataclasses.replace(dataset, train_labels=no_trucks), num_examples)
+    with pytest.raises(DataError, match=message):
+        dataclasses.replace(dataset, train_labels=no_trucks).with_validation(num_examples)
 
 
 @pytest.mark.parametrize(
@@ -69,7 +72,7 @@ def test_a_split_the_data_cannot_give_is_a_data_error(num_examples, message):
 )
 def test_a_bad_validation_size_is_one_clear_error(overrides, message):
     with pytest.raises(ValueError, match=message):
-        config_lib.validate(config_lib.RunConfig(**overrides))
+        config_lib.validate(config_lib.RunConfig.flat(**overrides))
 
 
 def _scalar_steps(run_dir):
@@ -85,7 +88,7 @@ def _scalar_steps(run_dir):
 
 
 def test_training_evaluates_validation_and_the_test_set_only_at_the_end(cifar_dir, tmp_path):
-    config = config_lib.RunConfig(
+    config = config_lib.RunConfig.flat(
         data_dir=str(cifar_dir),
         log_dir=str(tmp_path / "run"),
         validation_examples=20,
@@ -98,7 +101,7 @@ def test_training_evaluates_validation_and_the_test_set_only_at_the_end(cifar_di
         steps_per_execution=2,
         diagnostics=False,
     )
-    results = trainer.train(config)
+    results = run_lib.train(config)
     steps = _scalar_steps(tmp_path / "run")
     assert steps["validation/accuracy"] == [4, 8, 12]
     assert steps["test/accuracy"] == [12]

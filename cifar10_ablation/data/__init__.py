@@ -1,0 +1,22 @@
+"""Data in: the images and labels of --dataset, decoded into memory, and the input pipeline.
+
+    splits = data.load("cifar10", "../shared/cifar10")   # a Splits of uint8 arrays
+    splits = splits.with_validation(5000)                # a fixed hold-out of the train split
+
+- splits: the one container every reader returns (train, test and the validation hold-out)
+- cifar10, mnist, tfds: the readers (the tutorial's binary format, LeCun's IDX files,
+  tensorflow-datasets)
+- pipeline: the tutorial's distorted training batches and the evaluation batches (TensorFlow)
+"""
+
+from cifar10_ablation.data import cifar10, mnist
+from cifar10_ablation.data.splits import DataError
+
+READERS = {"cifar10": cifar10.load, "mnist": mnist.load}
+
+
+def load(name, data_dir):
+    """The dataset `name` ("cifar10" or "mnist") from `data_dir`, all into memory (Splits)."""
+    if name not in READERS:
+        raise DataError(f"dataset={name!r} is not known; allowed: {', '.join(READERS)}")
+    return READERS[name](data_dir)

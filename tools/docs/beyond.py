@@ -1,0 +1,304 @@
+"""docs/BEYOND.md's numbers: other nets and datasets with the same switches.
+
+Each experiment is a committed CSV, docs/beyond_<name>.csv (rows as report.py writes them, from
+the sweep folder docs/logs/beyond/run.sh trains); an experiment without its CSV leaves no
+section. Published figures are the rows of docs/published.csv, each with its source and table.
+The drop from removing ReLUs is relu minus linear within each setting of the other switches,
+paired by seed (the seeds share data order and distortions), as report.py compares.
+"""
+
+import csv
+
+from cifar10_ablation import switches
+from cifar10_ablation.reports import markdown, report, stats
+
+# beyond_<name>.csv -> (title as in a sentence, flagfile, key in published.csv of the nearest
+# published figure: the same net where one exists, else the kind of net it stands for, and the
+# arch whose switches the text names)
+EXPERIMENTS = {
+    "mnist": (
+        "the tutorial net on MNIST",
+        "flags/mnist.flags",
+        "goodfellow2013_maxout_mnist_conv",
+        "tutorial",
+    ),
+    "vgg": ("a VGG-style net on CIFAR-10", "flags/vgg.flags", "kuangliu_vgg16bn_c10", "vgg"),
+    "resnet20": (
+        "ResNet-20 on CIFAR-10",
+        "flags/resnet20.flags",
+        "he2016_resnet20_c10",
+        "resnet20",
+    ),
+    "linear": (
+        "a linear classifier (softmax regression) on CIFAR-10",
+        "flags/linear.flags",
+        "coates2011_rawpixels_c10",
+        "linear",
+    ),
+}
+PUBLISHED_CSV = "published.csv"
+PUBLISHED_COLUMNS = ("key", "source", "where", "arch", "dataset", "setting", "test_accuracy", "url")
+# The switches whose removal the drops measure: an activation relu against linear.
+REMOVED = ("conv_activation", "fc_activation")
+
+
+def _duration(low, high):
+    """A range of run times in minutes: "12-13 minutes"; an end under a minute in seconds."""
+
+    def one(minutes):
+        return ("minutes", f"{minutes:.0f}") if minutes >= 1 else ("seconds", f"{minutes * 60:.0f}")
+
+    (low_unit, low), (high_unit, high) = one(low), one(high)
+    if low_unit != high_unit:
+        return f"{low} {low_unit} to {high} {high_unit}"
+    return f"{low} {high_unit}" if low == high else f"{low}-{high} {high_unit}"
+
+
+def durations(by_cpu):
+    """Run times per CPU: "12-13 minutes (AMD EPYC AVX-512, 2 cores), 37 minutes (...)"."""
+    return ", ".join(f"{_duration(*pair)} ({cpu}, 2 cores)" for cpu, pair in by_cpu.items())
+
+
+def _capital(text):
+    return text[:1].upper() + text[1:]
+
+
+def read_published(path):
+    """{key: row} of published.csv; ValueError naming a row without its source."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or tuple(rows[0]) != PUBLISHED_COLUMNS:
+        raise ValueError(f"{path} must have the columns {', '.join(PUBLISHED_COLUMNS)}")
+    for row in rows:
+        if not all(row[c] for c in PUBLISHED_COLUMNS):
+            raise ValueError(f"{path}: row {row['key'] or '?'} lacks a field; each needs all")
+        row["test_accuracy"] = float(row["test_accuracy"])
+    return {row["key"]: row for row in rows}
+
+
+def published_table(published):
+    header = ["source", "where", "net", "dataset", "setting", "test accuracy %"]
+    rows = [
+        [
+            f"[{row['source']}]({row['url']})",
+            row["where"],
+            row["arch"],
+            row["dataset"],
+            row["setting"],
+            markdown.percent(row["test_accuracy"], 2),
+        ]
+        for row in published.values()
+    ]
+    return markdown.table(header, rows)
+
+
+def drops(summary):
+    """Per removable switch and setting of the others: relu minus linear, with its interval."""
+    found = []
+    for field in REMOVED:
+        if field not in summary["fields"]:
+            continue
+        contexts = {}
+        for c in summary["configs"]:
+            others = tuple((f, c["config"][f]) for f in summary["fields"] if f != field)
+            contexts.setdefault(others, {})[c["config"][field]] = c
+        for context, by_value in contexts.items():
+            if {"relu", "linear"} <= set(by_value):
+                on, off = by_value["relu"]["accuracies"], by_value["linear"]["accuracies"]
+                by_seed = {seed: on[seed] - off[seed] for seed in sorted(set(on) & set(off))}
+                found.append(
+                    {"field": field, "context": dict(context), "by_seed": by_seed}
+                    | stats.compare(on, off)
+                )
+    return found
+
+
+def drop_text(d, where=None):
+    """'WHERE: 37.50 points (95% interval ...)' or 'WHERE: not separated ...', the text every
+    drop gets; WHERE is the drop's setting of the other switches unless given."""
+    if where is None:
+        where = ", ".join(f"{k}={v}" for k, v in d["context"].items()) or "every setting"
+    n = f"n={d['n_a']}" if d["n_a"] == d["n_b"] else f"n={d['n_a']} and {d['n_b']}"
+    points = f"{100 * d['difference']:.2f} points"
+    if d["low"] is None:
+        return f"{where}: {points} ({n}: an interval needs {stats.MIN_SEEDS} seeds each)"
+    how = "paired by seed" if d["method"] == stats.PAIRED else "Welch"
+    low, high = markdown.percent(d["low"], 2), markdown.percent(d["high"], 2)
+    interval = f"95% interval {low} to {high}; {how}, {n}"
+    if d["low"] > 0 or d["high"] < 0:
+        return f"{where}: {points} ({interval})"
+    return f"{where}: not separated at this n ({points}, {interval})"
+
+
+def describe(title, rows, summary=None):
+    """What the answers need of one experiment (JSON-ready); `summary` if already made."""
+    summary = summary or report.summarize(rows)
+    by_cpu = {cpu: [s / 60 for s in pair] for cpu, pair in summary["run_seconds_by_cpu"].items()}
+    slowest = max(high for _, high in by_cpu.values())
+    return {
+        "title": title,
+        "summary": summary,
+        "drops": drops(summary),
+        "minutes": by_cpu,
+        "hours_all_runs": slowest * summary["runs"] / 60,  # every run at the slowest one's time
+    }
+
+
+def section(name, entry, published):
+    """One experiment's section: the table, the drops, the time per run, the published figure."""
+    title, flagfile, key, arch = EXPERIMENTS[name]
+    summary = entry["summary"]
+    # The CSV has every switch column; one the arch lacks holds its default and means nothing.
+    lacks = set(switches.SWITCH_DEFAULTS) - set(switches.present(arch))
+    constant = ", ".join(f"{k}={v}" for k, v in summary["constant"].items() if k not in lacks)
+    steps = " or ".join(f"{s:,}" for s in summary["steps"])
+    lines = [
+        f"## {_capital(title)}",
+        "",
+        markdown.wrap(
+            f"{summary['runs']} run{'s' if summary['runs'] != 1 else ''} of {steps} steps "
+            f"(`{flagfile}`){f'; in every run {constant}' if constant else ''}. "
+            f"Time per run: {durations(entry['minutes'])}."
+        ),
+        "",
+        report.config_table(summary).rstrip("\n"),
+        "",
+    ]
+    for d in entry["drops"]:
+        lines.append(markdown.wrap(f"{d['field']} relu minus linear, {drop_text(d)}.", bullet=True))
+    if key not in published:
+        raise ValueError(f"{PUBLISHED_CSV} has no row {key!r}, the published figure for {name}")
+    lines.append(markdown.wrap(_against_published(summary, published[key]), bullet=True))
+    return "\n".join(lines)
+
+
+def _against_published(summary, row):
+    best = max(summary["configs"], key=lambda c: c["mean"])
+    setting = ", ".join(f"{k}={best['config'][k]}" for k in summary["fields"])
+    which = f"the best config here ({setting})" if setting else "here"
+    return (
+        f"Published for {row['arch']}: {markdown.percent(row['test_accuracy'], 2)}% "
+        f"({row['source']} "
+        f"{row['where']}"
+        f", {row['setting']}); {which} {markdown.percent(best['mean'])}%, "
+        f"{markdown.signed_points(best['mean'] - row['test_accuracy'])} points with this short "
+        "schedule and the 24x24 crops."
+    )
+
+
+def answers(entries):
+    """Questions 2 and 3 from the conv-ReLU drops: per pooling (the finding turns on it), where
+    the interval excludes 0, how large, and how long its runs took."""
+    q3, pools, weighed = [], [], {}  # weighed: pool -> [(entry, drop)] with an interval
+    untested = []  # titles with a drop that has no interval yet (fewer than MIN_SEEDS seeds)
+    for entry in entries:
+        for d in entry["drops"]:
+            if d["field"] != "conv_activation":
+                continue
+            q3.append(f"{entry['title']}, {drop_text(d)}.")
+            pool = d["context"].get("pool")
+            pools += [pool] if pool not in pools else []
+            if d["low"] is not None:
+                weighed.setdefault(pool, []).append((entry, d))
+            if d["low"] is None and entry["title"] not in untested:
+                untested.append(entry["title"])
+    separated = {  # the drops whose interval lies above 0
+        pool: [pair for pair in found if pair[1]["low"] > 0] for pool, found in weighed.items()
+    }
+    largest = {
+        pool: max(found, key=lambda pair: pair[1]["difference"])
+        for pool, found in separated.items()
+        if found
+    }
+    if not q3:
+        q3.append("None yet: no net has runs both with and without its conv ReLUs.")
+    if not largest:
+        return markdown.wrap(
+            "No net and dataset here has a conv-ReLU drop whose interval excludes 0 yet."
+        ), "\n".join(markdown.wrap(line, bullet=True) for line in q3)
+    sentences, timed = [], set()
+    for pool in pools:
+        if pool not in largest:
+            sentences.append(f"With {pool} pooling, no net's drop is separated from 0.")
+            continue
+        entry, d = largest[pool]
+        where = ", ".join(f"{k}={v}" for k, v in d["context"].items())
+        sentence = (
+            f"With {pool} pooling, the largest conv-ReLU drop whose 95% interval excludes 0 is in "
+            f"{entry['title']}, with {where}: {100 * d['difference']:.1f} points"
+        )
+        if entry["title"] not in timed:  # its time once
+            timed.add(entry["title"])
+            sentence += (
+                f"; one run took {durations(entry['minutes'])} and all "
+                f"{entry['summary']['runs']} runs of its grid at most "
+                f"{entry['hours_all_runs']:.1f} hours, "
+                + ("within a day" if entry["hours_all_runs"] <= 24 else "more than a day")
+                + " without a GPU"
+            )
+        sentences.append(sentence + ".")
+        sentences += lead(largest[pool], weighed[pool])
+    if untested:
+        want = f"for want of {stats.MIN_SEEDS} seeds"
+        sentences.append(f"Not weighed yet, {want}: {', '.join(untested)}.")
+    return markdown.wrap(" ".join(sentences)), "\n".join(
+        markdown.wrap(line, bullet=True) for line in q3
+    )
+
+
+def lead(best, weighed):
+    """[The sentence saying how far the largest drop lies above the next net's largest], or []
+    when no other net has a weighed drop there: Welch over the two nets' per-seed drops."""
+    entry, d = best
+    others = [pair for pair in weighed if pair[0]["title"] != entry["title"]]
+    if not others:
+        return []
+    other, o = max(others, key=lambda pair: pair[1]["difference"])
+    ahead = stats.compare(d["by_seed"], o["by_seed"], pair_seeds=False)
+    where = f"Its lead over {other['title']}'s {100 * o['difference']:.1f} points"
+    return [drop_text(ahead, where=where) + "."]
+
+
+def linear_vs_net(linear, reference):
+    """The tutorial net with no ReLU at all against softmax regression on the same crops."""
+    net = next(
+        (
+            c
+            for c in reference["summary"]["configs"]
+            if all(c["config"].get(f) == "linear" for f in REMOVED)
+            and c["config"].get("pool") == "avg"
+        ),
+        None,
+    )
+    if net is None:
+        return ""
+    softmax = linear["summary"]["configs"][0]
+    d = stats.compare(net["accuracies"], softmax["accuracies"])
+    return markdown.wrap(
+        f"{_capital(reference['title'])} with no ReLU (conv and FC linear, average pooling) "
+        f"reaches {markdown.percent(net['mean'])}% (n={net['n']}) and the linear classifier "
+        f"{markdown.percent(softmax['mean'])}% (n={softmax['n']}); "
+        f"{drop_text(d, where='the net minus the classifier')}."
+    )
+
+
+def build(src_dir, reference=None):
+    """(fragments, summary) for templates/BEYOND.md from the CSVs in src_dir; reference is
+    (title, rows, summary) of the tutorial net on CIFAR-10, the baseline the bigger nets face."""
+    published_path = src_dir / PUBLISHED_CSV
+    published = read_published(published_path) if published_path.exists() else {}
+    entries, fragments = {}, {"published_table": published_table(published) if published else ""}
+    for name, (title, *_) in EXPERIMENTS.items():
+        path = src_dir / f"beyond_{name}.csv"
+        entries[name] = describe(title, report.read_csv(path)) if path.exists() else None
+        fragments[f"{name}_section"] = (
+            section(name, entries[name], published) if entries[name] else ""
+        )
+    found = [e for e in entries.values() if e is not None]
+    if reference is not None:
+        found.insert(0, describe(*reference))
+    fragments["q2"], fragments["q3"] = answers(found) if found else ("", "")
+    fragments["linear_vs_net"] = (
+        linear_vs_net(entries["linear"], found[0]) if reference and entries["linear"] else ""
+    )
+    return fragments, {"experiments": entries, "reference": found[0] if reference else None}

@@ -1,0 +1,285 @@
+"""The project's docs, regenerated from the committed CSVs: every number in them is computed here.
+
+    python tools/docs/build_docs.py          # docs/ in place, from the repository root
+    python tools/docs/build_docs.py SRC OUT  # SRC's CSVs and templates into OUT
+
+docs/templates/<NAME>.md hold the prose; `{{name}}` marks a generated fragment and
+`{{#name}} ... {{/name}}` a passage kept only when that fragment is non-empty. The fragments
+come from docs/results_<preset>.csv (one per preset; a preset without a CSV leaves no column,
+row or section), docs/activation_scale_quick.csv and docs/beyond_<name>.csv (beyond.py), rows
+as report.py writes them; every number they print is also in docs/summary.json.
+tests/test_docs.py regenerates the docs into a temporary folder and fails if the committed ones
+differ.
+"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import beyond
+import findings
+
+from cifar10_ablation import files
+from cifar10_ablation.reports import markdown, report, scale, stats
+
+PRESETS = ("tutorial", "fast", "quick")
+PRESET_ROLES = {
+    "tutorial": "the reference: the tutorial's own schedule, `flags/tutorial.flags`",
+    "fast": "the default for sweeps, `flags/fast.flags`",
+    "quick": "a smoke-scale look for a 2-core CPU, `flags/quick.flags`",
+}
+SCALE_CSV = "activation_scale_quick.csv"
+TEMPLATES = ("RESULTS.md", "ACTIVATION_SCALE.md", "BEYOND.md")
+_BLOCK = re.compile(r"\{\{#(\w+)\}\}\n?(.*?)\{\{/\1\}\}\n?", re.S)
+_FIELD = re.compile(r"\{\{(\w+)\}\}")
+
+
+def thin(summaries):
+    """The configs whose accuracy has no interval yet (fewer than MIN_SEEDS seeds)."""
+    items = [
+        f"{preset}: "
+        + ", ".join(f"{k}={c['config'][k]}" for k in summary["fields"] or c["config"])
+        + f" (n={c['n']})"
+        for preset, summary in summaries.items()
+        for c in summary["configs"]
+        if c["n"] < stats.MIN_SEEDS
+    ]
+    return "\n".join(markdown.wrap(item, bullet=True) for item in items)
+
+
+def preset_section(preset, summary):
+    constant = ", ".join(f"{k}={v}" for k, v in summary["constant"].items())
+    steps = " or ".join(f"{s:,}" for s in summary["steps"])
+    lines = [
+        markdown.wrap(
+            f"{summary['runs']} runs of {steps} steps; in every run {constant}. The interval is "
+            f"Student's t over seeds (95%, none below {stats.MIN_SEEDS} seeds)."
+        ),
+        "",
+        report.config_table(summary).rstrip("\n"),
+        "",
+    ]
+    lines += [
+        markdown.wrap(report.comparison_sentence(c), bullet=True) for c in summary["comparisons"]
+    ]
+    if summary["raw_vs_averaged_max"] is not None:
+        lines.append(
+            markdown.wrap(
+                "Raw-weight accuracies are within "
+                f"{markdown.percent(summary['raw_vs_averaged_max'], 2)} points of the averaged "
+                "ones in every run.",
+                bullet=True,
+            )
+        )
+    if summary["run_seconds_by_cpu"]:
+        by_cpu = summary["run_seconds_by_cpu"].items()
+        times = beyond.durations({cpu: [s / 60 for s in pair] for cpu, pair in by_cpu})
+        lines.append(
+            markdown.wrap(
+                f"Time per run {times}, summed over its restarts (on shared CPU cores: "
+                "not a speed measure, see `PERFORMANCE.md`).",
+                bullet=True,
+            )
+        )
+    lines += ["", f"![{preset} preset: accuracy per config](results_{preset}.png)"]
+    return "\n".join(lines)
+
+
+def screening_table(src_dir):
+    """Every run of the fast preset's screening (tuning_*.csv), its varied flags in its name;
+    per file best first, so the chosen candidate heads its file's rows."""
+    runs = [
+        {"file": path.name, "run": row["run"], "steps": row["global_step"]}
+        | {"test_accuracy": row["test_accuracy"]}
+        for path in sorted(Path(src_dir).glob("tuning_*.csv"))
+        for row in sorted(report.read_csv(path), key=lambda row: -row["test_accuracy"])
+    ]
+    rows = [
+        [f"[`{r['file']}`]({r['file']})", f"`{r['run']}`", f"{r['steps']:,}"]
+        + [markdown.percent(r["test_accuracy"], 2)]
+        for r in runs
+    ]
+    header = ["file", "run", "steps", "test accuracy %"]
+    return (markdown.table(header, rows) if rows else ""), runs
+
+
+def windows_table(summary):
+    """Per config: the windows where a ReLU before the pool would change the pooled value."""
+    fields = summary["fields"]
+    header = [*fields, "pool1: windows ReLU changes %", "pool2: windows ReLU changes %"]
+    rows, changed = [], []
+    for s in summary["configs"]:
+        entry = {"config": s["config"]}
+        for pool in ("pool1", "pool2"):
+            value = s["windows"][f"{pool} all-negative"]
+            if s["config"]["pool"] == "avg" and value is not None:
+                value += s["windows"][f"{pool} mixed-sign"]
+            entry[pool] = value
+        changed.append(entry)
+        rows.append(
+            [s["config"][f] for f in fields]
+            + [markdown.percent(entry["pool1"]), markdown.percent(entry["pool2"])]
+        )
+    return markdown.table(header, rows), changed
+
+
+def scale_fragments(rows):
+    """The activation scale's table, its ordering by neighbours, and the per-run summary."""
+    summary = report.summarize(rows)
+    field, entries = scale.entries_of(rows, summary["fields"])
+    if field is None:
+        raise ValueError(f"{SCALE_CSV} holds no activation scale: {entries or 'no linear/relu'}")
+    if len({json.dumps(e["context"], sort_keys=True) for e in entries}) > 1:
+        raise ValueError(f"{SCALE_CSV} varies more than {field}; the docs describe one setting")
+    header = [field, "n", "test accuracy % (mean)", "per seed %", "position", "95% interval"]
+    rows = []
+    for e in entries:
+        seeds = " / ".join(markdown.percent(a, 2) for _, a in sorted(e["accuracies"].items()))
+        rows.append(
+            [
+                e["activation"],
+                e["n"],
+                markdown.percent(e["accuracy"]),
+                seeds,
+                f"{e['position']:.2f}",
+            ]
+            + [scale.interval_text(e)]
+        )
+    chain = [c for c in summary["comparisons"] if c["field"] == field]
+    groups, group = [], [chain[-1]["b"]] if chain else []
+    for c in reversed(chain):  # lowest first
+        if c["low"] is not None and c["low"] > 0:
+            groups.append(group)
+            group = []
+        group.append(c["a"])
+    groups.append(group)
+    order = " < ".join("{" + ", ".join(g) + "}" for g in groups)
+    others = [e for e in entries if not e["end"]]
+    low, high = others[0], others[-1]
+    fragments = {
+        "scale_table": markdown.table(header, rows),
+        "scale_chain": "\n".join(
+            markdown.wrap(report.comparison_sentence(c), bullet=True) for c in reversed(chain)
+        ),
+        "scale_groups": markdown.wrap(
+            f"Groups that neighbouring comparisons separate, lowest first: {order}."
+        ),
+        "scale_runs": report.config_table(summary).rstrip("\n"),
+        "scale_range": markdown.wrap(
+            f"The alternatives' positions run from {low['position']:.2f} ({low['activation']}) "
+            f"to {high['position']:.2f} ({high['activation']})."
+        ),
+    }
+    return fragments, {"summary": summary, "field": field, "entries": entries, "groups": groups}
+
+
+def build(src_dir):
+    """(fragments, summary) from the CSVs in src_dir."""
+    src_dir = Path(src_dir)
+    presets = {
+        p: report.read_csv(src_dir / f"results_{p}.csv")
+        for p in PRESETS
+        if (src_dir / f"results_{p}.csv").exists()
+    }
+    if not presets:
+        raise ValueError(f"{src_dir} holds no results_<preset>.csv ({', '.join(PRESETS)})")
+    summaries = {p: report.summarize(rows) for p, rows in presets.items()}
+    named = findings.describe_named(presets)
+    claim_text, claim = findings.fast_claim(named, presets)
+    # The pool windows of the preset with the grid: the sweep default, else the smoke scale.
+    main = next(p for p in ("fast", "quick", "tutorial") if p in presets)
+    windows, changed = windows_table(summaries[main])
+    screening, screened = screening_table(src_dir)
+    fragments = {
+        "lead_table": findings.lead_table(named, presets),
+        "gap": findings.gap(named, presets),
+        "fast_claim": claim_text,
+        "screening": screening,
+        "windows_preset": main,
+        "windows_table": windows,
+        "headline": findings.headline(named, presets),
+        "thin": thin(summaries),
+        "min_seeds": str(stats.MIN_SEEDS),
+    }
+    for p in PRESETS:
+        fragments[f"has_{p}"] = "yes" if p in presets else ""
+        fragments[f"{p}_section"] = preset_section(p, summaries[p]) if p in presets else ""
+        fragments[f"{p}_role"] = PRESET_ROLES[p]
+    scale_text, scale_summary = scale_fragments(report.read_csv(src_dir / SCALE_CSV))
+    fragments.update(scale_text)
+    reference = (f"the tutorial net on CIFAR-10 ({main} preset)", presets[main], summaries[main])
+    beyond_text, beyond_summary = beyond.build(src_dir, reference)
+    fragments.update(beyond_text)
+    summary = {
+        "presets": summaries,
+        "named": named,
+        "fast_claim": claim,
+        "fast_screening": screened,
+        "windows_relu_changes": {"preset": main, "values": changed},
+        "scale": scale_summary,
+        "beyond": beyond_summary,
+    }
+    return fragments, summary
+
+
+def render(template, fragments, name="template"):
+    """The template with its blocks kept or dropped and its fields filled."""
+    for used in set(_FIELD.findall(template)) | {m[0] for m in _BLOCK.findall(template)}:
+        if used not in fragments:
+            raise ValueError(
+                f"{name} uses {{{{{used}}}}}, which the report does not write; known: "
+                + ", ".join(sorted(fragments))
+            )
+    text = _BLOCK.sub(lambda m: m.group(2) if fragments[m.group(1)] else "", template)
+    text = _FIELD.sub(lambda m: fragments[m.group(1)].rstrip("\n"), text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+
+
+def write_docs(src_dir, out_dir=None):
+    """Regenerates the docs of src_dir (into out_dir, default the same); returns what it wrote."""
+    src_dir = Path(src_dir)
+    out_dir = Path(out_dir or src_dir)
+    fragments, summary = build(src_dir)
+    texts = {
+        name: render((src_dir / "templates" / name).read_text(), fragments, f"templates/{name}")
+        for name in TEMPLATES
+    }
+    texts["headline.md"] = fragments["headline"] + "\n"
+    texts["summary.json"] = files.json_text(_rounded(summary))
+    for name, text in texts.items():
+        files.write_text_atomic(out_dir / name, text)
+    for preset, preset_summary in summary["presets"].items():
+        report.plot(out_dir / f"results_{preset}.png", preset_summary, f"{preset} preset")
+    entries = summary["scale"]["entries"]
+    scale.plot(
+        out_dir / "scale.png", entries, f"{summary['scale']['field']} between linear and relu"
+    )
+    written = [*texts, *(f"results_{p}.png" for p in summary["presets"]), "scale.png"]
+    return f"regenerated in {out_dir}: {', '.join(written)}\n"
+
+
+def _rounded(value):
+    """Floats to 6 decimals, so summary.json does not change with the last bits of a platform."""
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {str(k): _rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def main(argv):
+    """The command: regenerate docs/ (or argv's SRC [OUT]) and say what was written."""
+    if len(argv) > 3:
+        sys.exit(f"usage: {argv[0]} [SRC [OUT]]")
+    src = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parents[2] / "docs"
+    try:
+        print(write_docs(src, argv[2] if len(argv) > 2 else None), end="")
+    except (ValueError, OSError) as error:
+        sys.exit(f"error: {error}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

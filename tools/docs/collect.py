@@ -1,0 +1,189 @@
+"""Brings the long runs' results into the repo: CSVs, trimmed logs, regenerated docs, README.
+
+    python tools/docs/collect.py          # the runs under $RUNS, default ~/runs
+
+Run from the repo root after a run of docs/logs/queue.sh finishes (or any time: unfinished runs
+are simply not in the CSVs yet). Per sweep folder below, the sweep's own report writes its
+results.csv (one row per results.json), whose rows join the committed CSV in docs/ (a row of
+the same run replaced), so the rows of a machine since lost stay (and the queue's sweeps skip
+them: --recorded). Its queue log is trimmed to the lines a reader needs (start/stop, every
+5,000th and the last step line, evaluations, errors) with $HOME written as ~, into the
+committed log that starts with the same line, or a new one per machine (run-<start>.log).
+Then the docs are regenerated from the CSVs and the README's headline paragraph is replaced by
+docs/headline.md. Refuses to write a committed file that would hold a path of this machine.
+"""
+
+import csv
+import datetime
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import build_docs
+
+from cifar10_ablation import switches as switches_lib
+
+RUNS = Path(os.environ.get("RUNS", Path.home() / "runs"))
+# sweep folder under RUNS -> (CSV in docs/, queue log under RUNS, folder of its trimmed logs
+# in docs/logs/); the rows of each run replace that run's committed row (merge_rows, by "run")
+SWEEPS = {
+    "tutorial": ("results_tutorial.csv", "tutorial.log", "tutorial"),
+    "fast": ("results_fast.csv", "fast.log", "fast"),
+    "fast_tuning": ("tuning_fast.csv", "fast_tuning.log", "fast_tuning"),
+    # the first fast preset (batch 128, peak rate 0.05), which missed the tutorial net
+    "fast_batch128": ("tuning_fast_batch128.csv", "fast_batch128.log", "fast_batch128"),
+    **{
+        f"beyond/{name}": (f"beyond_{name}.csv", "beyond.log", "beyond")
+        for name in ("linear", "mnist", "vgg", "resnet20")
+    },
+}
+# Sweep folders whose rows replace every committed row of the configs they ran (merge_rows, by
+# config), logs as in SWEEPS: maxout joins the activation scale (its log is
+# beyond's, above); the quick preset's max-pool pair with FC ReLUs joins the finding pair's
+# older quick runs.
+MERGED = {
+    "beyond/activation_scale_maxout": ("activation_scale_quick.csv", None, None),
+    "quick": ("results_quick.csv", "quick.log", "quick"),
+}
+STEP_EVERY = 5000
+_STEP = re.compile(r"^step +(\d+)/(\d+) ")
+_NOISE = ("I0000 ", "W0000 ", "E0000 ", "WARNING: All log messages")
+_MACHINE_PATH = re.compile(r"/(work|root|tmp|home)/")
+_STAGE_START = "== start stage "
+_SWEEP_START = re.compile(r"^sweep .+: \d+ runs, ")
+_TRAINED = re.compile(r"^trained (\d+), already finished \d+, failed (\d+)$")
+HEADLINE_START = "Measured here ("
+_STARTED = re.compile(r"^== start (?:stage \S+ )?(\w{3} \w{3} +\d+ [\d:]+ UTC \d{4})")
+
+
+def _drop_idle_stages(lines):
+    """lines without the stage blocks of a queue restart that found every run finished (every
+    sweep of the block ended with trained 0 and failed 0): they repeat the report, nothing new."""
+    blocks = [[]]  # blocks[0]: the lines before the first stage
+    for line in lines:
+        if line.startswith(_STAGE_START):
+            blocks.append([])
+        blocks[-1].append(line)
+    kept = blocks[0]
+    for block in blocks[1:]:
+        sweeps = sum(1 for line in block if _SWEEP_START.match(line))
+        counts = [m.groups() for m in map(_TRAINED.match, block) if m]
+        if len(counts) != sweeps or set(counts) != {("0", "0")}:  # a stopped sweep has no count
+            kept.extend(block)
+    return kept
+
+
+def trim(text):
+    """The log a reader needs: no TensorFlow start-up lines, every STEP_EVERY-th step line, a
+    Python traceback as its last line (the error; its frames name this machine's paths), no
+    stage block of a restart that had nothing left to train."""
+    kept, in_traceback = [], False
+    for line in text.splitlines():
+        if line.startswith("Traceback (most recent call last):"):
+            in_traceback = True
+            continue
+        if in_traceback and line[:1].isspace():
+            continue
+        in_traceback = False
+        step = _STEP.match(line)
+        every_nth = step and (int(step.group(1)) % STEP_EVERY == 0 or step[1] == step[2])
+        if line.startswith(_NOISE) or (step and not every_nth):
+            continue
+        kept.append(line.replace(str(Path.home()), "~"))
+    return "\n".join(_drop_idle_stages(kept)) + "\n"
+
+
+def _checked_write(path, text):
+    if _MACHINE_PATH.search(text):
+        line = next(x for x in text.splitlines() if _MACHINE_PATH.search(x))
+        sys.exit(f"collect: {path} would hold a path of this machine: {line.strip()}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")  # renamed into place: never half-written
+    partial.write_text(text)
+    partial.replace(path)
+
+
+def _report(log_dir):
+    subprocess.run(
+        [sys.executable, "-m", "cifar10_ablation.sweep", "--report_only", f"--log_dir={log_dir}"],
+        check=True,
+    )
+
+
+def merge_rows(folder, csv_path, key="config"):
+    """csv_path with the rows of the sweep in folder: by key "config", every committed row of a
+    config (switch values) the sweep finished is replaced by the sweep's rows (a later sweep
+    adds configs to a committed CSV); by key "run", only the row of the same run is."""
+    if not any(folder.glob("*/results.json")):
+        return
+    _report(folder)
+    new = (folder / "results.csv").read_text().splitlines()
+    old = csv_path.read_text().splitlines() if csv_path.exists() else new[:1]
+    if new[0] != old[0]:
+        sys.exit(f"collect: {folder}/results.csv has other columns than {csv_path}")
+    header = next(csv.reader([old[0]]))
+    names = [n for n in switches_lib.SWITCH_DEFAULTS if n in header] if key == "config" else [key]
+    columns = [header.index(name) for name in names]
+
+    def key_of(line):
+        row = next(csv.reader([line]))
+        return tuple(row[i] for i in columns)
+
+    replaced = {key_of(line) for line in new[1:]}
+    kept = [line for line in old[1:] if key_of(line) not in replaced]
+    _checked_write(csv_path, "\n".join([old[0], *kept, *new[1:]]) + "\n")
+    print(f"collect: {folder} -> {csv_path} ({len(new) - 1} rows, {len(kept)} kept)")
+
+
+def trimmed_log_path(folder, trimmed):
+    """Where a queue log's trimmed text goes in folder: the committed log that starts with the
+    same line (this log, collected before), else run-<its start, UTC>.log: a machine laid anew
+    writes a new log beside those of the machines before it."""
+    first = trimmed.split("\n", 1)[0]
+    for path in sorted(folder.glob("run*.log")):
+        if path.read_text().split("\n", 1)[0] == first:
+            return path
+    started = _STARTED.match(first)
+    if not started:
+        sys.exit(f"collect: a queue log should start with '== start ...': {first!r}")
+    when = datetime.datetime.strptime(started[1], "%a %b %d %H:%M:%S UTC %Y")
+    return folder / f"run-{when:%Y%m%d-%H%M}.log"
+
+
+def _copy_log(log_name, trimmed_folder):
+    """The queue log RUNS/log_name, trimmed, into its own file in trimmed_folder
+    (trimmed_log_path), when it holds more than restarts that had nothing to train."""
+    text = trim((RUNS / log_name).read_text()) if (RUNS / log_name).exists() else ""
+    if text.strip():  # not only restarts that found every run finished or recorded
+        path = trimmed_log_path(trimmed_folder, text)
+        _checked_write(path, text)
+        print(f"collect: {RUNS / log_name} -> {path}")
+
+
+def replace_headline(readme, headline):
+    """README with its paragraph starting HEADLINE_START replaced by headline."""
+    start = readme.index(HEADLINE_START)
+    end = readme.index("\n\n", start)
+    return readme[:start] + headline.rstrip("\n") + readme[end:]
+
+
+def main():
+    docs = Path("docs")
+    logs = {}  # queue log -> its trimmed logs' folder, each trimmed once (sweeps share logs)
+    for sweeps, key in ((SWEEPS, "run"), (MERGED, "config")):
+        for name, (csv_name, log_name, trimmed_folder) in sweeps.items():
+            merge_rows(RUNS / name, docs / csv_name, key)
+            if log_name:
+                logs[log_name] = docs / "logs" / trimmed_folder
+    for log_name, folder in logs.items():
+        _copy_log(log_name, folder)
+    print(build_docs.write_docs(docs), end="")
+    readme = Path("README.md")
+    readme.write_text(replace_headline(readme.read_text(), (docs / "headline.md").read_text()))
+    print("collect: README.md headline updated; now run tests/test_docs.py and commit")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""What RESULTS.md says about the four named configs, computed from the preset CSVs.
+
+The lead table (published figure, then each committed preset), the distance to the published
+figures split into schedule length and the rest (the tutorial net on the tutorial schedule is
+the control), the claim that the fast preset is within FAST_WITHIN_POINTS of the
+tutorial schedule at no more than FAST_MAX_STEPS steps, and the README's headline sentence.
+Presets are the {preset: flat rows} of docs.py, longest schedule first.
+"""
+
+from cifar10_ablation.reports import markdown, stats
+
+# The four named configs (flags/<name>.flags; `tutorial` is the defaults) and their
+# published test accuracy (../shared/docs/tutorial-reference.md). tests/test_docs.py checks
+# the switches against the flagfiles.
+NAMED_CONFIGS = {
+    "tutorial": ({"conv_activation": "relu", "fc_activation": "relu", "pool": "max"}, 0.86),
+    "conv_linear_max": (
+        {"conv_activation": "linear", "fc_activation": "relu", "pool": "max"},
+        None,
+    ),
+    "finding_conv_relu": (
+        {"conv_activation": "relu", "fc_activation": "linear", "pool": "avg"},
+        0.834,
+    ),
+    "finding_no_conv_relu": (
+        {"conv_activation": "linear", "fc_activation": "linear", "pool": "avg"},
+        0.372,
+    ),
+}
+PUBLISHED_TEXT = {
+    "tutorial": "~86 (83.0 per cifar10_eval.py)",
+    "conv_linear_max": '"barely changed" (no figure)',
+    "finding_conv_relu": "83.4",
+    "finding_no_conv_relu": "37.2",
+}
+# The control's two published figures: cifar10_eval.py's docstring and the tutorial's text.
+CONTROL_PUBLISHED = {"83.0% (cifar10_eval.py)": 0.830, "~86% (the tutorial's text)": 0.86}
+# The fast preset's claim, checked against the tutorial schedule.
+FAST_WITHIN_POINTS, FAST_MAX_STEPS = 1.0, 20_000
+
+
+def _named_runs(rows, switches, preset):
+    """({seed: test accuracy}, last step) of the rows with these switches (and LRN on)."""
+    runs, steps = {}, 0
+    for row in rows:
+        if all(row.get(k) == v for k, v in {**switches, "lrn": "true"}.items()):
+            if row["seed"] in runs:
+                raise ValueError(
+                    f"results_{preset}.csv has two runs with seed {row['seed']} matching "
+                    f"{switches}: one run per seed and config, please"
+                )
+            runs[row["seed"]] = row["test_accuracy"]
+            steps = max(steps, row["global_step"])
+    return runs, steps
+
+
+def describe_named(presets):
+    """Per named config and preset: described runs (JSON-ready), for the lead table."""
+    named = {}
+    for name, (switches, published) in NAMED_CONFIGS.items():
+        named[name] = {"published": published}
+        for preset, rows in presets.items():
+            runs, steps = _named_runs(rows, switches, preset)
+            if runs:
+                described = stats.describe(runs.values())
+                named[name][preset] = {**described, "accuracies": runs, "steps": steps}
+    return named
+
+
+def _cell(described, each_seed=False):
+    if described is None:
+        return "not run"
+    if each_seed:
+        seeds = " / ".join(markdown.percent(a) for _, a in sorted(described["accuracies"].items()))
+        return f"{seeds} (n={described['n']})"
+    sd = "" if described["sd"] is None else f" ± {markdown.percent(described['sd'])}"
+    return f"{markdown.percent(described['mean'])}{sd} (n={described['n']})"
+
+
+def lead_table(named, presets):
+    header = ["config", "published %"]
+    header += [f"{_label(p)} %" + (" (each seed)" if p == "tutorial" else "") for p in presets]
+    rows = []
+    for name, entry in named.items():
+        cells = [f"`{name}`", PUBLISHED_TEXT[name]]
+        cells += [_cell(entry.get(p), each_seed=p == "tutorial") for p in presets]
+        rows.append(cells)
+    return markdown.table(header, rows)
+
+
+def _label(preset):
+    return "tutorial schedule" if preset == "tutorial" else f"{preset} preset"
+
+
+def gap(named, presets):
+    """How far from the published figures, and how much of it the schedule's length explains:
+    the tutorial schedule minus a shorter preset is schedule length; what the tutorial schedule
+    leaves is data and every other difference, the tutorial net itself being the control."""
+    sentences = []
+    if "tutorial" not in presets:
+        sentences.append(
+            "No tutorial-schedule runs are committed yet (`results_tutorial.csv`), so the "
+            "distance to the published figures cannot yet be split into schedule length and data."
+        )
+    for name, entry in named.items():
+        published = entry["published"]
+        at = {p: entry[p]["mean"] for p in presets if p in entry}
+        if published is None or not at:
+            continue
+        parts = [
+            f"{_label(p)} {markdown.percent(at[p])}% ({_distance(published, at[p])} it)" for p in at
+        ]
+        short = PUBLISHED_TEXT[name].split(" (")[0]  # "~86", not its note
+        text = f"`{name}`, published {short}%: " + ", ".join(parts) + "."
+        shorter = [p for p in at if p != "tutorial"]
+        if "tutorial" in at and shorter:
+            text += " Schedule length (tutorial schedule minus the shorter preset): " + ", ".join(
+                f"{p} {markdown.signed_points(at['tutorial'] - at[p])} points" for p in shorter
+            )
+            text += "."
+        if name == "tutorial" and "tutorial" in at:
+            text += (
+                " With the schedule held equal, this distance is what the data (a JPEG copy) and"
+                " every other difference to the original run cost: the control for the rows below."
+            )
+        sentences.append(text)
+    split = _split(named, presets)
+    if split:
+        sentences.append(split)
+    return "\n\n".join(markdown.wrap(s) for s in sentences)
+
+
+def _split(named, presets):
+    """The finding's distance at the tutorial schedule set against the control's, or None."""
+    finding, control = named["finding_conv_relu"], named["tutorial"].get("tutorial")
+    if control is None or "tutorial" not in finding:
+        return None
+    at = finding["tutorial"]["mean"]
+    gains = [
+        f"{markdown.signed_points(at - finding[p]['mean'])} points over the {_label(p)}"
+        for p in presets
+        if p != "tutorial" and p in finding
+    ]
+    against = " and ".join(
+        f"{_distance(value, control['mean'])} {text}" for text, value in CONTROL_PUBLISHED.items()
+    )
+    return (
+        "Schedule and data, in short, for `finding_conv_relu`: "
+        + (f"schedule length is worth {', '.join(gains)}; " if gains else "")
+        + f"at the tutorial schedule it remains {_distance(finding['published'], at)} its "
+        f"published {PUBLISHED_TEXT['finding_conv_relu']}%, where the tutorial net, the control, "
+        f"lies {against}: the share of the distance that is the data and setup, not the config."
+    )
+
+
+def _distance(published, measured):
+    """'N points below' or 'above'; 'level with' where N rounds to 0.0, which has no side."""
+    gap = markdown.percent(abs(published - measured))
+    if gap == markdown.percent(0):
+        return "level with"
+    return f"{gap} points {'below' if measured < published else 'above'}"
+
+
+def fast_claim(named, presets):
+    """The fast preset's claim, true or false as the CSVs say; "" until both are committed."""
+    if not {"fast", "tutorial"} <= set(presets):
+        return "", None
+    checks, lines = {}, []
+    for name, entry in named.items():
+        fast, tutorial = entry.get("fast"), entry.get("tutorial")
+        if fast is None or tutorial is None:
+            checks[name] = None
+            lines.append(f"`{name}`: not checked, no {'fast' if fast is None else 'tutorial'} runs")
+            continue
+        difference = fast["mean"] - tutorial["mean"]
+        ok = abs(100 * difference) <= FAST_WITHIN_POINTS and fast["steps"] <= FAST_MAX_STEPS
+        checks[name] = {"difference": difference, "steps": fast["steps"], "holds": ok}
+        lines.append(
+            f"`{name}`: fast {markdown.percent(fast['mean'])}% "
+            f"(n={fast['n']}, {fast['steps']:,} steps) vs "
+            f"tutorial schedule {markdown.percent(tutorial['mean'])}% (n={tutorial['n']}): "
+            f"{markdown.signed_points(difference, 2)} points, {'within' if ok else 'NOT within'}"
+        )
+    holds = all(c is not None and c["holds"] for c in checks.values())
+    head = (
+        f"**The fast preset is {'' if holds else 'not shown to be '}within "
+        f"{FAST_WITHIN_POINTS} point of the tutorial schedule at <= {FAST_MAX_STEPS:,} steps "
+        f"for each of the four configs** (means over the committed seeds):"
+    )
+    text = (
+        markdown.wrap(head) + "\n\n" + "\n".join(markdown.wrap(line, bullet=True) for line in lines)
+    )
+    return text, {"holds": holds, "configs": checks}
+
+
+def headline(named, presets):
+    """The README's sentence: the finding's pair at the longest preset that has it."""
+    pair = ("finding_conv_relu", "finding_no_conv_relu")
+    preset = next((p for p in presets if all(p in named[n] for n in pair)), None)
+    if preset is None:
+        return ""
+    on, off = (named[n][preset] for n in pair)
+    text = (
+        f"Measured here ({preset} preset, {on['steps']:,} steps, real data, averaged weights): "
+        "with the FC ReLUs off and average pooling, test accuracy is "
+        f"{markdown.percent(on['mean'])}% with "
+        f"the conv ReLUs (n={on['n']}) and {markdown.percent(off['mean'])}% without (n={off['n']})"
+    )
+    if preset in named["tutorial"]:
+        text += f"; the tutorial net reaches {markdown.percent(named['tutorial'][preset]['mean'])}%"
+    return markdown.wrap(
+        text + ". Intervals, the max-pool side and the other presets: `docs/RESULTS.md`."
+    )
