@@ -12,7 +12,8 @@ The wings, each a subpackage whose __init__.py says what it holds:
 The rooms every wing shares:
 
 - switches: the ablation switches as one value (Switches), their tables and the run names
-- config: one run's validated, frozen description (RunConfig) and its config.json
+- config, schedules: one run's validated, frozen description (RunConfig) and its config.json;
+  the schedules' defaults
 - cli, console: every flag, in its command's groups; parsing, --help, a quiet TensorFlow
 - files, host, plots: files written whole; the machine; the one matplotlib set-up
 - train, eval, sweep: the command lines (python -m cifar10_ablation.<name>)

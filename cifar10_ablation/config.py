@@ -13,21 +13,20 @@ import dataclasses
 import json
 from pathlib import Path
 
+from cifar10_ablation import schedules
 from cifar10_ablation import switches as switches_lib
 
 # Per --dataset: training images (the tutorial schedule counts epochs in them) and image channels
 # (the model's input depth), known before any data is read (eval rebuilds a model from config).
 DATASETS = {
-    "cifar10": {"train_examples": 50_000, "channels": 3},
-    "mnist": {"train_examples": 60_000, "channels": 1},
+    "cifar10": {"train_examples": 50_000, "channels": 3, "image_size": 32},
+    "mnist": {"train_examples": 60_000, "channels": 1, "image_size": 28},
 }
+# The training input: the tutorial's 24x24 crops with its distortions, or the published ResNets'
+# whole images, zero-padded by 4 pixels, randomly cropped back and flipped (data/pipeline.py).
+AUGMENTATIONS = ("tutorial", "pad_crop")
+CROP_SIZE = 24  # the tutorial's crops: the nets' input under --augmentation=tutorial
 DISTRIBUTIONS = ("auto", "none", "mirrored", "multi_worker")
-SCHEDULES = ("tutorial", "fast")
-# Values a schedule uses for the flags left unset (None); the tutorial's are its own cifar10.py's.
-SCHEDULE_DEFAULTS = {
-    "tutorial": {"learning_rate": 0.1, "momentum": 0.0, "warmup_steps": 0},
-    "fast": {"learning_rate": 0.05, "momentum": 0.9, "warmup_steps": 200},
-}
 RUN_CONTROL_FIELDS = frozenset(
     {
         "max_steps",
@@ -67,12 +66,13 @@ class RunConfig:
     switches: switches_lib.Switches = switches_lib.Switches()
     # Data.
     dataset: str = "cifar10"
+    augmentation: str = "tutorial"  # AUGMENTATIONS
     data_dir: str = "~/tensorflow_datasets"
     batch_size: int = 128
     # Training images held out as the validation split (inputs.split_validation): evaluated
     # every eval_every steps instead of the test set, which is then evaluated once, at the end.
     validation_examples: int = 0
-    # Schedule; None means the schedule's default (SCHEDULE_DEFAULTS).
+    # Schedule; None means the schedule's default (schedules.SCHEDULE_DEFAULTS).
     schedule: str = "tutorial"
     max_steps: int = 100_000
     learning_rate: float | None = None
@@ -102,7 +102,9 @@ class RunConfig:
     def resolved(self):
         """Fills schedule defaults and the cosine horizon; the form saved with a run."""
         defaults = {
-            k: v for k, v in SCHEDULE_DEFAULTS[self.schedule].items() if getattr(self, k) is None
+            k: v
+            for k, v in schedules.SCHEDULE_DEFAULTS[self.schedule].items()
+            if getattr(self, k) is None
         }
         config = dataclasses.replace(self, **defaults)
         if config.schedule == "fast" and config.decay_steps == 0:
@@ -133,11 +135,20 @@ class RunConfig:
     def channels(self):
         return DATASETS[self.dataset]["channels"]
 
+    @property
+    def image_size(self):
+        """The nets' input side: the tutorial's crops, or the dataset's whole images."""
+        return (
+            CROP_SIZE if self.augmentation == "tutorial" else DATASETS[self.dataset]["image_size"]
+        )
+
     def run_name(self):
         """The run directory name (switches.run_name), so TensorBoard's run list reads: the arch
         and dataset unless they are the defaults, the arch's switches as flags, the schedule."""
         settings = {"arch": self.arch} if self.arch != RunConfig.arch else {}
         settings.update({"dataset": self.dataset} if self.dataset != RunConfig.dataset else {})
+        if self.augmentation != RunConfig.augmentation:
+            settings["augmentation"] = self.augmentation
         settings.update(self.switches.as_flags(self.arch))
         return switches_lib.run_name({**settings, "schedule": self.schedule}, self.seed)
 
@@ -177,7 +188,8 @@ def validate(config):
     """Raises ValueError naming the field, its value and what is allowed; returns the config."""
     config.switches.check(config.arch)
     _check_known("dataset", config.dataset, DATASETS)
-    _check_known("schedule", config.schedule, SCHEDULES)
+    _check_known("augmentation", config.augmentation, AUGMENTATIONS)
+    _check_known("schedule", config.schedule, schedules.SCHEDULES)
     _check_counts(config)
     if config.validation_examples >= config.train_examples:
         raise ValueError(
@@ -205,26 +217,6 @@ def validate(config):
             f"int(train images / batch * epochs_per_decay) steps, which must be >= 1"
         )
     return config
-
-
-def effective_warmup(config):
-    """The fast schedule's warm-up steps (of a resolved config): warmup_steps, or a tenth of the
-    horizon when warmup_steps is not below it, so that a preset's short try (quick.flags with
-    --max_steps=100) runs; `warmup_note` says so."""
-    if config.warmup_steps < config.decay_steps:
-        return config.warmup_steps
-    return config.decay_steps // 10
-
-
-def warmup_note(config):
-    """The line a command prints when effective_warmup clips the warm-up, else None."""
-    config = config.resolved()
-    if config.schedule != "fast" or config.warmup_steps < config.decay_steps:
-        return None
-    return (
-        f"note: warmup_steps={config.warmup_steps} is not below the cosine's horizon of "
-        f"{config.decay_steps} steps: warming up for {effective_warmup(config)} (a tenth of it)"
-    )
 
 
 def _check_known(name, value, allowed):

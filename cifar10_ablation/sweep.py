@@ -26,8 +26,7 @@ config's choice with the base flags (by default on every training image) (select
 import sys
 from pathlib import Path
 
-from cifar10_ablation import cli, console
-from cifar10_ablation import config as config_lib
+from cifar10_ablation import cli, console, schedules
 from cifar10_ablation.sweeps import grid, select
 from cifar10_ablation.training.stopping import EXIT_INTERRUPTED
 
@@ -45,7 +44,7 @@ def main(argv):
     except ValueError as error:
         sys.exit(f"error: {error}")
     configs = [c for _, c in runs] + [c for _, c, _ in trials]
-    for note in dict.fromkeys(filter(None, map(config_lib.warmup_note, configs))):
+    for note in dict.fromkeys(filter(None, map(schedules.warmup_note, configs))):
         print(note, flush=True)
     console.load_tensorflow()
     # The library imports TensorFlow, so it is imported once TensorFlow has loaded quietly.

@@ -11,7 +11,9 @@ RunConfig carries a Switches; models.build_model(switches, arch=...) builds from
 
 import dataclasses
 
-ARCHS = ("tutorial", "vgg", "resnet20", "linear")
+ARCHS = ("tutorial", "vgg", "resnet20", "resnet56", "resnet18", "linear")
+# Stages of conv blocks per ResNet: what --stage_activations sets one by one.
+STAGES = {"resnet20": 3, "resnet56": 3, "resnet18": 4}
 # Activations Keras knows by name that keep the shape and act elementwise.
 KERAS_ACTIVATIONS = (
     "relu",
@@ -47,22 +49,34 @@ SCALE_ACTIVATIONS = (
     "maxout",
 )
 POOLS = ("max", "avg")
+# How a ResNet's stages after the first halve the resolution: the published strided convs, or a
+# pooling window at the stage's start (what the tutorial net does between its conv layers).
+DOWNSAMPLES = ("stride", "max", "avg")
 # The tutorial net's pool1/pool2 windows (models/ builds them, training/diagnostics.py measures).
 POOL_SIZE, POOL_STRIDE = 3, 2
 DEFAULT_MAXOUT_PIECES = 2
 # Per architecture, the switches it lacks and why (a lacked switch must keep its default).
 _NO_LRN = "no LRN layers (batch norm instead)"
+_NOT_RESNET = {
+    "downsample": "no strided stages (only the ResNets have them)",
+    "stage_activations": "no stages of residual blocks (only the ResNets have them)",
+}
+_RESNET = {"fc_activation": "no hidden fully connected layers", "lrn": _NO_LRN}
 LACKS = {
-    "tutorial": {},
-    "vgg": {"lrn": _NO_LRN},
-    "resnet20": {"fc_activation": "no hidden fully connected layers", "lrn": _NO_LRN},
+    "tutorial": _NOT_RESNET,
+    "vgg": {"lrn": _NO_LRN, **_NOT_RESNET},
+    **{arch: _RESNET for arch in STAGES},
     "linear": {
         "conv_activation": "no conv layers",
         "fc_activation": "no hidden layers",
         "pool": "no pooling",
         "lrn": "no LRN layers",
+        **_NOT_RESNET,
     },
 }
+# --stage_activations=linear+linear+linear+relu: "+" joins the stages (a sweep's values are
+# separated by commas, and a run's folder is named by the value).
+STAGE_SEPARATOR = "+"
 # The two ways to set a layer group's activation: a bool (ReLU or linear) or a name.
 GROUPS = ("conv", "fc")
 
@@ -87,8 +101,17 @@ class Switches:
     pool: str = "max"  # POOLS: the tutorial net's pool1/pool2, vgg's pools, resnet's global pool
     lrn: bool = True  # the tutorial net's norm1/norm2
     maxout_pieces: int = DEFAULT_MAXOUT_PIECES  # linear pieces per unit of a maxout activation
+    downsample: str = "stride"  # DOWNSAMPLES: how a ResNet's later stages halve the resolution
+    # A ResNet's conv activation per stage (the stem takes the first stage's); () = every stage
+    # conv_activation. E.g. ("linear", "linear", "linear", "relu"): ReLUs in the last stage only.
+    stage_activations: tuple = ()
 
     def __post_init__(self):
+        stages = self.stage_activations  # "linear+relu+..." as a flag gives it, or a sequence
+        stages = (
+            [a for a in stages.split(STAGE_SEPARATOR) if a] if isinstance(stages, str) else stages
+        )
+        object.__setattr__(self, "stage_activations", tuple(stages))
         for group in GROUPS:
             value = getattr(self, f"{group}_activation")
             if value not in ACTIVATIONS:
@@ -105,6 +128,21 @@ class Switches:
         pieces = self.maxout_pieces
         if isinstance(pieces, bool) or not isinstance(pieces, int) or pieces < 2:
             raise ValueError(f"maxout_pieces={pieces!r} must be an integer >= 2")
+        if self.downsample not in DOWNSAMPLES:
+            raise ValueError(
+                f"downsample={self.downsample!r} is not known; allowed: {', '.join(DOWNSAMPLES)}"
+            )
+        unknown = [a for a in self.stage_activations if a not in ACTIVATIONS]
+        if unknown:
+            raise ValueError(
+                f"stage_activations={value_name(self.stage_activations)}: {unknown[0]!r} is not a "
+                f"known activation; allowed: {', '.join(ACTIVATIONS)}"
+            )
+        if self.stage_activations and self.conv_activation != "relu":
+            raise ValueError(
+                "give conv_activation or stage_activations, not both: stage_activations sets "
+                "the conv activation of every stage"
+            )
 
     def check(self, arch):
         """Raises ValueError when `arch` is unknown or lacks a switch set away from its default."""
@@ -117,12 +155,21 @@ class Switches:
                     f"it at its default {SWITCH_DEFAULTS[name]!r}); {arch}'s switches: "
                     f"{', '.join(present(arch)) or 'none'}"
                 )
-        if arch == "resnet20" and self.conv_activation == "maxout":
+        if arch in STAGES and "maxout" in (self.conv_activation, *self.stage_activations):
             raise ValueError(
-                "arch=resnet20 cannot take conv_activation='maxout': it would change the widths "
+                f"arch={arch} cannot take a 'maxout' conv activation: it would change the widths "
                 "the residual additions need"
             )
+        if self.stage_activations and len(self.stage_activations) != STAGES[arch]:
+            raise ValueError(
+                f"stage_activations={value_name(self.stage_activations)} names "
+                f"{len(self.stage_activations)} stages; arch={arch} has {STAGES[arch]}"
+            )
         return self
+
+    def stage_activation(self, stage):
+        """The conv activation of a ResNet's stage (1, 2, ...; the stem is stage 1's)."""
+        return self.stage_activations[stage - 1] if self.stage_activations else self.conv_activation
 
     def units(self, group, width):
         """The units a layer of `group` ("conv", "fc") needs so that `width` come out of its
@@ -146,6 +193,10 @@ class Switches:
                 )
         settings.update({"pool": self.pool} if "pool" in has else {})
         settings.update({"lrn": self.lrn} if "lrn" in has and not self.lrn else {})
+        if "downsample" in has and self.downsample != "stride":
+            settings["downsample"] = self.downsample
+        if "stage_activations" in has and self.stage_activations:
+            settings["stage_activations"] = self.stage_activations
         return settings
 
 
@@ -161,7 +212,10 @@ def present(arch):
 
 
 def value_name(value):
-    """A flag value as a run name writes it: booleans lower case, as on the command line."""
+    """A flag value as a run name writes it: booleans lower case, a list of stages joined by "+",
+    as on the command line."""
+    if isinstance(value, list | tuple):
+        return STAGE_SEPARATOR.join(map(value_name, value))
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 

@@ -17,7 +17,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from cifar10_ablation import cli, console
+from cifar10_ablation import cli, console, schedules
 from cifar10_ablation import config as config_lib
 from cifar10_ablation.training import runlock
 from cifar10_ablation.training.stopping import EXIT_INTERRUPTED
@@ -30,7 +30,7 @@ def main(argv):
         config = cli.train_config()  # checked before TensorFlow loads
     except ValueError as error:
         sys.exit(f"error: {error}")
-    if note := config_lib.warmup_note(config):
+    if note := schedules.warmup_note(config):
         print(note, flush=True)
     # A run directory is trained by one process at a time, as in a sweep; multi-worker workers
     # all name the one their chief writes, so they do not lock it.

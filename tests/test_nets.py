@@ -173,7 +173,10 @@ def test_weight_decay_on_every_kernel(arch, kernels):
         ({"arch": "vgg", "lrn": False}, r"lrn=False does not apply \(leave it at its default"),
         ({"arch": "linear", "conv_activation": "linear"}, "arch=linear has no conv layers"),
         ({"arch": "linear", "pool": "avg"}, "arch=linear has no pooling"),
-        ({"arch": "resnet20", "conv_activation": "maxout"}, "cannot take conv_activation='maxout'"),
+        (
+            {"arch": "resnet20", "conv_activation": "maxout"},
+            "cannot take a 'maxout' conv activation",
+        ),
         ({"arch": "alexnet"}, "arch='alexnet' is not known; allowed: tutorial, vgg, resnet20"),
     ],
 )
@@ -186,7 +189,12 @@ def test_switches_an_arch_lacks_are_refused(kwargs, message):
 def test_switch_table():
     assert switches.present("tutorial") == ["conv_activation", "fc_activation", "pool", "lrn"]
     assert switches.present("vgg") == ["conv_activation", "fc_activation", "pool"]
-    assert switches.present("resnet20") == ["conv_activation", "pool"]
+    assert switches.present("resnet20") == [
+        "conv_activation",
+        "pool",
+        "downsample",
+        "stage_activations",
+    ]
     assert switches.present("linear") == []
 
 

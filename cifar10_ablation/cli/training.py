@@ -6,7 +6,7 @@ Each function defines one group of the README's flag tables into a FlagValues `f
 from absl import flags
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import switches
+from cifar10_ablation import schedules, switches
 from cifar10_ablation.cli.define import DEFAULTS, Define
 
 
@@ -16,8 +16,8 @@ def model(fv):
         "arch",
         DEFAULTS.arch,
         switches.ARCHS,
-        "tutorial: the tutorial net; vgg, resnet20, linear: see models/. A switch an arch lacks "
-        "must keep its default.",
+        "tutorial: the tutorial net; vgg, resnet20, resnet56, resnet18, linear: see models/. A "
+        "switch an arch lacks must keep its default.",
     )
     define.boolean(
         "conv_relu", None, "ReLU after conv1/conv2, or every conv (default true); false = linear."
@@ -42,7 +42,21 @@ def model(fv):
         DEFAULTS.switches.pool,
         switches.POOLS,
         f"pool1/pool2: {switches.POOL_SIZE}x{switches.POOL_SIZE}, stride {switches.POOL_STRIDE}, "
-        "SAME (vgg: every 2x2 pool; resnet20: the global pool).",
+        "SAME (vgg: every 2x2 pool; the resnets: the global pool).",
+    )
+    define.enum(
+        "downsample",
+        DEFAULTS.switches.downsample,
+        switches.DOWNSAMPLES,
+        "The resnets' later stages halve the resolution by a stride-2 conv (the published nets) "
+        f"or a {switches.POOL_SIZE}x{switches.POOL_SIZE}/{switches.POOL_STRIDE} max or average "
+        "pool at the stage's start (convs and shortcut both pooled).",
+    )
+    define.string(
+        "stage_activations",
+        "",
+        "The resnets' conv activation per stage, joined by '+' (the stem takes the first's), e.g. "
+        "linear+linear+linear+relu: ReLUs in resnet18's last stage only. Empty: --conv_*.",
     )
     define.boolean(
         "lrn",
@@ -65,6 +79,14 @@ def data(fv):
         "e.g. train-images-idx3-ubyte.gz); otherwise tensorflow-datasets' data dir (downloads "
         "the dataset when online).",
     )
+    define.enum(
+        "augmentation",
+        DEFAULTS.augmentation,
+        config_lib.AUGMENTATIONS,
+        "tutorial: 24x24 crops, flips, brightness and contrast (test: central crop). pad_crop: the "
+        "published ResNets': whole images, 4-pixel zero padding, random crop back and flip (test: "
+        "the whole image).",
+    )
     define.integer("batch_size", DEFAULTS.batch_size, "Training batch size.", lower_bound=1)
     define.integer(
         "validation_examples",
@@ -77,7 +99,7 @@ def data(fv):
 
 def by_schedule(name):
     """'tutorial X, fast Y': the value each schedule gives an unset flag (SCHEDULE_DEFAULTS)."""
-    return ", ".join(f"{s} {v[name]:g}" for s, v in config_lib.SCHEDULE_DEFAULTS.items())
+    return ", ".join(f"{s} {v[name]:g}" for s, v in schedules.SCHEDULE_DEFAULTS.items())
 
 
 def schedule(fv):
@@ -85,7 +107,7 @@ def schedule(fv):
     define.enum(
         "schedule",
         DEFAULTS.schedule,
-        config_lib.SCHEDULES,
+        schedules.SCHEDULES,
         f"tutorial: SGD, lr x{DEFAULTS.lr_decay_factor} every {DEFAULTS.epochs_per_decay:g} "
         "epochs. fast: SGD+Nesterov momentum, linear warm-up then cosine to 0 at --decay_steps.",
     )

@@ -7,21 +7,27 @@ The train stream is a pure function of (seed, step): each epoch is a stateless p
 50,000 images and each batch's distortions are drawn from stateless ops seeded with the step.
 So a run resumed at step s sees exactly the batches it would have seen, with no iterator state.
 Distortions are the tutorial's (`cifar10_input.distorted_inputs`), applied to a whole batch;
-a dataset without flips and colour distortions (MNIST) gets the random 24x24 crop only.
+a dataset without flips and colour distortions (MNIST) gets the random 24x24 crop only. With
+augmentation="pad_crop" (the published ResNets' input) a batch is instead whole images,
+standardized, zero-padded by 4 pixels, randomly cropped back and flipped; evaluation then sees
+the whole image.
 """
 
 import numpy as np
 import tensorflow as tf
 
-from cifar10_ablation.models import layers
+from cifar10_ablation.config import CROP_SIZE
 
-CROP_SIZE = layers.IMAGE_SIZE  # every net's input (models/layers.py)
 MAX_BRIGHTNESS_DELTA = 63.0
 CONTRAST_RANGE = (0.2, 1.8)
+PAD = 4  # pad_crop's zero padding on every side
 
 
-def train_dataset(images, labels, batch_size, seed, start_step=0, flips=True, colors=True):
+def train_dataset(
+    images, labels, batch_size, seed, start_step=0, flips=True, colors=True, augmentation="tutorial"
+):
     """Endless (float32 [B,24,24,C], int32 [B]) batches; batch k depends only on (seed, k).
+    With augmentation="pad_crop", whole [B,H,W,C] images padded, cropped and flipped instead.
 
     Epochs are consecutive stateless permutations (a perfect shuffle: the whole set is the
     buffer), concatenated so no image is dropped at epoch ends. Starting at `start_step` yields
@@ -60,8 +66,12 @@ def train_dataset(images, labels, batch_size, seed, start_step=0, flips=True, co
 
     def make_batch(step, batch_indices):
         batch_seed = tf.stack([tf.constant(seed, tf.int64), step])
-        draws = random_distortions(batch_size, batch_seed, image_size, flips, colors)
         batch_images, batch_labels = gather(batch_indices)
+        if augmentation == "pad_crop":
+            return pad_crop(
+                batch_images, random_pad_crops(batch_size, batch_seed, flips)
+            ), batch_labels
+        draws = random_distortions(batch_size, batch_seed, image_size, flips, colors)
         return distort(batch_images, draws), batch_labels
 
     return (
@@ -71,8 +81,9 @@ def train_dataset(images, labels, batch_size, seed, start_step=0, flips=True, co
     )
 
 
-def eval_dataset(images, labels, batch_size):
-    """Every image once, in order: central 24x24 crop, standardized; the last batch may be short."""
+def eval_dataset(images, labels, batch_size, augmentation="tutorial"):
+    """Every image once, in order: central 24x24 crop (pad_crop: the whole image), standardized;
+    the last batch may be short."""
 
     images, labels = np.asarray(images), np.asarray(labels)  # sliced in numpy, as in training
 
@@ -85,7 +96,7 @@ def eval_dataset(images, labels, batch_size):
         )
         batch_images.set_shape([None, *images.shape[1:]])
         batch_labels.set_shape([None])
-        return center_crop_standardize(batch_images), batch_labels
+        return eval_images(batch_images, augmentation), batch_labels
 
     return (
         tf.data.Dataset.range(0, len(images), batch_size)
@@ -137,6 +148,43 @@ def distort(images, draws):
         mean = tf.reduce_mean(x, axis=[1, 2], keepdims=True)
         x = (x - mean) * draws["contrast"][:, None, None, None] + mean
     return tf.image.per_image_standardization(x)
+
+
+def random_pad_crops(batch_size, seed, flips=True):
+    """Per-image draws of the pad_crop augmentation from a stateless [2] seed: crop offsets into
+    the padded image, and flips."""
+    crop_seed, flip_seed = tf.unstack(tf.random.experimental.stateless_split(seed, num=2))
+    draws = {
+        "offsets": tf.random.stateless_uniform(
+            [batch_size, 2], crop_seed, minval=0, maxval=2 * PAD + 1, dtype=tf.int32
+        )
+    }
+    if flips:
+        draws["flips"] = tf.random.stateless_uniform([batch_size], flip_seed) < 0.5
+    return draws
+
+
+def pad_crop(images, draws):
+    """The published ResNets' augmentation on a uint8 [B,H,W,C] batch -> float32 [B,H,W,C]: each
+    image standardized, zero-padded by PAD pixels (zero: its mean), cropped back to HxW at
+    `offsets` and flipped left-right where `flips`."""
+    size = images.shape[1]
+    x = tf.image.per_image_standardization(tf.cast(images, tf.float32))
+    x = tf.pad(x, [[0, 0], [PAD, PAD], [PAD, PAD], [0, 0]])
+    rows = draws["offsets"][:, :1] + tf.range(size)
+    cols = draws["offsets"][:, 1:] + tf.range(size)
+    x = tf.gather(tf.gather(x, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
+    if "flips" in draws:
+        x = tf.where(draws["flips"][:, None, None, None], tf.reverse(x, axis=[2]), x)
+    return x
+
+
+def eval_images(images, augmentation="tutorial"):
+    """The evaluation input of uint8 [B,H,W,C]: the tutorial's central crop, or (pad_crop) the
+    whole image, standardized."""
+    if augmentation == "pad_crop":
+        return tf.image.per_image_standardization(tf.cast(images, tf.float32))
+    return center_crop_standardize(images)
 
 
 def center_crop_standardize(images):

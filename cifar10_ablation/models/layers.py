@@ -17,15 +17,18 @@ import keras
 import numpy as np
 
 from cifar10_ablation import switches
+from cifar10_ablation.config import CROP_SIZE
 
-# Every net's input and output: 24x24 standardized crops in, 10 logits out.
-IMAGE_SIZE = 24
+# Every net's input and output: standardized images (by default the tutorial's 24x24 crops) in,
+# 10 logits out.
+IMAGE_SIZE = CROP_SIZE
 NUM_CLASSES = 10
 LRN_DEPTH_RADIUS = 4
 LRN_BIAS = 1.0
 LRN_ALPHA = 0.001 / 9.0
 LRN_BETA = 0.75
 BATCH_NORM_MOMENTUM = 0.9  # PyTorch's 0.1: moving statistics that follow a short schedule
+ACTIVATION_SUFFIX = "_act"  # every activation layer is named <the layer it follows>_act
 
 
 def _inverse_power(d, beta):
@@ -227,11 +230,11 @@ def pool_layer(pool, name, size=switches.POOL_SIZE, stride=switches.POOL_STRIDE)
     return pool_class(pool_size=size, strides=stride, padding="same", name=name)
 
 
-def conv_bn(x, name, filters, strides, weight_decay):
-    """3x3 SAME conv without bias (batch norm's beta is the bias) -> `name`_bn."""
+def conv_bn(x, name, filters, strides, weight_decay, kernel_size=3):
+    """SAME conv (3x3 unless said) without bias (batch norm's beta is the bias) -> `name`_bn."""
     x = keras.layers.Conv2D(
         filters,
-        3,
+        kernel_size,
         strides=strides,
         padding="same",
         use_bias=False,
@@ -242,10 +245,13 @@ def conv_bn(x, name, filters, strides, weight_decay):
     return keras.layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name=f"{name}_bn")(x)
 
 
-def conv_bn_act(x, name, filters, switches, weight_decay, strides=1):
-    """conv_bn -> `name`_act, the conv activation of `switches` (maxout widens the conv)."""
-    x = conv_bn(x, name, switches.units("conv", filters), strides, weight_decay)
-    return activation_layer(switches.conv_activation, switches.maxout_pieces, f"{name}_act")(x)
+def conv_bn_act(x, name, filters, switches, weight_decay, strides=1, activation=None):
+    """conv_bn -> `name`_act: `activation`, else the conv activation of `switches` (maxout
+    widens the conv)."""
+    activation = activation or switches.conv_activation
+    width = filters * switches.maxout_pieces if activation == "maxout" else filters
+    x = conv_bn(x, name, width, strides, weight_decay)
+    return activation_layer(activation, switches.maxout_pieces, f"{name}{ACTIVATION_SUFFIX}")(x)
 
 
 def classifier(x, weight_decay=None, kernel_initializer="glorot_uniform"):

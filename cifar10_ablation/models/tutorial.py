@@ -26,7 +26,7 @@ FC_WEIGHT_DECAY = 0.004 / 2
 SPLIT_BIAS_GRAD_CONVS = ("conv1", "conv2")
 
 
-def build(switches, channels=3):
+def build(switches, channels=3, image_size=layers.IMAGE_SIZE):
     """The tutorial net with `switches` (a maxout activation gets its layer `maxout_pieces` times
     the units, so the widths after the activation stay the tutorial's); `channels`: the input's
     (3: CIFAR-10, 1: MNIST). Maps [batch, 24, 24, channels] float32 to [batch, 10] logits."""
@@ -58,7 +58,7 @@ def build(switches, channels=3):
     def norm(name, x):
         return layers.LocalResponseNormalization(name=name)(x) if switches.lrn else x
 
-    inputs = keras.Input((layers.IMAGE_SIZE, layers.IMAGE_SIZE, channels), name="images")
+    inputs = keras.Input((image_size, image_size, channels), name="images")
     x = conv("conv1", 0.0, inputs)
     x = layers.pool_layer(switches.pool, "pool1")(x)
     x = norm("norm1", x)

@@ -18,9 +18,9 @@ FC_UNITS = 256
 WEIGHT_DECAY = 5e-4 / 2
 
 
-def build(switches, channels=3):
+def build(switches, channels=3, image_size=layers.IMAGE_SIZE):
     """The VGG-style net: [batch, 24, 24, channels] -> [batch, 10] logits."""
-    inputs = keras.Input((layers.IMAGE_SIZE, layers.IMAGE_SIZE, channels), name="images")
+    inputs = keras.Input((image_size, image_size, channels), name="images")
     x = inputs
     for stage, (filters, convs) in enumerate(STAGES, start=1):
         for conv in range(1, convs + 1):

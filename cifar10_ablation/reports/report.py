@@ -23,7 +23,7 @@ from cifar10_ablation.reports import markdown, scale, stats
 
 # Config columns every results.csv has, whether they vary or not, in the switches' order;
 # varying fields follow.
-SWITCH_COLUMNS = tuple(switches.SWITCH_DEFAULTS)
+SWITCH_COLUMNS = ("conv_activation", "fc_activation", "pool", "lrn")
 # Columns of results.csv after the config columns.
 RUN_COLUMNS = (
     "run",
@@ -32,6 +32,8 @@ RUN_COLUMNS = (
     "test_accuracy",
     "test_accuracy_raw",
     "validation_accuracy",  # averaged weights, on the hold-out (none without one)
+    "activation_units",  # elements per image through a non-identity activation
+    "max_pool_windows",
     "train_seconds_total",
     "wall_seconds",
     "train_images_per_second",
@@ -67,7 +69,13 @@ def collect(sweep_dir):
             "run the sweep first"
         )
     varying = config_lib.varying_fields([config for _, config, _ in found])
-    columns = [*SWITCH_COLUMNS, *(f for f in varying if f not in SWITCH_COLUMNS)]
+    # The other switches (the ResNets') where a run sets one: a CSV without them is of defaults.
+    set_anywhere = [
+        name
+        for name, default in switches.SWITCH_DEFAULTS.items()
+        if any(getattr(config.switches, name) != default for _, config, _ in found)
+    ]
+    columns = list(dict.fromkeys([*SWITCH_COLUMNS, *set_anywhere, *varying]))
     rows = []
     for name, config, results in found:
         flat = config.to_dict()

@@ -110,9 +110,10 @@ def recorded(runs, csv_path, fields=()):
         wanted = {"run": name, "global_step": str(config.max_steps)}
         flat = config.to_dict()
         wanted |= {k: switches.value_name(flat[k]) for k in switches.SWITCH_DEFAULTS}
+        defaults = {k: switches.value_name(v) for k, v in switches.SWITCH_DEFAULTS.items()}
         required = {k: switches.value_name(flat[k]) for k in fields}
         if any(
-            all(row.get(k, v) == v for k, v in wanted.items())
+            all(row.get(k, defaults.get(k, v)) == v for k, v in wanted.items())
             and all(row.get(k) == v for k, v in required.items())
             for row in rows
         ):

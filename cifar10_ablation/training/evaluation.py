@@ -56,11 +56,11 @@ def evaluate_state(state, dataset, class_names, jit_compile=False, split="test")
     }
 
 
-def probe_images(dataset):
+def probe_images(dataset, augmentation="tutorial"):
     """The fixed batch diagnostics are measured on: the first images of the split evaluated
     during training (validation when held out, else test), as evaluated."""
     images = dataset.test_images if dataset.validation_images is None else dataset.validation_images
-    return pipeline.center_crop_standardize(images[:PROBE_SIZE])
+    return pipeline.eval_images(images[:PROBE_SIZE], augmentation)
 
 
 def diagnose(state, images):
@@ -88,10 +88,12 @@ def evaluate_run(run_dir, checkpoint=None, data_dir=None):
     path = state.restore(checkpoint, for_training=False)
     if path is None:
         raise ValueError(f"{run_dir} has no checkpoint yet; train it first")
-    test = pipeline.eval_dataset(dataset.test_images, dataset.test_labels, EVAL_BATCH_SIZE)
+    test = pipeline.eval_dataset(
+        dataset.test_images, dataset.test_labels, EVAL_BATCH_SIZE, config.augmentation
+    )
     start = time.time()
     results = evaluate_state(state, test, dataset.class_names, precision.use_xla(config))
-    results["diagnostics"] = diagnose(state, probe_images(dataset))
+    results["diagnostics"] = diagnose(state, probe_images(dataset, config.augmentation))
     results.update(
         checkpoint=path,
         global_step=state.step,

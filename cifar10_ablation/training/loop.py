@@ -74,12 +74,18 @@ class Trainer:
         self.splits = [("test", dataset.test_images, dataset.test_labels)]
         if dataset.validation_labels is not None:
             self.splits.insert(0, ("validation", *dataset.validation))
+        augmentation = config.augmentation
         self.eval_data = {
-            name: pipeline.eval_dataset(images, labels, evaluation.EVAL_BATCH_SIZE)
+            name: pipeline.eval_dataset(images, labels, evaluation.EVAL_BATCH_SIZE, augmentation)
             for name, images, labels in self.splits
         }
         train = pipeline.train_dataset(
-            *dataset.train, config.global_batch_size, config.seed, state.step, *dataset.distortions
+            *dataset.train,
+            config.global_batch_size,
+            config.seed,
+            state.step,
+            *dataset.distortions,
+            augmentation,
         )
         self.iterator = iter(distribute.distribute_batches(self.strategy, train))
         first = pipeline.train_dataset(
@@ -89,9 +95,10 @@ class Trainer:
             config.seed,
             0,
             *dataset.distortions,
+            augmentation,
         )
         self.input_images, _ = next(iter(first))
-        self.probe_images = evaluation.probe_images(dataset)
+        self.probe_images = evaluation.probe_images(dataset, augmentation)
         self.probe = diagnostics.Probe(state.model, self.probe_images, config.arch)
         # [loss sum, cross-entropy sum, correct, examples] since the last summary; first bad step.
         self.sums = tf.Variable(tf.zeros(4, tf.float64), trainable=False)

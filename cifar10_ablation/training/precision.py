@@ -24,7 +24,7 @@ def build_model(config):
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(policy(config))
     try:
-        return models.build_model(config.switches, arch=config.arch, channels=config.channels)
+        return models.build_model(config.switches, config.arch, config.channels, config.image_size)
     finally:
         keras.config.set_dtype_policy(previous)
 

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import data, host
+from cifar10_ablation import data, host, models
 from cifar10_ablation.training import distribute, precision, rundir
 from cifar10_ablation.training import state as state_lib
 from cifar10_ablation.training.loop import Trainer
@@ -123,6 +123,9 @@ def _train_restored(config, state, dataset, strategy, chief, started, stop):
         "global_step": state.step,
         **outcome,
         "num_test_examples": int(len(dataset.test_labels)),
+        # How much non-linearity the net keeps, per image (models.activation_units).
+        "activation_units": models.activation_units(state.model),
+        "max_pool_windows": models.max_pool_windows(state.model),
         "wall_seconds": round(time.time() - started, 2),
         "train_seconds_total": round(float(state.train_seconds.numpy()), 2),
         "data_source": dataset.source,

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cifar10_ablation import config as config_lib
+from cifar10_ablation import schedules
 from cifar10_ablation.training import disk
 
 
@@ -57,7 +57,7 @@ def make_learning_rate(config):
             config.learning_rate, config.steps_per_decay, config.lr_decay_factor, staircase=True
         )
     # fast: linear warm-up from 0 to the peak, then cosine to 0 at decay_steps.
-    warmup_steps = config_lib.effective_warmup(config)
+    warmup_steps = schedules.effective_warmup(config)
     return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=0.0,
         decay_steps=config.decay_steps - warmup_steps,
