@@ -114,12 +114,13 @@ def _stderr_captured(replay):
                 os.write(2, capture.read())
 
 
-def load_tensorflow():
+def load_tensorflow(verbose=None):
     """Imports TensorFlow and Keras and lets TensorFlow look for GPUs with their start-up lines
     off the terminal, and later absl INFO and WARNING logs (which drown the progress lines and
-    the one-line errors) too, unless
-    --verbosity was given. Called in main, before the library (which imports TensorFlow)."""
-    verbose = FLAGS["verbosity"].present > 0
+    the one-line errors) too, unless `verbose` (default: --verbosity was given). Called in main,
+    and first in a sweep's worker processes, before the library (which imports TensorFlow)."""
+    if verbose is None:
+        verbose = FLAGS["verbosity"].present > 0
     with _stderr_captured(verbose):
         import keras  # noqa: F401 - loaded here so that its start-up lines are caught too
         import tensorflow as tf

@@ -13,6 +13,9 @@ Finished runs are skipped and unfinished ones resume, so a sweep is restarted by
 command (`--recorded=CSV` also skips the runs a results CSV holds, e.g. one committed from a
 machine since lost); SIGTERM or SIGINT stops the runs in flight with a checkpoint (exit status 75);
 `--shard_index/--num_shards` split one grid between machines sharing the folder (runner.py).
+`--parallel=N` trains N runs at once in processes, each on its own GPUs (`--runs_per_gpu` share
+one); `--executor=ray` makes each run a Ray task (`--ray_address`, `--cpus_per_run`,
+`--gpus_per_run`), retried when its worker dies (executors.py, ray_executor.py).
 At the end (or with --report_only) report.py sums up every results.json under --log_dir
 (results.csv, summary.json, results.md, results.png) and the table is printed.
 
@@ -27,7 +30,7 @@ import sys
 from pathlib import Path
 
 from cifar10_ablation import cli, console, schedules
-from cifar10_ablation.sweeps import grid, select
+from cifar10_ablation.sweeps import grid, ray_executor, select
 from cifar10_ablation.training.stopping import EXIT_INTERRUPTED
 
 
@@ -37,6 +40,8 @@ def main(argv):
     flags = cli.FLAGS
     runs, recorded, plan, trials = [], set(), None, []
     try:
+        if flags.executor == "ray" and not flags.report_only:
+            ray_executor.check_installed()
         if not flags.report_only:  # the whole grid is checked before TensorFlow loads
             runs = cli.grid_runs()
             plan, trials = cli.selection()
@@ -60,11 +65,10 @@ def main(argv):
             recorded = _recorded(runs, plan)
         if runs:
             trained, skipped, errors = runner.run_sweep(
-                runs, flags.log_dir, flags.shard_index, flags.num_shards, flags.parallel, recorded
-            )
+                runs, flags.log_dir, flags.shard_index, flags.num_shards, recorded=recorded,
+                executor=_executor(),
+            )  # fmt: skip
             print(f"trained {len(trained)}, already finished {len(skipped)}, failed {len(errors)}")
-            for error in errors:
-                print(f"failed: {error}", file=sys.stderr)
         if runs and recorded >= {name for name, _ in runs}:  # its folder may hold no run
             table = f"every run is recorded in {' '.join(flags.recorded)}: no report here\n"
         else:
@@ -75,9 +79,24 @@ def main(argv):
     except stopping.Interrupted as stopped:
         print(stopped, file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
-    print(table, end="")
+    print(table, end="", flush=True)
+    for error in errors:  # the last lines, where `| tail` shows them
+        print(f"failed: {error}", file=sys.stderr)
     if errors:
         sys.exit(1)
+
+
+def _executor():
+    """The executor of the sweep's runs its flags name (executors.py, ray_executor.py)."""
+    from cifar10_ablation.sweeps import executors
+
+    flags, verbose = cli.FLAGS, cli.FLAGS["verbosity"].present > 0
+    if flags.executor == "ray":
+        return ray_executor.RayExecutor(
+            flags.ray_address or None, flags.cpus_per_run, flags.gpus_per_run,
+            flags.ray_retries, verbose,
+        )  # fmt: skip
+    return executors.LocalExecutor(flags.parallel, flags.runs_per_gpu, verbose)
 
 
 def _recorded(runs, plan):
@@ -98,7 +117,7 @@ def _select(plan, trials, runs):
         folder,
         flags.shard_index,
         flags.num_shards,
-        flags.parallel,
+        executor=_executor(),
     )
     print(
         f"selection: trained {len(trained)}, already finished {len(skipped)}, failed {len(failed)}"

@@ -83,7 +83,8 @@ def run(inputs):
 
 
 def main(in_path, out_path):
-    np.savez(out_path, **run(np.load(in_path)))
+    # The backend that ran, so that an ignored KERAS_BACKEND cannot pass as a comparison.
+    np.savez(out_path, backend=np.array(keras.backend.backend()), **run(np.load(in_path)))
     if keras.backend.backend() != "tensorflow" and "tensorflow" in sys.modules:
         sys.exit(f"TensorFlow was imported under KERAS_BACKEND={keras.backend.backend()}")
 

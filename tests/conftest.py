@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 from absl import flags  # noqa: E402
 
 from cifar10_ablation import console  # noqa: E402
-from cifar10_ablation.data import cifar10, mnist
+from cifar10_ablation.data import cifar10, mnist, tfds
 from cifar10_ablation.reports import report
 
 
@@ -95,8 +95,11 @@ def mnist_dir(tmp_path):
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path, monkeypatch):
-    """Archive extraction goes to a per-test cache, never the user's."""
+    """Archive extraction goes to a per-test cache, never the user's, and no test downloads:
+    in this process and in the command lines the tests start (they inherit the environment)."""
     monkeypatch.setattr(cifar10, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setenv(cifar10.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(tfds.OFFLINE_ENV, "1")
 
 
 def assert_matches_tf_lrn(lrn, x, upstream, beta):

@@ -271,12 +271,15 @@ def test_bad_arch_and_dataset_flags_are_one_clear_line(cifar_dir, mnist_dir, tmp
     ],
 )
 def test_the_readmes_sweeps_expand_from_the_flagfiles(
-    parse_flags, tmp_path, args, configs, arch, dataset
+    parse_flags, cifar_dir, mnist_dir, tmp_path, args, configs, arch, dataset
 ):
     """Every grid point of the README's sweeps is valid (expand validates before anything runs),
     and one run of each stays a fast-schedule run of its arch on its dataset."""
     flagfile = f"--flagfile={REPO / args[0].split('=')[1]}"
-    parsed = parse_flags(cli.SWEEP, flagfile, *args[1:], "--seeds=3", f"--log_dir={tmp_path}")
+    data_dir = f"--data_dir=cifar10:{cifar_dir},mnist:{mnist_dir}"  # checked before any runs
+    parsed = parse_flags(
+        cli.SWEEP, flagfile, *args[1:], data_dir, "--seeds=3", f"--log_dir={tmp_path / 'sweep'}"
+    )
     runs = cli.grid_runs(parsed)
     assert len(runs) == 3 * configs
     assert {(c.arch, c.dataset, c.schedule) for _, c in runs} == {(arch, dataset, "fast")}

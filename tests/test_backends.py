@@ -101,7 +101,9 @@ def backend_results(request, tensorflow_results, tmp_path_factory):
     inputs, _ = tensorflow_results
     out = tmp_path_factory.mktemp(request.param) / "outputs.npz"
     run_under(request.param, str(ROOT / "tests" / "backend_worker.py"), str(inputs), str(out))
-    return request.param, dict(np.load(out))
+    results = dict(np.load(out))
+    assert str(results.pop("backend")) == request.param  # KERAS_BACKEND was honoured
+    return request.param, results
 
 
 def test_every_switch_gives_tensorflows_logits(tensorflow_results, backend_results):

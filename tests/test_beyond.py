@@ -75,7 +75,11 @@ def test_no_beyond_csv_leaves_only_the_baseline(synthetic):
     baseline = "- the tutorial net on CIFAR-10 (quick preset), pool="
     text = " ".join(text.split())
     assert f"{baseline}avg: 37.50 points (95% interval" in text
-    assert f"{baseline}max: 3.00 points (95% interval 2.50 to 3.50; paired by seed, n=3)" in text
+    assert (
+        f"{baseline}max: 3.00 points (95% interval 2.50 to 3.50; paired by seed, n=3; p=0.0015, "
+        "Holm-adjusted p=0.0015)" in text
+    )
+    assert "Holm-adjusted over the 2 drops and leads of this answer" in text
     assert "{{" not in text
 
 
@@ -93,7 +97,8 @@ def test_a_section_per_csv_with_drops_answers_and_the_published_figure(synthetic
     # relu minus linear: 0.905 - 0.41 with avg (separated), 0.0033 with max (not separated)
     assert "conv_activation relu minus linear, pool=avg: 49.50 points (95% interval" in text
     assert "conv_activation relu minus linear, pool=max: not separated at this n" in text
-    largest = "pooling, the largest conv-ReLU drop whose 95% interval excludes 0 is in"
+    assert "Verdicts are Holm-adjusted over the 2 drops of this section with an interval" in text
+    largest = "pooling, the largest conv-ReLU drop separated from 0 is in"
     assert (
         f"With avg {largest} ResNet-20" in text and f"With max {largest} the tutorial net" in text
     )
@@ -105,30 +110,37 @@ def test_a_section_per_csv_with_drops_answers_and_the_published_figure(synthetic
 
 def test_answers_say_so_when_no_net_has_both_sides_yet():
     q2, q3 = beyond.answers([{"title": "the tutorial net on CIFAR-10", "drops": []}])
-    assert q2 == "No net and dataset here has a conv-ReLU drop whose interval excludes 0 yet."
+    assert q2 == "No net and dataset here has a conv-ReLU drop separated from 0 yet."
     assert q3 == "- None yet: no net has runs both with and without its conv ReLUs."
 
 
 def test_answers_say_per_pool_where_no_drop_is_separated():
-    def drop(pool, difference, low, n=3):
+    def drop(pool, difference, low, p, n=3):
         found = {"field": "conv_activation", "context": {"pool": pool}, "method": "paired"}
         high = None if low is None else difference + 0.02
-        found.update(difference=difference, low=low, high=high, n_a=n, n_b=n)
+        found.update(difference=difference, low=low, high=high, p=p, n_a=n, n_b=n)
         return found
 
     by_cpu = {"AMD EPYC AVX-512": [10, 12], "AMD EPYC AVX2": [37, 38]}
     entry = {"title": "net A", "minutes": by_cpu, "summary": {"runs": 12}}
-    entry |= {"hours_all_runs": 2.2, "drops": [drop("max", 0.01, -0.01), drop("avg", 0.4, 0.3)]}
+    # max: the interval holds 0; avg: separated, p x 2 in a family of 2
+    drops = [drop("max", 0.01, -0.01, 0.3), drop("avg", 0.4, 0.3, 0.001)]
+    entry |= {"hours_all_runs": 2.2, "drops": drops}
     # net B's larger drop has no interval (2 seeds): it is named as not weighed, not as largest
-    unweighed = {"title": "net B", "drops": [drop("avg", 0.5, None, n=2)]}
-    q2, _ = beyond.answers([entry, unweighed])
+    unweighed = {"title": "net B", "drops": [drop("avg", 0.5, None, None, n=2)]}
+    q2, q3 = beyond.answers([entry, unweighed])
     assert " ".join(q2.split()) == (
         "With max pooling, no net's drop is separated from 0. With avg pooling, the largest "
-        "conv-ReLU drop whose 95% interval excludes 0 is in net A, with pool=avg: 40.0 points; "
+        "conv-ReLU drop separated from 0 is in net A, with pool=avg: 40.0 points; "
         "one run took 10-12 minutes (AMD EPYC AVX-512, 2 cores), 37-38 minutes (AMD EPYC AVX2, "
         "2 cores) and all 12 runs of its grid at most 2.2 hours, within a day without a GPU. Not "
-        "weighed yet, for want of 3 seeds: net B."
+        "weighed yet, for want of 3 seeds: net B. Verdicts are Holm-adjusted over the 2 drops and "
+        "leads of this answer with an interval (at most 5% chance that any is called separated "
+        "when no difference is real); each 95% interval is shown unadjusted."
     )
+    assert "pool=avg: 40.00 points (95% interval 30.00 to 42.00; paired by seed, n=3; p<0.001, "
+    assert "Holm-adjusted p=0.002)" in " ".join(q3.split())
+    assert drops[1].get("p_holm") is None  # adjusted on copies: the section's verdicts stay
 
 
 def test_the_largest_drop_is_weighed_against_the_next_nets_by_welch_over_per_seed_drops():
@@ -136,7 +148,7 @@ def test_the_largest_drop_is_weighed_against_the_next_nets_by_welch_over_per_see
         values = list(by_seed.values())
         drop = {"field": "conv_activation", "context": {"pool": "avg"}, "method": "paired"}
         drop |= {"by_seed": by_seed, "difference": sum(values) / 3, "low": 0.1, "high": 0.9}
-        drop |= {"n_a": 3, "n_b": 3}
+        drop |= {"n_a": 3, "n_b": 3, "p": 0.001}
         return {"title": title, "minutes": {"Intel Xeon AVX-512": [20, 23]}, "drops": [drop]}
 
     def q2(*entries):
@@ -150,18 +162,22 @@ def test_the_largest_drop_is_weighed_against_the_next_nets_by_welch_over_per_see
         entry("net A", {0: 0.46, 1: 0.47, 2: 0.48}), entry("net B", {0: 0.45, 1: 0.46, 2: 0.47})
     )
     assert "is in net A, with pool=avg: 47.0 points" in close
+    # the family: two drops and the lead; t = 1.22 with Welch df 4 (equal variances)
     assert close.endswith(
         "Its lead over net B's 46.0 points: not separated at this n (1.00 points, 95% interval "
-        "-1.27 to 3.27; Welch, n=3)."
+        "-1.27 to 3.27; Welch, n=3; p=0.29, Holm-adjusted p=0.29). Verdicts are Holm-adjusted "
+        "over the 3 drops and leads of this answer with an interval (at most 5% chance that any "
+        "is called separated when no difference is real); each 95% interval is shown unadjusted."
     )
     far = q2(
         entry("net A", {0: 0.46, 1: 0.47, 2: 0.48}), entry("net B", {0: 0.05, 1: 0.06, 2: 0.07})
     )
-    assert far.endswith(
-        "Its lead over net B's 6.0 points: 41.00 points (95% interval 38.73 to 43.27; Welch, n=3)."
+    assert (
+        "Its lead over net B's 6.0 points: 41.00 points (95% interval 38.73 to 43.27; Welch, n=3; "
+        "p<0.001, Holm-adjusted p<0.001)." in far
     )
     # one net alone has nothing to lead
-    assert "lead" not in q2(entry("net A", {0: 0.46, 1: 0.47, 2: 0.48}))
+    assert "Its lead" not in q2(entry("net A", {0: 0.46, 1: 0.47, 2: 0.48}))
 
 
 def test_drops_are_relu_minus_linear_in_each_setting():
@@ -227,9 +243,13 @@ def test_the_net_without_any_relu_is_set_against_the_linear_classifier(synthetic
         writer.writerow({**PUBLISHED, "key": beyond.EXPERIMENTS["linear"][2]})
     build_docs.write_docs(synthetic)
     text = " ".join((synthetic / "BEYOND.md").read_text().split())
-    # the quick baseline's all-linear average-pool config, 0.375 mean, minus 0.370, paired by seed
-    assert (
+    # the quick baseline's all-linear average-pool config, 0.375 mean, minus 0.370: two nets on
+    # two schedules share no runs by seed, so Welch's interval, never paired
+    sentence = (
         "The tutorial net on CIFAR-10 (quick preset) with no ReLU (conv and FC linear, average "
         "pooling) reaches 37.5% (n=3) and the linear classifier 37.0% (n=3); the net minus the "
-        "classifier: 0.50 points (95% interval 0.25 to 0.75; paired by seed, n=3)."
-    ) in text
+        "classifier: "
+    )
+    assert sentence in text
+    verdict = text.split(sentence)[1].split(").")[0]
+    assert "0.50 points" in verdict and "Welch, n=3" in verdict and "paired" not in verdict

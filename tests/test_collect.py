@@ -97,14 +97,23 @@ def test_maxout_rows_replace_only_maxout_rows(collect, tmp_path, monkeypatch):
     ]
 
 
-def test_rows_with_other_columns_are_refused(collect, tmp_path, monkeypatch):
+def test_new_result_columns_join_and_new_config_columns_are_refused(collect, tmp_path, monkeypatch):
     monkeypatch.setattr(collect, "_report", lambda folder: None)
     scale = tmp_path / "activation_scale_quick.csv"
-    scale.write_text("conv_activation,seed\nrelu,0\n")
-    sweep = _finished_sweep(tmp_path / "maxout", "conv_activation,seed,extra\nmaxout,0,1\n")
-    with pytest.raises(SystemExit, match="other columns"):
-        collect.merge_rows(sweep, scale)
-    assert scale.read_text() == "conv_activation,seed\nrelu,0\n"
+    scale.write_text("conv_activation,run,seed\nrelu,r0,0\n")
+    sweep = _finished_sweep(
+        tmp_path / "maxout", "conv_activation,run,seed,validation_accuracy\nmaxout,r1,0,0.5\n"
+    )
+    collect.merge_rows(sweep, scale)  # a result column the committed rows never had: empty
+    assert scale.read_text() == (
+        "conv_activation,run,seed,validation_accuracy\nrelu,r0,0,\nmaxout,r1,0,0.5\n"
+    )
+    sweep = _finished_sweep(
+        tmp_path / "deep", "conv_activation,downsample,run,seed\nrelu,max,r2,0\n"
+    )
+    with pytest.raises(SystemExit, match="adds the config columns \\['downsample'\\]"):
+        collect.merge_rows(sweep, scale)  # the committed rows would read as downsample=stride
+    assert "downsample" not in scale.read_text()
 
 
 def test_quick_rows_of_new_configs_join_and_rows_of_the_same_config_are_replaced(
@@ -159,7 +168,9 @@ def test_each_machine_s_queue_log_has_its_own_trimmed_file(collect, tmp_path):
         collect.trimmed_log_path(folder, "sweep x\n")
 
 
-def test_replace_headline_swaps_one_paragraph(collect):
-    readme = "# T\n\nintro\n\nMeasured here (old numbers)\nsecond line\n\n## Next\n"
-    new = collect.replace_headline(readme, "Measured here (new)\n")
-    assert new == "# T\n\nintro\n\nMeasured here (new)\n\n## Next\n"
+def test_the_readme_summary_block_is_replaced_whole():
+    import readme
+
+    text = f"# title\n\n{readme.START}\nold\nlines\n{readme.END}\n\n## rest\n"
+    new = readme.replace_block(text, "new summary\n")
+    assert new == f"# title\n\n{readme.START}\nnew summary\n{readme.END}\n\n## rest\n"

@@ -2,6 +2,7 @@
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -99,13 +100,22 @@ def test_mirrored_replicas_train_as_one_device_on_the_global_batch(cifar_dir, tm
 
 
 def _free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
+    """Free ports from a range of this test process's own, below the kernel's ephemeral ports
+    (32768 and up): a port found by binding port 0 and closing it could be handed to a parallel
+    test's connection before a worker binds it; ports of another xdist worker's range never are."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    base = 20_000 + 1_000 * (worker % 12)
+    ports = []
+    for port in range(base + random.randrange(500), base + 1_000):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        ports.append(port)
+        if len(ports) == count:
+            return ports
+    raise RuntimeError(f"no {count} free ports in {base}..{base + 999}")
 
 
 def _workers(cifar_dir, log_dir, *args):

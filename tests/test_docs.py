@@ -22,19 +22,21 @@ GENERATED = (*build_docs.TEMPLATES, "headline.md", "summary.json")
 
 
 def _differences(out_dir):
+    """The generated files, PNGs included, that differ from the committed ones in any byte."""
+    names = [*GENERATED, *(p.name for p in DOCS.glob("*.png") if (out_dir / p.name).exists())]
     return [
         f"docs/{name} differs from what the report writes: edit docs/templates/ or the CSVs, "
         "then run python tools/docs/build_docs.py"
-        for name in GENERATED
-        if (out_dir / name).read_text() != (DOCS / name).read_text()
+        for name in names
+        if (out_dir / name).read_bytes() != (DOCS / name).read_bytes()
     ]
 
 
 def test_committed_docs_are_what_the_report_writes(tmp_path):
     build_docs.write_docs(DOCS, tmp_path)
     assert _differences(tmp_path) == []
-    for name in ("results_quick.png", "scale.png"):
-        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+    for name in ("results_quick.png", "results_fast.png", "scale.png"):
+        assert (tmp_path / name).exists()
 
 
 def test_the_docs_command_regenerates_the_docs_byte_for_byte(tmp_path):
@@ -57,6 +59,14 @@ def test_the_docs_command_regenerates_the_docs_byte_for_byte(tmp_path):
 def test_the_readme_quotes_the_generated_headline():
     headline = " ".join((DOCS / "headline.md").read_text().split())
     assert headline and headline in " ".join((ROOT / "README.md").read_text().split())
+
+
+def test_the_readme_s_first_screen_is_the_generated_summary():
+    import readme
+
+    text = (ROOT / "README.md").read_text()
+    summary = (DOCS / "README_SUMMARY.md").read_text()
+    assert readme.replace_block(text, summary) == text  # collect.py writes it there
 
 
 def test_no_committed_doc_or_log_holds_a_path_of_this_machine():
@@ -231,3 +241,42 @@ def test_a_schedule_gain_that_rounds_to_zero_reads_plus_zero(synthetic):
     gains = text.split("`tutorial`, published ~86%:")[1].split("Schedule length")[1]
     assert gains.startswith(" (tutorial schedule minus the shorter preset): fast +0.0 points")
     assert "-0.0" not in text and markdown.signed_points(-0.0123, 2) == "-1.23"
+
+
+def _write_scale(folder, accuracies):
+    """activation_scale_quick.csv: {activation: [accuracy per seed]}, FC linear, average pool."""
+    rows = [
+        {"conv_activation": activation, "fc_activation": "linear", "pool": "avg", "lrn": "true"}
+        | {"run": f"conv_activation-{activation}_seed{seed}", "seed": seed, "global_step": 6000}
+        | {"test_accuracy": accuracy, "test_accuracy_raw": accuracy}
+        for activation, by_seed in accuracies.items()
+        for seed, accuracy in enumerate(by_seed)
+    ]
+    write_results_csv(folder / build_docs.SCALE_CSV, rows)
+
+
+def test_the_scale_says_which_alternatives_lie_above_and_below_each_end(synthetic):
+    _write_preset(synthetic, "quick", {"finding_conv_relu": 0.74}, 6000, [0, 1, 2])
+    _write_scale(
+        synthetic,
+        {
+            "linear": [0.370, 0.372, 0.371],
+            "relu": [0.744, 0.748, 0.747],
+            "maxout": [0.756, 0.760, 0.758],  # 1.2 points above relu in every seed
+            "gelu": [0.752, 0.741, 0.760],  # above on average, not beyond seed noise
+            "tanh": [0.678, 0.677, 0.678],
+        },
+    )
+    build_docs.write_docs(synthetic)
+    text = " ".join((synthetic / "ACTIVATION_SCALE.md").read_text().split())
+    assert "These 6 comparisons are one family" in text
+    assert "conv_activation maxout above relu: +1.17 points (95% interval" in text
+    assert (
+        "What the 6 comparisons support, Holm-adjusted over all of them: **above relu**: maxout; "
+        "**below relu**: tanh; not separated from relu: gelu. **above linear**: tanh, gelu, "
+        "maxout." in text
+    )
+    assert "Groups" not in text and "{{" not in text
+    summary = json.loads((synthetic / "summary.json").read_text())["scale"]
+    assert summary["verdicts"]["relu"]["above"] == ["maxout"]
+    assert {c["family"] for c in summary["versus_ends"]} == {6}

@@ -18,7 +18,8 @@ def test_train_batches_are_standardized_24x24(cifar_dir):
 
 
 def test_epochs_are_permutations_and_the_stream_is_seeded_and_resumable():
-    images = np.zeros((60, 32, 32, 3), np.uint8)
+    # Random images: a distortion stream that ignored (seed, step) would give other crops.
+    images = np.random.default_rng(0).integers(0, 256, (60, 32, 32, 3), dtype=np.uint8)
     index = np.arange(60, dtype=np.int32)  # labels carry each image's index
 
     def stream(seed, start_step=0, steps=9):
@@ -31,13 +32,15 @@ def test_epochs_are_permutations_and_the_stream_is_seeded_and_resumable():
         np.testing.assert_array_equal(np.sort(epoch_labels), index)
     assert not np.array_equal(first[0][1], first[3][1])  # reshuffled each epoch
     again = stream(seed=1)
-    for (x1, y1), (x2, y2) in zip(first, again, strict=False):
+    assert len(again) == len(first) == 9
+    for (x1, y1), (x2, y2) in zip(first, again, strict=True):
         np.testing.assert_array_equal(y1, y2)
         np.testing.assert_array_equal(x1, x2)
     other = stream(seed=2)
     assert not np.array_equal(first[0][1], other[0][1])
+    assert not np.array_equal(first[0][0], other[0][0])
     resumed = stream(seed=1, start_step=4, steps=5)
-    for (x1, y1), (x2, y2) in zip(first[4:], resumed, strict=False):
+    for (x1, y1), (x2, y2) in zip(first[4:], resumed, strict=True):
         np.testing.assert_array_equal(y1, y2)
         np.testing.assert_array_equal(x1, x2)
 

@@ -255,3 +255,15 @@ def test_save_and_load_round_trip(tmp_path):
     images = _images(4)
     np.testing.assert_allclose(loaded(images).numpy(), model(images).numpy(), rtol=1e-6)
     assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
+
+
+@pytest.mark.parametrize(
+    "size, window, stride", [(24, 3, 2), (12, 3, 2), (7, 3, 2), (6, 2, 2), (5, 3, 1)]
+)
+def test_the_torch_average_pool_branch_averages_valid_cells_as_tf(size, window, stride):
+    """SameAveragePooling2D's torch branch (padding and divisor arithmetic, keras.ops only) run
+    here under TensorFlow: the same windows and means as tf.nn.avg_pool2d with SAME padding."""
+    x = tf.random.stateless_normal([2, size, size, 3], seed=[5, 6])
+    layer = layers.SameAveragePooling2D(pool_size=window, strides=stride, padding="same")
+    expected = tf.nn.avg_pool2d(x, window, stride, "SAME")
+    np.testing.assert_allclose(layer.valid_cell_average(x), expected, rtol=1e-5, atol=1e-6)

@@ -197,6 +197,16 @@ BAD_INPUTS = [
     ("conflicting fc switches", None, ["--nofc_relu", "--fc_activation=elu"],
      "give --fc_relu or --fc_activation, not both"),
     ("batch size 0", None, ["--batch_size=0"], "flag --batch_size=0: 0 is not a positive"),
+    ("validation split negative", None, ["--validation_examples=-1"],
+     "error: validation_examples=-1 must be an integer >= 0"),
+    ("validation split of every image", None, ["--validation_examples=50000"],
+     "must be below the 50,000 training images of cifar10"),
+    ("validation split the data cannot give", None, ["--validation_examples=200"],
+     "validation_examples=200 must be between 1 and the 200 training images"),
+    ("downsample on the tutorial net", None, ["--downsample=max"],
+     "arch=tutorial has no strided stages"),
+    ("stages of another net", None, ["--arch=resnet20", "--stage_activations=relu+relu"],
+     "names 2 stages; arch=resnet20 has 3"),
     ("batch size negative", None, ["--batch_size=-8"], "flag --batch_size=-8"),
     ("steps negative", None, ["--max_steps=-1"], "flag --max_steps=-1: -1 is not a non-negative"),
     ("learning rate 0", None, ["--learning_rate=0"], "error: learning_rate=0.0 must be > 0"),
@@ -233,7 +243,8 @@ def test_bad_input_gives_one_clear_line_and_writes_nothing(
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert done.returncode != 0
     assert message in done.stderr, done.stderr[-1500:]
-    assert "Traceback" not in done.stderr
+    # one line, "error: ...", whatever the input (warnings on the way stay hidden)
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
     after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if "cache" not in p.parts)
     assert after == before  # nothing new
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # nothing rewritten

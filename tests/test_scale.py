@@ -1,12 +1,13 @@
 """The activation scale: positions, their interval, the degenerate case, the preset, the plot."""
 
+import json
 import subprocess
 import sys
 
 import pytest
 
 from cifar10_ablation import cli, switches
-from cifar10_ablation.reports import scale
+from cifar10_ablation.reports import report, scale, verdicts
 
 
 def _row(activation, accuracy, pool="avg", seed=0):
@@ -68,6 +69,58 @@ def test_a_tie_between_relu_and_linear_is_a_clear_error():
         scale.positions(rows, "conv_activation", ["conv_activation"])
 
 
+TIE = (
+    "relu and linear tie (50.00% each): the scale from nothing to ReLU has no length here, so no "
+    "positions"
+)
+
+
+def test_a_tie_writes_its_reason_and_no_table(tmp_path):
+    rows = [
+        {**_row(activation, accuracy, seed=seed), "run": f"{activation}_seed{seed}"}
+        for seed in range(3)
+        for activation, accuracy in (("linear", 0.5), ("relu", 0.5), ("tanh", 0.6))
+    ]
+    entries, text, positions = scale.write(tmp_path, rows, ["conv_activation"])
+    assert (entries, positions) == ([], {})
+    assert text == f"\nactivation scale: {TIE}\n"
+    assert (tmp_path / "scale.md").read_text() == f"{TIE}\n"
+    assert not (tmp_path / "scale.png").exists()
+
+
+def test_relu_against_linear_alone_is_no_scale(tmp_path):
+    """A plain two-config conv-ReLU sweep is a comparison: no scale table, file or positions,
+    even where the two tie."""
+    for tie in (False, True):
+        rows = [
+            {**_row(activation, accuracy, seed=seed), "run": f"{activation}_seed{seed}"}
+            for seed in range(3)
+            for activation, accuracy in (("linear", 0.4), ("relu", 0.4 if tie else 0.8))
+        ]
+        assert scale.scale_field(["conv_activation"], rows) is None
+        assert scale.write(tmp_path, rows, ["conv_activation"]) == ([], "", {})
+        assert not (tmp_path / "scale.md").exists()
+
+
+def test_a_two_config_sweeps_report_prints_no_scale_table(tmp_path):
+    for activation, accuracies in (("relu", [0.98, 0.99, 0.6]), ("linear", [0.02, 0.01, 0.4])):
+        for seed, accuracy in enumerate(accuracies):
+            config = {"conv_activation": activation, "fc_activation": "linear", "pool": "avg"}
+            config["seed"] = seed
+            (tmp_path / f"{activation}{seed}").mkdir()
+            (tmp_path / f"{activation}{seed}" / "results.json").write_text(
+                json.dumps({"config": config, "global_step": 4, "test_accuracy": accuracy})
+            )
+    text, positions = report.report(tmp_path)
+    assert "position" not in text and "activation scale" not in text and positions == {}
+    assert not (tmp_path / "scale.md").exists()
+    assert json.loads((tmp_path / "summary.json").read_text())["scale"] == []
+    # the means' t intervals, [30.4, 140.9]% and [-40.9, 69.6]% unclipped, stay within [0, 100]
+    assert "| linear | 14.3 | 22.2 | 3 | [0.0, 69.6] |" in text
+    assert "| relu | 85.7 | 22.2 | 3 | [30.4, 100.0] |" in text
+    assert verdicts.MEAN_INTERVAL_NOTE in text and "clipped to [0, 100]%" in text
+
+
 def test_the_plot_is_written(tmp_path):
     rows = [_row("linear", 0.4), _row("relu", 0.8), _row("gelu", 0.79)]
     entries = scale.positions(rows, "conv_activation", ["conv_activation"])
@@ -111,7 +164,15 @@ def test_scale_sweep_reports_positions(cifar_dir, tmp_path):
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    written = (sweep_dir / "scale.md").read_text()
     if "relu and linear tie" not in done.stdout:  # 3 steps on noise may tie: then said so
-        assert "| conv_activation | n | test accuracy % | position |" in done.stdout
+        header = "| context | conv_activation | n | test accuracy % | position | 95% interval |"
+        assert written.startswith(header) and header in done.stdout
+        assert {"| all | linear |", "| all | relu |", "| all | tanh |"} <= {
+            line[: line.index(" |", 8) + 2] for line in written.splitlines()[2:]
+        }
         assert (sweep_dir / "scale.png").exists()
-    assert (sweep_dir / "scale.md").exists()
+    else:
+        assert written.startswith("relu and linear tie (") and written.endswith("no positions\n")
+        assert f"activation scale: {written}" in done.stdout
+        assert not (sweep_dir / "scale.png").exists()

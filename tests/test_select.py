@@ -42,17 +42,17 @@ def test_trials_are_each_config_at_each_value_on_the_validation_split(selection_
     )
     assert plan == select.Plan("learning_rate", (0.01, 0.02), 6, 20, 2)
     names = [name for name, _, _ in trials]
-    assert names[:4] == [
-        "conv_relu-true_learning_rate-0.01_seed0",
-        "conv_relu-true_learning_rate-0.01_seed1",
-        "conv_relu-true_learning_rate-0.02_seed0",
-        "conv_relu-true_learning_rate-0.02_seed1",
+    assert names[:4] == [  # the hold-out leads the names (grid.py)
+        "validation_examples-20_conv_relu-true_learning_rate-0.01_seed0",
+        "validation_examples-20_conv_relu-true_learning_rate-0.01_seed1",
+        "validation_examples-20_conv_relu-true_learning_rate-0.02_seed0",
+        "validation_examples-20_conv_relu-true_learning_rate-0.02_seed1",
     ]
     assert len(trials) == 8
     for name, config, point in trials:
         assert config.log_dir == str(tmp_path / "selection" / name)
         assert (config.max_steps, config.validation_examples) == (6, 20)
-        assert point == (("conv_relu", name.split("_")[1].split("-")[1]),)
+        assert point == (("conv_relu", name.split("_")[3].split("-")[1]),)
     # the seeds themselves train with the base flags: every image, the sweep's steps
     runs = cli.grid_runs(flag_values)
     assert {(c.max_steps, c.validation_examples) for _, c in runs} == {(4, 0)}
@@ -180,6 +180,8 @@ def test_a_selection_sweep_chooses_then_trains_the_seeds_at_the_choice(cifar_dir
         config = json.loads((run / "config.json").read_text())
         assert config["learning_rate"] == choice["value"] and config["validation_examples"] == 0
         pool = choice["config"]["pool"]
-        trial = tmp_path / "selection" / f"pool-{pool}_learning_rate-0.05_seed0"
+        trial = (
+            tmp_path / "selection" / f"validation_examples-20_pool-{pool}_learning_rate-0.05_seed0"
+        )
         assert json.loads((trial / "config.json").read_text())["validation_examples"] == 20
     assert "| pool=max |" in done.stdout and "trained 2" in done.stdout

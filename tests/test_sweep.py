@@ -10,7 +10,7 @@ import pytest
 from tensorboard.backend.event_processing import event_accumulator
 
 from cifar10_ablation import cli, host
-from cifar10_ablation.reports import report
+from cifar10_ablation.reports import report, verdicts
 from cifar10_ablation.sweeps import grid, hparams, runner
 
 SMOKE_FLAGS = [
@@ -100,6 +100,8 @@ EXISTING_SWEEPS = [
 
 @pytest.mark.parametrize("args, names", EXISTING_SWEEPS)
 def test_run_directories_of_existing_sweeps_keep_their_names(grid_of, tmp_path, args, names):
+    for name in names:  # as the sweep left them (a fast-schedule name now leads with schedule-fast)
+        (tmp_path / name).mkdir()
     runs = grid_of(*args)
     assert [name for name, _ in runs] == names
     assert [config.log_dir for _, config in runs] == [str(tmp_path / name) for name in names]
@@ -158,8 +160,10 @@ def test_bad_sweeps_raise_before_anything_runs(grid_of, tmp_path, spec, message)
 
 def test_shards_split_the_grid_without_overlap(grid_of, tmp_path):
     runs = grid_of()
-    shares = [[n for i, (n, _) in enumerate(runs) if i % 3 == k] for k in range(3)]
-    assert sorted(sum(shares, [])) == sorted(n for n, _ in runs)
+    for count in (1, 2, 3, 5):
+        shares = [[n for n, _ in runner.shard(runs, k, count)] for k in range(count)]
+        assert sorted(sum(shares, [])) == sorted(n for n, _ in runs)  # no run lost or doubled
+        assert max(map(len, shares)) - min(map(len, shares)) <= 1
     trained, skipped, errors = runner.run_sweep(
         runs[:2], tmp_path / "s", shard_index=1, num_shards=2
     )
@@ -337,4 +341,4 @@ def test_a_comparison_says_above_only_when_its_interval_excludes_0(first, second
         for act, a in (("relu", first), ("linear", second))
     ]
     [comparison] = report.comparisons(["conv_activation", "pool"], configs)
-    assert report.comparison_sentence(comparison).startswith(wording)
+    assert verdicts.comparison_sentence(comparison).startswith(wording)

@@ -96,7 +96,8 @@ def test_a_sweep_shows_every_promised_tag_and_its_hparams_table(cifar_dir, tmp_p
     assert tf.io.decode_png(pngs[0]).shape == (24, 24, 3)
 
     experiment = _plugin_data(_load(sweep_dir), "_hparams_/experiment").experiment
-    assert [h.name for h in experiment.hparam_infos] == ["conv_activation", "seed"]
+    columns = ["arch", "dataset", "schedule", "conv_activation", "seed"]  # hparams.ALWAYS_COLUMNS
+    assert [h.name for h in experiment.hparam_infos] == columns
     assert {m.name.tag for m in experiment.metric_infos} >= {"test/accuracy", "test/accuracy_raw"}
     for name, config in runs:
         start = _plugin_data(_load(sweep_dir / name), "_hparams_/session_start_info")

@@ -12,10 +12,12 @@ defines nothing, so the library (which never reads flags) can be imported by any
 `train_config` turns the flags into the validated RunConfig that is passed down.
 """
 
+import dataclasses
+
 from absl import flags
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import switches
+from cifar10_ablation import schedules, switches
 from cifar10_ablation.cli import sweep, training
 from cifar10_ablation.sweeps import grid, select
 
@@ -54,8 +56,10 @@ def train_values(flag_values=FLAGS):
 
 
 def train_config(flag_values=FLAGS):
-    """The RunConfig the parsed training flags describe (config.from_flag_values)."""
-    return config_lib.from_flag_values(train_values(flag_values))
+    """The RunConfig the parsed training flags describe (config.from_flag_values), reading its
+    dataset's folder of a per-dataset --data_dir, a short run's intervals scaled (_short_runs)."""
+    config = config_lib.from_flag_values(train_values(flag_values))
+    return _short_runs(_with_data_dirs([config], flag_values.data_dir), flag_values)[0]
 
 
 def sweep_parsers(flag_values=FLAGS):
@@ -71,9 +75,15 @@ def grid_axes(flag_values=FLAGS):
 
 
 def grid_runs(flag_values=FLAGS):
-    """The sweep's [(run name, RunConfig)] from its parsed flags (grid.py), all validated."""
+    """The sweep's [(run name, RunConfig)] from its parsed flags (grid.py), all validated: each
+    with its dataset's folder of --data_dir, whose data is there (data.check), before any runs;
+    a short run's intervals scaled (_short_runs)."""
     fv = flag_values
-    return grid.expand(grid_axes(fv), fv.seeds, fv.log_dir, train_values(fv), fv.recorded)
+    axes = grid_axes(fv)
+    runs = grid.expand(axes, fv.seeds, fv.log_dir, train_values(fv), fv.recorded)
+    configs = _checked_data(_with_data_dirs([c for _, c in runs], fv.data_dir))
+    configs = _short_runs(configs, fv, swept=dict(axes))
+    return [(name, config) for (name, _), config in zip(runs, configs, strict=True)]
 
 
 def selection(flag_values=FLAGS):
@@ -88,4 +98,39 @@ def selection(flag_values=FLAGS):
     plan = select.Plan(
         flag, tuple(values), fv.select_max_steps, fv.select_validation_examples, fv.select_seeds
     )
-    return plan, plan.runs(axes, train_values(fv), fv.log_dir)
+    trials = plan.runs(axes, train_values(fv), fv.log_dir)
+    configs = _checked_data(_with_data_dirs([c for _, c, _ in trials], fv.data_dir))
+    configs = _short_runs(configs, fv, swept=dict(axes))
+    return plan, [(n, c, p) for (n, _, p), c in zip(trials, configs, strict=True)]
+
+
+def _with_data_dirs(configs, data_dir):
+    """The configs, each with its dataset's folder of --data_dir (training.data_dirs)."""
+    folders = training.data_dirs(data_dir)
+    return [c.replace(data_dir=training.data_dir_of(folders, c.dataset)) for c in configs]
+
+
+def _checked_data(configs):
+    """The configs once each (dataset, folder) they read holds that dataset (data.check,
+    cheap: no decoding); ValueError naming the first that does not. Plain Python: the sweep
+    checks its whole grid before TensorFlow loads and before the first run."""
+    from cifar10_ablation import data  # imports no TensorFlow
+
+    for dataset, folder in dict.fromkeys((c.dataset, c.data_dir) for c in configs):
+        try:
+            data.check(dataset, folder)
+        except data.DataError as error:
+            raise ValueError(f"dataset={dataset}: {error}") from None
+    return configs
+
+
+def _short_runs(configs, flag_values, swept=()):
+    """The configs with a short run's intervals scaled (config.short_run_intervals): those the
+    command line left unset, or set longer than the run (a preset's, with a shorter
+    --max_steps). Prints each distinct note once (config.short_run_note): here, where the
+    configs are made from flags, so that train and sweep say it before TensorFlow loads."""
+    chosen = {n for n in schedules.SHORT_RUN_MINIMUMS if flag_values[n].present} | set(swept)
+    for note in dict.fromkeys(schedules.short_run_note(c, chosen) for c in configs):
+        if note:
+            print(note, flush=True)
+    return [dataclasses.replace(c, **schedules.short_run_intervals(c, chosen)) for c in configs]

@@ -33,12 +33,42 @@ def sweep(fv):
     define.integer("shard_index", 0, "This machine's share of the grid.", lower_bound=0)
     define.integer("num_shards", 1, "Machines splitting the grid.", lower_bound=1)
     define.integer("parallel", 1, "Trainings at once (separate processes when > 1).", lower_bound=1)
+    _executor(fv)
     _select(fv)
     flags.register_multi_flags_validator(
         ["shard_index", "num_shards"],
         lambda values: values["shard_index"] < values["num_shards"],
         message="--shard_index must be below --num_shards",
         flag_values=fv,
+    )
+
+
+def _executor(fv):
+    define = Define(fv)
+    define.integer(
+        "runs_per_gpu",
+        1,
+        "With GPUs, --parallel workers that share one (each worker sees its own GPUs).",
+        lower_bound=1,
+    )
+    define.enum(
+        "executor",
+        "local",
+        ["local", "ray"],
+        "local: this machine (--parallel); ray: each run a Ray task (pip install -e '.[ray]').",
+    )
+    define.string(
+        "ray_address",
+        None,
+        "--executor=ray: a running cluster (auto, or host:port); default: a Ray instance "
+        "started for the sweep.",
+    )
+    define.float("cpus_per_run", 1.0, "--executor=ray: CPUs per run.", lower_bound=0.0)
+    define.float(
+        "gpus_per_run", 0.0, "--executor=ray: GPUs per run (0.25: four on a GPU).", lower_bound=0.0
+    )
+    define.integer(
+        "ray_retries", 2, "--executor=ray: reruns of a run whose worker died.", lower_bound=0
     )
 
 

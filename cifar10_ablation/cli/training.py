@@ -77,7 +77,8 @@ def data(fv):
         DEFAULTS.data_dir,
         "Folder with cifar-10-binary.tar.gz or cifar-10-batches-bin/ (mnist: the IDX files, "
         "e.g. train-images-idx3-ubyte.gz); otherwise tensorflow-datasets' data dir (downloads "
-        "the dataset when online).",
+        "the dataset when online). Per dataset (a sweep of --dataset): "
+        "cifar10:FOLDER,mnist:FOLDER.",
     )
     define.enum(
         "augmentation",
@@ -95,6 +96,39 @@ def data(fv):
         "evaluated every --eval_every steps; the test set is then evaluated once, at the end. "
         "0: train on all (the tutorial's protocol).",
     )
+
+
+def data_dirs(value):
+    """--data_dir as {dataset: folder}: `cifar10:FOLDER,mnist:FOLDER` names a folder per
+    dataset; any other value is one folder for every dataset ({None: value}). ValueError on an
+    unknown or repeated dataset, or a part without its `dataset:`."""
+    datasets = tuple(config_lib.DATASETS)
+    if not value.startswith(tuple(f"{name}:" for name in datasets)):
+        return {None: value}
+    folders = {}
+    for part in value.split(","):
+        name, _, folder = part.partition(":")
+        if name not in datasets or not folder:
+            raise ValueError(
+                f"--data_dir={value}: {part!r} is not DATASET:FOLDER (datasets: "
+                f"{', '.join(datasets)}); give one folder, or one per dataset"
+            )
+        if name in folders:
+            raise ValueError(f"--data_dir={value} names {name} twice")
+        folders[name] = folder
+    return folders
+
+
+def data_dir_of(folders, dataset):
+    """The folder of `dataset` in data_dirs' {dataset: folder}; ValueError when it has none."""
+    if None in folders:
+        return folders[None]
+    if dataset not in folders:
+        given = ",".join(f"{name}:{folder}" for name, folder in folders.items())
+        raise ValueError(
+            f"--data_dir={given} names no folder for dataset={dataset}: add {dataset}:<its folder>"
+        )
+    return folders[dataset]
 
 
 def by_schedule(name):

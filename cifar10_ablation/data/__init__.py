@@ -1,5 +1,6 @@
 """Data in: the images and labels of --dataset, decoded into memory, and the input pipeline.
 
+    data.check("mnist", "../shared/mnist")               # cheap: DataError if it is not there
     splits = data.load("cifar10", "../shared/cifar10")   # a Splits of uint8 arrays
     splits = splits.with_validation(5000)                # a fixed hold-out of the train split
 
@@ -13,6 +14,7 @@ from cifar10_ablation.data import cifar10, mnist
 from cifar10_ablation.data.splits import DataError
 
 READERS = {"cifar10": cifar10.load, "mnist": mnist.load}
+_MODULES = {"cifar10": cifar10, "mnist": mnist}
 
 
 def load(name, data_dir):
@@ -20,3 +22,15 @@ def load(name, data_dir):
     if name not in READERS:
         raise DataError(f"dataset={name!r} is not known; allowed: {', '.join(READERS)}")
     return READERS[name](data_dir)
+
+
+def check(name, data_dir):
+    """DataError, with load's line, when `load(name, data_dir)` would find no data, judged
+    from file names alone (in milliseconds, no TensorFlow): data_dir missing, some of the
+    dataset's files missing, or none of them and no tensorflow-datasets `name` prepared there
+    nor downloadable. A sweep checks every grid point's data so before its first run."""
+    if name not in READERS:
+        raise DataError(f"dataset={name!r} is not known; allowed: {', '.join(READERS)}")
+    module = _MODULES[name]
+    if module.check(data_dir) == "tfds" and (why := module.tfds_missing(data_dir)):
+        raise DataError(why)

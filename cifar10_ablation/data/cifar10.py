@@ -67,6 +67,33 @@ def load(data_dir, cache_dir=None):
     return _load_tfds(data_dir)
 
 
+def check(data_dir):
+    """What `load` would read in data_dir, found by file names alone (nothing decoded or
+    extracted): "binary" (the archive, or .bin files), or "tfds" when it holds none of them
+    (tfds_missing then says whether that is there). DataError when data_dir does not exist."""
+    data_dir = Path(data_dir).expanduser()
+    if not data_dir.exists():
+        raise DataError(
+            f"data_dir {data_dir} does not exist; pass --data_dir=<folder holding {ARCHIVE_NAME}>"
+        )
+    binary = data_dir.is_file() or (data_dir / ARCHIVE_NAME).exists()
+    for candidate in (data_dir / BATCHES_DIRNAME, data_dir):
+        binary = binary or any((candidate / name).exists() for name in TRAIN_FILES + TEST_FILES)
+    return "binary" if binary else "tfds"
+
+
+def tfds_missing(data_dir):
+    """The reason load's tensorflow-datasets fallback would fail in data_dir, else None."""
+    return tfds.missing(
+        data_dir,
+        "cifar10",
+        TFDS_DOWNLOAD_HOST,
+        f"no CIFAR-10 in {data_dir}: looked for {ARCHIVE_NAME}, {BATCHES_DIRNAME}/ and "
+        "a prepared tensorflow-datasets cifar10",
+        f"pass --data_dir=<folder holding {ARCHIVE_NAME}>",
+    )
+
+
 def _find_batches_folder(data_dir, cache_dir):
     """The folder of .bin files under data_dir, extracting an archive once; None if neither."""
     if data_dir.is_file():

@@ -78,6 +78,38 @@ def load(data_dir):
     )
 
 
+def check(data_dir):
+    """What `load` would read in data_dir, found by file names alone (nothing decompressed):
+    "idx" (all four files), or "tfds" when it holds none of them (tfds_missing then says
+    whether that is there). DataError when data_dir is no folder or lacks some of the files."""
+    data_dir = Path(data_dir).expanduser()
+    if not data_dir.is_dir():
+        what = "does not exist" if not data_dir.exists() else "is not a folder"
+        raise DataError(f"data_dir {data_dir} {what}; {HOW}")
+    paths = {name: _find(data_dir, name) for name in FILES}
+    if not any(paths.values()):
+        return "tfds"
+    missing = [f"{name}.gz" for name, path in paths.items() if path is None]
+    if missing:
+        raise DataError(
+            f"{data_dir} lacks {', '.join(missing)}; an MNIST folder holds "
+            f"{', '.join(f'{n}.gz' for n in FILES)} (or them decompressed)"
+        )
+    return "idx"
+
+
+def tfds_missing(data_dir):
+    """The reason load's tensorflow-datasets fallback would fail in data_dir, else None."""
+    return tfds.missing(
+        data_dir,
+        "mnist",
+        TFDS_DOWNLOAD_HOST,
+        f"no MNIST in {data_dir}: looked for {', '.join(f'{n}.gz' for n in FILES)} and a "
+        "prepared tensorflow-datasets mnist",
+        HOW,
+    )
+
+
 def _find(folder, name):
     """The gzipped or the plain file `name` in folder; None when neither is there."""
     for candidate in (folder / f"{name}.gz", folder / name):

@@ -3,16 +3,20 @@
     splits = tfds.load(data_dir, "mnist", host, looked_for, how, class_names=...)
 
 The readers (cifar10.py, mnist.py) fall back to it when a folder holds none of their files.
-Offline, it fails at once with one line (tensorflow-datasets would retry the host for minutes).
+Offline, or with CIFAR10_ABLATION_OFFLINE set, it fails at once with one line
+(tensorflow-datasets would retry the host for minutes).
 """
 
+import os
 import socket
+from pathlib import Path
 
 import numpy as np
 
 from cifar10_ablation.data.splits import DataError, Splits
 
 WHOLE_SPLIT = 100_000  # a batch size that holds any split of the datasets read here
+OFFLINE_ENV = "CIFAR10_ABLATION_OFFLINE"  # set: never try a download (tests, air-gapped hosts)
 
 
 def load(data_dir, name, download_host, looked_for, how, **fields):
@@ -50,6 +54,8 @@ def load(data_dir, name, download_host, looked_for, how, **fields):
     except Exception:  # noqa: BLE001 - not prepared here: try the download below
         pass
     try:  # tfds retries an unreachable host for minutes; fail at once when offline
+        if os.environ.get(OFFLINE_ENV):
+            raise OSError(f"{OFFLINE_ENV} is set")
         socket.getaddrinfo(download_host, 443)
     except OSError:
         raise DataError(
@@ -62,3 +68,18 @@ def load(data_dir, name, download_host, looked_for, how, **fields):
             f"{looked_for}, and its download failed ({type(error).__name__}: "
             f"{str(error)[:200]}); {how}"
         ) from None
+
+
+def missing(data_dir, name, download_host, looked_for, how):
+    """Why `load` would find no `name` in data_dir, judged cheaply (data.check), else None:
+    nothing prepared there (no `name` folder) and no download possible (offline, or
+    OFFLINE_ENV set); online, load downloads it."""
+    if (Path(data_dir).expanduser() / name).is_dir():
+        return None
+    try:
+        if os.environ.get(OFFLINE_ENV):
+            raise OSError(f"{OFFLINE_ENV} is set")
+        socket.getaddrinfo(download_host, 443)
+    except OSError:
+        return f"{looked_for}, and {download_host} is unreachable (offline); {how}"
+    return None

@@ -196,6 +196,11 @@ class SameAveragePooling2D(keras.layers.AveragePooling2D):
     def call(self, inputs):
         if keras.backend.backend() != "torch" or self.padding != "same":
             return super().call(inputs)
+        return self.valid_cell_average(inputs)
+
+    def valid_cell_average(self, inputs):
+        """The torch branch: window sums of the zero-padded input over the count of valid cells,
+        in keras.ops (so tests/test_model.py runs it under TensorFlow too)."""
         axes = (1, 2) if self.data_format == "channels_last" else (2, 3)
         padding = [(0, 0)] * 4
         for axis, window, stride in zip(axes, self.pool_size, self.strides, strict=True):

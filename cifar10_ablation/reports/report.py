@@ -5,10 +5,12 @@
 Every */results.json under the folder becomes a flat row (the config's switches and varying
 fields as text, the results as numbers) in results.csv; summary.json holds what the tables say:
 per config n, mean, sd, min, max, the 95% t interval of the mean (none below stats.MIN_SEEDS
-seeds) and the mean final pool-window fractions, and every one-switch comparison (paired by
-seed where the seeds match, Welch's otherwise). results.md is the table and the comparison
-sentences, results.png a bar per config and a point per seed; a swept activation adds the
-activation scale (scale.write). The repository's own docs are built from the same rows, read
+seeds, clipped to [0, 100]%) and the mean final pool-window fractions, and every one-switch
+comparison (paired by seed where the seeds match, Welch's otherwise). The comparisons of one
+report are one family: their verdicts are Holm-adjusted (stats.holm_adjust) and the report says
+over how many. results.md is the table and the comparison sentences, results.png a bar per
+config and a point per seed; a sweep of activations beyond linear and relu adds the activation
+scale (scale.write). The repository's own docs are built from the same rows, read
 back from committed CSVs (tools/docs/build_docs.py).
 """
 
@@ -18,8 +20,8 @@ import statistics
 from pathlib import Path
 
 from cifar10_ablation import config as config_lib
-from cifar10_ablation import files, host, plots, switches
-from cifar10_ablation.reports import markdown, scale, stats
+from cifar10_ablation import files, host, switches
+from cifar10_ablation.reports import figure, markdown, scale, stats, verdicts
 
 # Config columns every results.csv has, whether they vary or not, in the switches' order;
 # varying fields follow.
@@ -176,7 +178,8 @@ def _has(row, kind):
 
 def comparisons(fields, configs):
     """Configs differing in one field, within each setting of the others: a field with two
-    values is one comparison; with more, neighbours in accuracy order (higher first)."""
+    values is one comparison; with more, neighbours in accuracy order (higher first). All of
+    them are one family, Holm-adjusted (stats.holm_adjust)."""
     found = []
     for field in fields:
         contexts = {}
@@ -195,7 +198,7 @@ def comparisons(fields, configs):
                         **stats.compare(high["accuracies"], low["accuracies"]),
                     }
                 )
-    return found
+    return stats.holm_adjust(found)
 
 
 def config_table(summary):
@@ -222,49 +225,6 @@ def config_table(summary):
     return markdown.table(header, rows) + "\n"
 
 
-def comparison_sentence(c):
-    """'A above B by ...' only when the difference's interval excludes 0."""
-    where = ", ".join(f"{k}={v}" for k, v in c["context"].items())
-    where = f"With {where}: " if where else ""
-    n = f"n={c['n_a']}" if c["n_a"] == c["n_b"] else f"n={c['n_a']} and {c['n_b']}"
-    how = "paired by seed" if c["method"] == stats.PAIRED else "Welch, seeds differ"
-    points = f"{markdown.signed_points(c['difference'], 2)} points"
-    if c["low"] is not None and c["low"] > 0:
-        return (
-            f"{where}{c['field']} {c['a']} above {c['b']}: {points} (95% interval "
-            f"{markdown.percent(c['low'], 2)} to {markdown.percent(c['high'], 2)}; {how}, {n})."
-        )
-    pair = f"{where}{c['field']} {c['a']} and {c['b']}"
-    if c["low"] is None:  # of any size: without an interval nothing says it is beyond seed noise
-        needs = f"an interval needs {stats.MIN_SEEDS} seeds each"
-        return f"{pair}: no interval yet ({points}; {n}: {needs})."
-    low, high = markdown.percent(c["low"], 2), markdown.percent(c["high"], 2)
-    interval = f"95% interval {low} to {high}; {how}, {n}"
-    return f"{pair}: not separated at this n ({points}, {interval})."
-
-
-def comparison_lines(summary):
-    return "".join(f"- {comparison_sentence(c)}\n" for c in summary["comparisons"])
-
-
-def plot(path, summary, title):
-    """Test accuracy per config: a point per seed and the mean as a bar."""
-    configs, fields = summary["configs"], summary["fields"]
-    labels = ["\n".join(f"{f}={s['config'][f]}" for f in fields) or "all" for s in configs]
-    size = (max(4, 1.6 * len(configs)), 4.5)
-    with plots.figure(path, size, dpi=120, metadata={"Software": None}) as axis:
-        positions = range(len(configs))
-        axis.bar(positions, [100 * s["mean"] for s in configs], color="#c6dbef", label="mean")
-        for position, s in zip(positions, configs, strict=True):
-            points = [100 * a for a in s["accuracies"].values()]
-            axis.scatter([position] * len(points), points, color="#08519c", zorder=3, s=18)
-        axis.set_xticks(list(positions), labels, fontsize=7)
-        axis.set_ylabel("test accuracy, averaged weights (%)")
-        axis.set_ylim(0, 100)
-        axis.set_title(title, fontsize=9)
-        axis.grid(axis="y", alpha=0.3)
-
-
 def report(sweep_dir):
     """Writes results.csv, summary.json, results.md, results.png (and the activation scale,
     when swept) under sweep_dir; returns the text for the terminal and each run's scale
@@ -273,9 +233,15 @@ def report(sweep_dir):
     rows = collect(sweep_dir)
     write_csv(sweep_dir / "results.csv", rows)
     summary = summarize(rows)
-    text = config_table(summary) + "\n" + comparison_lines(summary)
+    text = (
+        config_table(summary)
+        + "\n"
+        + verdicts.MEAN_INTERVAL_NOTE
+        + "\n\n"
+        + verdicts.comparison_lines(summary)
+    )
     (sweep_dir / "results.md").write_text(text)
-    plot(sweep_dir / "results.png", summary, f"{sweep_dir.name}: {len(rows)} runs")
+    figure.plot(sweep_dir / "results.png", summary, f"{sweep_dir.name}: {len(rows)} runs")
     entries, scale_text, positions = scale.write(sweep_dir, rows, summary["fields"])
     files.write_json_atomic(sweep_dir / "summary.json", {**summary, "scale": entries})
     return text + scale_text, positions

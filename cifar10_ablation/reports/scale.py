@@ -6,7 +6,9 @@
 the 95% interval is Fieller's for a ratio, paired by seed when linear, relu and the activation
 have the same seeds (stats.position), and there is none when any of them has fewer than
 stats.MIN_SEEDS seeds. Positions are computed within each combination of the other swept
-fields (e.g. per pooling). Rows are the report's flat rows (report.collect, report.read_csv).
+fields (e.g. per pooling). A sweep is on the scale only when it sweeps an activation besides
+linear and relu (scale_field): relu against linear alone is the report's comparison, and gets no
+scale table. Rows are the report's flat rows (report.collect, report.read_csv).
 """
 
 import json
@@ -25,10 +27,11 @@ class DegenerateScale(ValueError):
 
 
 def scale_field(fields, rows):
-    """The swept activation field holding both ends of the scale, or None."""
+    """The swept activation field holding both ends of the scale and at least one activation
+    to place on it, or None: a sweep of relu against linear alone is a comparison, not a scale."""
     for field in SCALE_FIELDS:
-        values = {row[field] for row in rows}
-        if field in fields and {NOTHING, RELU} <= values:
+        values = {row[field] for row in rows} if field in fields else set()
+        if {NOTHING, RELU} <= values and values - {NOTHING, RELU}:
             return field
     return None
 

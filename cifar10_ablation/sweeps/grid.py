@@ -6,19 +6,44 @@
 
 The grid is the product of the axes times the seeds base["seed"], base["seed"] + 1, ...; every
 other training flag keeps its value in `base` (the parsed flags' {flag: value}, passed in by
-the sweep's command line: nothing here reads flags). Each run is named by its swept values
-(switches.run_name), so a sweep's run directories keep their names between versions, and a
-point already run under its swept flags in another order keeps that run's name.
+the sweep's command line: nothing here reads flags). Each run is named (switches.run_name) by
+the settings that tell runs apart set away from their defaults (arch, dataset, schedule, ...:
+name_settings), then its swept values, then the seed:
+
+    --dataset=mnist --sweep=conv_activation=gelu,relu  -> dataset-mnist_conv_activation-gelu_seed0
+
+so two sweeps under one TensorBoard folder never share a run name (nor an HParams row). A grid
+at the defaults is named by its swept values alone, as before those settings joined the names.
+A point already run under another name keeps that run's name, so nothing trains twice: its
+tokens in another order (the same --sweep flags given in another order), or its swept values
+alone (named before the settings joined the names) when the run's config.json or CSV row has
+the same settings.
 """
 
 import csv
+import dataclasses
 import itertools
+import json
 from pathlib import Path
 
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import switches
 
 DEFAULT_GRID = ("conv_relu=true,false", "fc_relu=true,false", "pool=max,avg")
+# Settings beside the swept flags that tell runs apart (data, net, schedule): a sweep's run name
+# carries those away from their defaults ahead of the swept flags (name_settings), and every
+# run's HParams row holds them all (sweeps/hparams.py), so two sweeps under one TensorBoard
+# folder never share a name or a row. The ResNet switches not in a run name's switch flags
+# (downsample, stage_activations) are among them.
+NAMED_SETTINGS = (
+    "arch",
+    "dataset",
+    "augmentation",
+    "validation_examples",
+    "downsample",
+    "stage_activations",
+    "schedule",
+)
 
 
 def specs(sweep=None, preset=None, activations=()):
@@ -72,24 +97,23 @@ def with_point(base, point):
 def expand(axes, seeds, sweep_dir, base, recorded_csvs=()):
     """Every (run name, RunConfig) of the grid, in a fixed order; validated before anything runs.
 
-    A point that a folder of sweep_dir or a row of `recorded_csvs` already holds under its swept
-    flags in another order (the same --sweep flags given in another order) keeps that name, so
-    the run is skipped or resumed rather than trained again in a second folder.
+    A point that a folder of sweep_dir or a row of `recorded_csvs` already holds under another
+    name (_known_name) keeps that name, so the run is skipped or resumed rather than trained
+    again in a second folder.
     """
-    taken = sorted(_taken_names(sweep_dir, recorded_csvs))
+    taken = _taken(sweep_dir, recorded_csvs)
     runs = []
     for values in itertools.product(*(v for _, v in axes)):
         point = dict(zip((n for n, _ in axes), values, strict=True))
-        tokens = frozenset(switches.name_tokens(point))
         for seed in range(base["seed"], base["seed"] + seeds):
-            name = switches.run_name(point, seed)
-            if name not in taken:
-                name = next((t for t in taken if _reordered(t, tokens, seed)), name)
-            overrides = {**point, "seed": seed, "log_dir": str(Path(sweep_dir) / name)}
+            label = switches.run_name(point, seed)
+            overrides = {**point, "seed": seed, "log_dir": str(Path(sweep_dir) / label)}
             try:
-                runs.append((name, config_lib.from_flag_values(with_point(base, overrides))))
+                config = config_lib.from_flag_values(with_point(base, overrides))
             except ValueError as error:
-                raise ValueError(f"grid point {name}: {error}") from None
+                raise ValueError(f"grid point {label}: {error}") from None
+            name = _known_name(config, point, taken)
+            runs.append((name, dataclasses.replace(config, log_dir=str(Path(sweep_dir) / name))))
     if any(config.distribution == "multi_worker" for _, config in runs):
         raise ValueError(
             "distribution=multi_worker is for one run: split a sweep over machines with "
@@ -97,6 +121,40 @@ def expand(axes, seeds, sweep_dir, base, recorded_csvs=()):
             "the network); mirrored and auto pass through"
         )
     return runs
+
+
+def _known_name(config, point, taken):
+    """The run name of `config` at grid `point`: its settings and swept values (switches.run_name),
+    or the name `taken` ({name: settings known of it}) holds the same run under: those tokens in
+    another order, or the swept values alone (the names before the settings joined them) where
+    its known settings are the config's."""
+    settings = name_settings(config, point)
+    name = switches.run_name({**settings, **point}, config.seed)
+    if name in taken:
+        return name
+    tokens = frozenset(switches.name_tokens({**settings, **point}))
+    found = next((t for t in sorted(taken) if _reordered(t, tokens, config.seed)), None)
+    if found is None and settings:
+        swept_only = frozenset(switches.name_tokens(point))
+        found = next(
+            (
+                t
+                for t in sorted(taken)
+                if _reordered(t, swept_only, config.seed) and _same_settings(taken[t], config)
+            ),
+            None,
+        )
+    return found or name
+
+
+def _same_settings(known, config):
+    """Whether one of `known` ([{setting: value as run names write it}]) fits config: every
+    setting it knows has the config's value (a CSV row knows only the columns it has)."""
+    flat = config.to_dict()
+    return any(
+        all(value == switches.value_name(flat[k]) for k, value in settings.items())
+        for settings in known
+    )
 
 
 def recorded(runs, csv_path, fields=()):
@@ -110,6 +168,8 @@ def recorded(runs, csv_path, fields=()):
         wanted = {"run": name, "global_step": str(config.max_steps)}
         flat = config.to_dict()
         wanted |= {k: switches.value_name(flat[k]) for k in switches.SWITCH_DEFAULTS}
+        # arch, dataset, schedule, ...: matched where the CSV has the column (varied there)
+        wanted |= {k: switches.value_name(flat[k]) for k in NAMED_SETTINGS}
         defaults = {k: switches.value_name(v) for k, v in switches.SWITCH_DEFAULTS.items()}
         required = {k: switches.value_name(flat[k]) for k in fields}
         if any(
@@ -133,14 +193,36 @@ def _results_rows(csv_path):
     return rows
 
 
-def _taken_names(sweep_dir, csv_paths):
-    """The run names the sweep's folder and the recorded CSVs already hold."""
+def _taken(sweep_dir, csv_paths):
+    """{run name: [the settings known of it]} of the sweep folder's runs and the recorded CSVs'
+    rows. A folder's settings are its config.json's (fields it lacks at their defaults, as
+    RunConfig loads it; none known without one), a row's the NAMED_SETTINGS columns it has."""
     folder = Path(sweep_dir)
     try:
-        names = {p.name for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else set()
+        folders = [p for p in folder.iterdir() if p.is_dir()] if folder.is_dir() else []
     except OSError as error:
         raise ValueError(f"--log_dir={sweep_dir}: {error.strerror}") from None
-    return names | {row["run"] for path in csv_paths for row in _results_rows(path)}
+    taken = {}
+    for path in folders:
+        taken.setdefault(path.name, []).append(_saved_settings(path))
+    for csv_path in csv_paths:
+        for row in _results_rows(csv_path):
+            known = {k: row[k] for k in NAMED_SETTINGS if k in row}
+            taken.setdefault(row["run"], []).append(known)
+    return taken
+
+
+def _saved_settings(run_dir):
+    """The NAMED_SETTINGS of a run directory's config.json as run names write them; {} (nothing
+    known) when it has none or it is unreadable."""
+    try:
+        saved = json.loads((run_dir / config_lib.CONFIG_FILENAME).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(saved, dict):
+        return {}
+    defaults = config_lib.RunConfig().to_dict()
+    return {k: switches.value_name(saved.get(k, defaults[k])) for k in NAMED_SETTINGS}
 
 
 def _reordered(name, tokens, seed):
@@ -157,3 +239,16 @@ def _joins(text, tokens):
     return any(
         text.startswith(f"{t}_") and _joins(text[len(t) + 1 :], tokens - {t}) for t in tokens
     )
+
+
+def name_settings(config, swept):
+    """{setting: value} of NAMED_SETTINGS away from their defaults and not in `swept` (the
+    swept flags, which a sweep's run name holds anyway), in NAMED_SETTINGS order: what a
+    sweep's run name carries ahead of its swept flags. The defaults add nothing, so a grid
+    on the tutorial net, CIFAR-10 and its schedule keeps the names it always had."""
+    flat, defaults = config.to_dict(), config_lib.RunConfig().to_dict()
+    return {
+        name: flat[name]
+        for name in NAMED_SETTINGS
+        if name not in swept and flat[name] != defaults[name]
+    }

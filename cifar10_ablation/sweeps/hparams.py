@@ -1,8 +1,11 @@
 """TensorBoard's HParams table of a sweep folder: the table's columns, and each run's row.
 
-The folder's HParams config names the varying fields, the seed and the metrics; each run's
-hparams record (written once per run, also across restarts: a marker file) its values. The
-activation scale's positions (reports/scale.py) join as a metric.
+The folder's HParams config names the columns (arch, dataset and schedule always, then the
+fields varying among the folder's runs, then the seed) and the metrics; each run's hparams record
+(written once per run, also across restarts: a marker file) its values: its switches and
+grid.NAMED_SETTINGS always, so the rows of two sweeps under one TensorBoard folder (runs named
+apart: grid.py) stay apart and each says what it ran. The activation scale's positions
+(reports/scale.py) join as a metric.
 """
 
 import dataclasses
@@ -15,10 +18,14 @@ from tensorboard.plugins.hparams import api as hp
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import switches
 from cifar10_ablation.reports import scale
+from cifar10_ablation.sweeps import grid
 
-# The switches are in every run's hparams, varied or not: a later sweep on the same folder may
-# vary them, and TensorBoard shows a run's first hparams record only.
+# The switches and NAMED_SETTINGS are in every run's hparams, varied or not: a later sweep on the
+# same folder (or beside it) may vary them, and TensorBoard shows a run's first hparams record only.
 HPARAMS_MARKER = "hparams.written"
+# Columns of every table, varied or not: TensorBoard shows one folder's table (the first it finds)
+# for every sweep under its --logdir, so what net, on what data, with which schedule is always one.
+ALWAYS_COLUMNS = ("arch", "dataset", "schedule")
 
 
 def _hparam_value(value):
@@ -26,13 +33,13 @@ def _hparam_value(value):
 
 
 def write_run_hparams(config, fields):
-    """The run's row in the HParams table: its switches, the sweep's varying fields and the
-    seed; once per run (a marker file), also across restarts."""
+    """The run's row in the HParams table: its switches, NAMED_SETTINGS, the sweep's varying
+    fields and the seed; once per run (a marker file), also across restarts."""
     run_dir = Path(config.log_dir)
     marker = run_dir / HPARAMS_MARKER
     if marker.exists():
         return
-    always = list(switches.SWITCH_DEFAULTS)
+    always = list(dict.fromkeys([*switches.SWITCH_DEFAULTS, *grid.NAMED_SETTINGS]))
     names = [*always, *(f for f in fields if f not in always), "seed"]
     with tf.summary.create_file_writer(str(run_dir)).as_default():
         flat = config.to_dict()
@@ -41,7 +48,8 @@ def write_run_hparams(config, fields):
 
 
 def write_hparams_config(sweep_dir, configs):
-    """The HParams plugin's table: the varying fields and the seed, with test accuracy.
+    """The HParams plugin's table: ALWAYS_COLUMNS, the varying fields (returned) and the seed,
+    with test accuracy.
 
     It covers this grid and every run already in sweep_dir, so a sweep extended by a later
     invocation (more seeds, more values) stays one table.
@@ -57,7 +65,7 @@ def write_hparams_config(sweep_dir, configs):
     fields = config_lib.varying_fields(configs)
     hparams = [
         hp.HParam(name, hp.Discrete(sorted({_hparam_value(c.to_dict()[name]) for c in configs})))
-        for name in fields + ["seed"]
+        for name in dict.fromkeys([*ALWAYS_COLUMNS, *fields, "seed"])
     ]
     metrics = [
         hp.Metric("test/accuracy", display_name="test accuracy (averaged)"),

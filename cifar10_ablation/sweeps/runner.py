@@ -1,4 +1,5 @@
-"""Trains a sweep's runs: each under its directory's lock, resumed, in turn or in processes.
+"""Trains a sweep's runs: each under its directory's lock, resumed, by an executor (in turn,
+in processes on this machine's GPUs, or on a Ray cluster: executors.py, ray_executor.py).
 
     trained, skipped, errors = run_sweep(grid.expand(...), sweep_dir)
 
@@ -10,9 +11,6 @@ runlock.py) and both end when all are done. The folder's HParams config and each
 hparams (hparams.py) make TensorBoard's HParams tab show the grid as one table.
 """
 
-import multiprocessing
-import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -22,8 +20,8 @@ import tensorflow as tf
 
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import files
-from cifar10_ablation.sweeps import hparams
-from cifar10_ablation.training import loop, rundir, runlock
+from cifar10_ablation.sweeps import executors, hparams
+from cifar10_ablation.training import distribute, loop, rundir, runlock
 from cifar10_ablation.training import run as run_lib
 from cifar10_ablation.training.stopping import EXIT_INTERRUPTED, Interrupted, StopRequest
 
@@ -31,24 +29,18 @@ SWEEP_FILENAME = "sweep.json"
 LOCK_POLL_SECONDS = 2  # between looks at the runs another process is training
 
 
-_worker_stop = None  # a pool worker's stop request (_start_worker)
-
-
-def _start_worker():
-    """Pool initializer: the worker stops its run on SIGTERM/SIGINT, as a lone trainer does."""
-    global _worker_stop
-    _worker_stop = StopRequest()
-    _worker_stop.install()
-
-
 def _train_one(config, fields, stop=None):
     """Trains one grid point (resuming it) under its run directory's lock.
 
+    The per-run function of every executor (executors.py, ray_executor.py). With
+    --distribution=auto a run uses one device; mirrored and multi_worker say otherwise.
     Returns (outcome, detail): ("trained", results), ("finished", None) when another process
     finished it, ("locked", who holds it), ("stopped", message) on a stop request, or
     ("failed", error line). DiskFull propagates: every other run would meet it too.
     """
-    stop = stop or _worker_stop or StopRequest()
+    stop = stop or executors.worker_stop() or StopRequest()
+    if config.distribution == "auto":  # in a sweep a run takes one device (its worker's GPU)
+        config = config.replace(distribution="none")
     run_dir = Path(config.log_dir)
     if stop.requested:
         return "stopped", None
@@ -75,15 +67,18 @@ def is_finished(config):
     return rundir.finished_results(config) is not None
 
 
-def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1, recorded=()):
+def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1, recorded=(), executor=None):
     """Trains this shard's unfinished runs; returns (trained names, skipped names, errors).
 
+    `executor` trains them (executors.py, ray_executor.py); by default a LocalExecutor of
+    `parallel` processes.
     Skipped runs are those finished before, or meanwhile by another sweep process on the same
     directory, and those named in `recorded` (finished elsewhere: grid.recorded); runs another
     process is training are waited for at the end. SIGTERM or SIGINT stop the runs in flight
     with a checkpoint and raise Interrupted.
     """
     configs = [c for _, c in runs]
+    distribute.grow_gpu_memory()  # before the HParams writer initializes TensorFlow's devices
     try:
         Path(sweep_dir).mkdir(parents=True, exist_ok=True)
         fields = hparams.write_hparams_config(sweep_dir, configs)
@@ -94,7 +89,7 @@ def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1, recorded
     except (OSError, tf.errors.OpError) as error:
         why = error.strerror if isinstance(error, OSError) else error.message
         raise rundir.RunDirError(config_lib.UNWRITABLE_LOG_DIR.format(sweep_dir, why)) from None
-    mine = [(n, c) for i, (n, c) in enumerate(runs) if i % num_shards == shard_index]
+    mine = shard(runs, shard_index, num_shards)
     todo, skipped_as_recorded = [], [n for n, _ in mine if n in recorded]
     for name, config in mine:
         if name in recorded:
@@ -110,7 +105,8 @@ def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1, recorded
         flush=True,
     )
     with StopRequest().installed() as stop:
-        outcomes = _train_all(todo, fields, parallel, stop)
+        executor = executor or executors.LocalExecutor(parallel)
+        outcomes = _train_all(todo, fields, executor, stop) if todo else {}
     stopped = [detail for outcome, detail in outcomes.values() if outcome == "stopped"]
     if stopped or stop.requested:
         for line in filter(None, stopped):
@@ -128,59 +124,37 @@ def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1, recorded
     )
 
 
-def _train_all(todo, fields, parallel, stop):
+def shard(runs, shard_index, num_shards):
+    """This shard's runs: run k belongs to shard k mod num_shards, so shards never overlap and
+    together hold the grid."""
+    return [(n, c) for i, (n, c) in enumerate(runs) if i % num_shards == shard_index]
+
+
+def _train_all(todo, fields, executor, stop):
     """{name: (outcome, detail)} for every run of todo; runs locked by other processes are
     tried again every LOCK_POLL_SECONDS until they are free (then trained or found finished)."""
-    pool = None
-    if parallel > 1:
-        pool = multiprocessing.get_context("spawn").Pool(parallel, initializer=_start_worker)
     outcomes, waiting_for = {}, None
-    try:
-        while todo:
-            for (name, _), outcome in zip(
-                todo, _train_round(todo, fields, pool, stop), strict=True
-            ):
-                outcomes[name] = outcome
-            todo = [(n, c) for n, c in todo if outcomes[n][0] == "locked"]
-            if stop.requested or not todo:
-                break
-            if waiting_for != [n for n, _ in todo]:
-                waiting_for = [n for n, _ in todo]
-                print(
-                    f"waiting for {len(todo)} run(s) other processes are training "
-                    f"({outcomes[todo[0][0]][1]}, ...)",
-                    flush=True,
-                )
-            deadline = time.monotonic() + LOCK_POLL_SECONDS
-            while time.monotonic() < deadline and not stop.requested:
-                time.sleep(0.1)
-    except BaseException:
-        _signal_workers(pool)  # e.g. DiskFull in one worker: the others stop with a checkpoint
-        raise
-    finally:
-        if pool is not None:  # not terminate(): workers finish their step and save first
-            pool.close()
-            pool.join()
+    with executor:
+        try:
+            while todo:
+                for (name, _), outcome in zip(
+                    todo, executor.train_round(todo, fields, _train_one, stop), strict=True
+                ):
+                    outcomes[name] = outcome
+                todo = [(n, c) for n, c in todo if outcomes[n][0] == "locked"]
+                if stop.requested or not todo:
+                    break
+                if waiting_for != [n for n, _ in todo]:
+                    waiting_for = [n for n, _ in todo]
+                    print(
+                        f"waiting for {len(todo)} run(s) other processes are training "
+                        f"({outcomes[todo[0][0]][1]}, ...)",
+                        flush=True,
+                    )
+                deadline = time.monotonic() + LOCK_POLL_SECONDS
+                while time.monotonic() < deadline and not stop.requested:
+                    time.sleep(0.1)
+        except BaseException:
+            executor.stop_all()  # e.g. DiskFull in one run: the others stop with a checkpoint
+            raise
     return outcomes
-
-
-def _train_round(todo, fields, pool, stop):
-    """The outcome of _train_one for each run of todo: here in turn, or in the pool's workers,
-    which get this process's stop request as SIGTERM."""
-    if pool is None:
-        return [_train_one(config, fields, stop) for _, config in todo]
-    pending = [pool.apply_async(_train_one, (config, fields)) for _, config in todo]
-    signalled = False
-    for result in pending:
-        while not result.ready():
-            if stop.requested and not signalled:
-                _signal_workers(pool)
-                signalled = True
-            result.wait(0.5)
-    return [result.get() for result in pending]
-
-
-def _signal_workers(pool):
-    if pool is not None:
-        for child in multiprocessing.active_children():
-            os.kill(child.pid, signal.SIGTERM)

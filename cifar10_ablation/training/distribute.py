@@ -10,7 +10,8 @@ the batch of one replica (one "tower", 128), so the global batch is batch_size x
 replicas' gradients are averaged (each replica's loss is divided by the global batch) and the
 learning rate is not rescaled; the tutorial schedule counts its decay in global steps of the
 global batch. A run remembers its number of replicas: continuing it with another count would
-train a different run, so it is refused.
+train a different run, so it is refused. Every run lets TensorFlow take GPU memory as it needs
+it (memory growth) instead of nearly all of it at the start, so that several runs share a GPU.
 """
 
 import functools
@@ -27,13 +28,30 @@ class DistributionError(ValueError):
     """The requested distribution cannot run here (no TF_CONFIG, replica count changed...)."""
 
 
-@functools.cache
+def grow_gpu_memory():
+    """Turns on memory growth for every GPU this process sees; must run before TensorFlow
+    initializes its devices (strategy_for calls it; a sweep, before it writes any summary). A
+    GPU initialized before without it is named in a warning."""
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # already initialized: a no-op if growth was on, else too late
+            print(f"warning: no memory growth on {gpu.name}: its memory was mapped before")
+
+
 def strategy_for(distribution):
-    """The tf.distribute strategy for a --distribution value, created once per process.
+    """The tf.distribute strategy for a --distribution value, created once per process, after
+    turning on GPU memory growth.
 
     Must run before anything else initializes TensorFlow's devices (MultiWorkerMirroredStrategy
     requires it), hence train() calls it first.
     """
+    grow_gpu_memory()
+    return _strategy(distribution)
+
+
+@functools.cache
+def _strategy(distribution):
     if distribution == "auto":
         gpus = tf.config.list_physical_devices("GPU")
         distribution = "mirrored" if len(gpus) > 1 else "none"

@@ -17,7 +17,7 @@ import tensorflow as tf
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import data, files
 from cifar10_ablation.data import pipeline
-from cifar10_ablation.training import diagnostics, precision, rundir, summaries
+from cifar10_ablation.training import diagnostics, distribute, precision, rundir, summaries
 from cifar10_ablation.training import state as state_lib
 
 EVAL_BATCH_SIZE = 500
@@ -75,6 +75,7 @@ def evaluate_run(run_dir, checkpoint=None, data_dir=None):
     cannot be used.
     """
     run_dir = Path(run_dir)
+    distribute.grow_gpu_memory()
     config = config_lib.load_run_config(run_dir)
     if checkpoint is not None and not tf.io.gfile.exists(f"{checkpoint}.index"):
         raise ValueError(f"checkpoint {checkpoint} does not exist (no {checkpoint}.index)")

@@ -4,13 +4,15 @@ Each experiment is a committed CSV, docs/beyond_<name>.csv (rows as report.py wr
 the sweep folder docs/logs/beyond/run.sh trains); an experiment without its CSV leaves no
 section. Published figures are the rows of docs/published.csv, each with its source and table.
 The drop from removing ReLUs is relu minus linear within each setting of the other switches,
-paired by seed (the seeds share data order and distortions), as report.py compares.
+paired by seed (the seeds share data order and distortions), as report.py compares. The drops
+of one section are one family, Holm-adjusted (stats.holm_adjust); the answers' drops and leads
+are another, adjusted on copies so each section keeps its own verdicts.
 """
 
 import csv
 
 from cifar10_ablation import switches
-from cifar10_ablation.reports import markdown, report, stats
+from cifar10_ablation.reports import markdown, report, stats, verdicts
 
 # beyond_<name>.csv -> (title as in a sentence, flagfile, key in published.csv of the nearest
 # published figure: the same net where one exists, else the kind of net it stands for, and the
@@ -115,7 +117,8 @@ def drops(summary):
 
 def drop_text(d, where=None):
     """'WHERE: 37.50 points (95% interval ...)' or 'WHERE: not separated ...', the text every
-    drop gets; WHERE is the drop's setting of the other switches unless given."""
+    drop gets, the verdict Holm-adjusted over its family (d["separated"]); WHERE is the drop's
+    setting of the other switches unless given."""
     if where is None:
         where = ", ".join(f"{k}={v}" for k, v in d["context"].items()) or "every setting"
     n = f"n={d['n_a']}" if d["n_a"] == d["n_b"] else f"n={d['n_a']} and {d['n_b']}"
@@ -124,10 +127,10 @@ def drop_text(d, where=None):
         return f"{where}: {points} ({n}: an interval needs {stats.MIN_SEEDS} seeds each)"
     how = "paired by seed" if d["method"] == stats.PAIRED else "Welch"
     low, high = markdown.percent(d["low"], 2), markdown.percent(d["high"], 2)
-    interval = f"95% interval {low} to {high}; {how}, {n}"
-    if d["low"] > 0 or d["high"] < 0:
+    interval = f"95% interval {low} to {high}; {how}, {n}; {verdicts.test_text(d)}"
+    if d["separated"]:
         return f"{where}: {points} ({interval})"
-    return f"{where}: not separated at this n ({points}, {interval})"
+    return f"{where}: {verdicts.unseparated(d)} ({points}, {interval})"
 
 
 def describe(title, rows, summary=None):
@@ -138,7 +141,7 @@ def describe(title, rows, summary=None):
     return {
         "title": title,
         "summary": summary,
-        "drops": drops(summary),
+        "drops": stats.holm_adjust(drops(summary)),
         "minutes": by_cpu,
         "hours_all_runs": slowest * summary["runs"] / 60,  # every run at the slowest one's time
     }
@@ -164,6 +167,8 @@ def section(name, entry, published):
         report.config_table(summary).rstrip("\n"),
         "",
     ]
+    note = verdicts.family_note(entry["drops"], "drops of this section")
+    lines += [markdown.wrap(note), ""] if note else []
     for d in entry["drops"]:
         lines.append(markdown.wrap(f"{d['field']} relu minus linear, {drop_text(d)}.", bullet=True))
     if key not in published:
@@ -187,35 +192,49 @@ def _against_published(summary, row):
 
 
 def answers(entries):
-    """Questions 2 and 3 from the conv-ReLU drops: per pooling (the finding turns on it), where
-    the interval excludes 0, how large, and how long its runs took."""
+    """Questions 2 and 3 from the conv-ReLU drops: per pooling (the finding turns on it), which
+    drop separated from 0 is largest, how large, and how long its runs took. The listed drops
+    and each pool's lead (the largest drop with an interval against the next net's largest, by
+    their estimates) are one family, Holm-adjusted here on copies of the drops."""
     q3, pools, weighed = [], [], {}  # weighed: pool -> [(entry, drop)] with an interval
     untested = []  # titles with a drop that has no interval yet (fewer than MIN_SEEDS seeds)
+    listed = []  # (entry, drop copy) in the order of q3
     for entry in entries:
         for d in entry["drops"]:
             if d["field"] != "conv_activation":
                 continue
-            q3.append(f"{entry['title']}, {drop_text(d)}.")
+            d = dict(d)
+            listed.append((entry, d))
             pool = d["context"].get("pool")
             pools += [pool] if pool not in pools else []
             if d["low"] is not None:
                 weighed.setdefault(pool, []).append((entry, d))
             if d["low"] is None and entry["title"] not in untested:
                 untested.append(entry["title"])
-    separated = {  # the drops whose interval lies above 0
-        pool: [pair for pair in found if pair[1]["low"] > 0] for pool, found in weighed.items()
+    leads = {pool: lead(found) for pool, found in weighed.items()}
+    family = [d for _, d in listed] + [o for o in leads.values() if o is not None]
+    stats.holm_adjust(family)
+    q3 = [f"{entry['title']}, {drop_text(d)}." for entry, d in listed]
+    separated = {  # the drops the adjusted test separates from 0, above it
+        pool: [pair for pair in found if pair[1]["separated"] and pair[1]["difference"] > 0]
+        for pool, found in weighed.items()
     }
     largest = {
         pool: max(found, key=lambda pair: pair[1]["difference"])
         for pool, found in separated.items()
         if found
     }
+    note = verdicts.family_note(family, "drops and leads of this answer")
+    q3_text = "\n".join(markdown.wrap(line, bullet=True) for line in q3)
     if not q3:
-        q3.append("None yet: no net has runs both with and without its conv ReLUs.")
+        q3_text = markdown.wrap(
+            "None yet: no net has runs both with and without its conv ReLUs.", bullet=True
+        )
     if not largest:
         return markdown.wrap(
-            "No net and dataset here has a conv-ReLU drop whose interval excludes 0 yet."
-        ), "\n".join(markdown.wrap(line, bullet=True) for line in q3)
+            "No net and dataset here has a conv-ReLU drop separated from 0 yet."
+            + (f" {note}" if note else "")
+        ), q3_text
     sentences, timed = [], set()
     for pool in pools:
         if pool not in largest:
@@ -224,7 +243,7 @@ def answers(entries):
         entry, d = largest[pool]
         where = ", ".join(f"{k}={v}" for k, v in d["context"].items())
         sentence = (
-            f"With {pool} pooling, the largest conv-ReLU drop whose 95% interval excludes 0 is in "
+            f"With {pool} pooling, the largest conv-ReLU drop separated from 0 is in "
             f"{entry['title']}, with {where}: {100 * d['difference']:.1f} points"
         )
         if entry["title"] not in timed:  # its time once
@@ -237,26 +256,29 @@ def answers(entries):
                 + " without a GPU"
             )
         sentences.append(sentence + ".")
-        sentences += lead(largest[pool], weighed[pool])
+        ahead = leads[pool]
+        if ahead is not None and ahead["leader"] is d:
+            sentences.append(drop_text(ahead, where=ahead["where"]) + ".")
     if untested:
         want = f"for want of {stats.MIN_SEEDS} seeds"
         sentences.append(f"Not weighed yet, {want}: {', '.join(untested)}.")
-    return markdown.wrap(" ".join(sentences)), "\n".join(
-        markdown.wrap(line, bullet=True) for line in q3
-    )
+    sentences += [note] if note else []
+    return markdown.wrap(" ".join(sentences)), q3_text
 
 
-def lead(best, weighed):
-    """[The sentence saying how far the largest drop lies above the next net's largest], or []
-    when no other net has a weighed drop there: Welch over the two nets' per-seed drops."""
-    entry, d = best
+def lead(weighed):
+    """The comparison of the largest weighed drop (by its estimate) with the next net's largest,
+    or None when no other net has a weighed drop there: Welch over the two nets' per-seed drops
+    (their seed numbers are unrelated runs). It carries `leader`, the leading drop, and `where`,
+    its sentence's subject."""
+    entry, d = max(weighed, key=lambda pair: pair[1]["difference"])
     others = [pair for pair in weighed if pair[0]["title"] != entry["title"]]
     if not others:
-        return []
+        return None
     other, o = max(others, key=lambda pair: pair[1]["difference"])
     ahead = stats.compare(d["by_seed"], o["by_seed"], pair_seeds=False)
     where = f"Its lead over {other['title']}'s {100 * o['difference']:.1f} points"
-    return [drop_text(ahead, where=where) + "."]
+    return ahead | {"leader": d, "where": where}
 
 
 def linear_vs_net(linear, reference):
@@ -273,7 +295,9 @@ def linear_vs_net(linear, reference):
     if net is None:
         return ""
     softmax = linear["summary"]["configs"][0]
-    d = stats.compare(net["accuracies"], softmax["accuracies"])
+    # Two nets on two schedules: their seed numbers are no shared runs, so never paired.
+    compared = stats.compare(net["accuracies"], softmax["accuracies"], pair_seeds=False)
+    [d] = stats.holm_adjust([compared])
     return markdown.wrap(
         f"{_capital(reference['title'])} with no ReLU (conv and FC linear, average pooling) "
         f"reaches {markdown.percent(net['mean'])}% (n={net['n']}) and the linear classifier "

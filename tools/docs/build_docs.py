@@ -19,9 +19,10 @@ from pathlib import Path
 
 import beyond
 import findings
+import readme
 
 from cifar10_ablation import files
-from cifar10_ablation.reports import markdown, report, scale, stats
+from cifar10_ablation.reports import figure, markdown, report, scale, stats, verdicts
 
 PRESETS = ("tutorial", "fast", "quick")
 PRESET_ROLES = {
@@ -30,7 +31,7 @@ PRESET_ROLES = {
     "quick": "a smoke-scale look for a 2-core CPU, `flags/quick.flags`",
 }
 SCALE_CSV = "activation_scale_quick.csv"
-TEMPLATES = ("RESULTS.md", "ACTIVATION_SCALE.md", "BEYOND.md")
+TEMPLATES = ("RESULTS.md", "ACTIVATION_SCALE.md", "BEYOND.md", "README_SUMMARY.md")
 _BLOCK = re.compile(r"\{\{#(\w+)\}\}\n?(.*?)\{\{/\1\}\}\n?", re.S)
 _FIELD = re.compile(r"\{\{(\w+)\}\}")
 
@@ -53,15 +54,17 @@ def preset_section(preset, summary):
     steps = " or ".join(f"{s:,}" for s in summary["steps"])
     lines = [
         markdown.wrap(
-            f"{summary['runs']} runs of {steps} steps; in every run {constant}. The interval is "
-            f"Student's t over seeds (95%, none below {stats.MIN_SEEDS} seeds)."
+            f"{summary['runs']} runs of {steps} steps; in every run {constant}. "
+            + verdicts.MEAN_INTERVAL_NOTE
         ),
         "",
         report.config_table(summary).rstrip("\n"),
         "",
     ]
+    note = verdicts.family_note(summary["comparisons"], "comparisons of this section")
+    lines += [markdown.wrap(note), ""] if note else []
     lines += [
-        markdown.wrap(report.comparison_sentence(c), bullet=True) for c in summary["comparisons"]
+        markdown.wrap(verdicts.comparison_sentence(c), bullet=True) for c in summary["comparisons"]
     ]
     if summary["raw_vs_averaged_max"] is not None:
         lines.append(
@@ -124,8 +127,63 @@ def windows_table(summary):
     return markdown.table(header, rows), changed
 
 
+def versus_ends(entries, field):
+    """Each alternative against relu and against linear, paired by seed: one family, Holm-adjusted
+    (the higher mean first in each pair, so a separated pair reads "A above B")."""
+    ends = {e["activation"]: e["accuracies"] for e in entries if e["end"]}
+    found = []
+    for e in entries:
+        if e["end"]:
+            continue
+        for end in (scale.RELU, scale.NOTHING):
+            pair = sorted([(e["activation"], e["accuracies"]), (end, ends[end])], key=_mean_first)
+            (a, by_seed_a), (b, by_seed_b) = pair
+            found.append(
+                {"field": field, "context": {}, "activation": e["activation"], "end": end}
+                | {"a": a, "b": b, **stats.compare(by_seed_a, by_seed_b)}
+            )
+    return stats.holm_adjust(found)
+
+
+def _mean_first(item):
+    return -sum(item[1].values()) / len(item[1])
+
+
+def ends_verdict(found):
+    """What the adjusted comparisons support: per end of the scale, which alternatives lie
+    above it, below it, or are not separated from it."""
+    by_end, sentences = {}, []
+    for end in (scale.RELU, scale.NOTHING):
+        sides = {"above": [], "below": [], "not separated": [], "untested": []}
+        for c in found:
+            if c["end"] != end:
+                continue
+            if c["p"] is None:
+                side = "untested"
+            elif not c["separated"]:
+                side = "not separated"
+            else:
+                side = "above" if c["a"] == c["activation"] else "below"
+            sides[side].append(c["activation"])
+        by_end[end] = sides
+        said = [
+            f"**{side} {end}**: {', '.join(names)}"
+            if side in ("above", "below")
+            else f"{side} from {end}: {', '.join(names)}"
+            if side == "not separated"
+            else f"no interval yet ({stats.MIN_SEEDS} seeds each): {', '.join(names)}"
+            for side, names in sides.items()
+            if names
+        ]
+        sentences.append(f"{'; '.join(said)}.")
+    tested = sum(1 for c in found if c["p"] is not None)
+    head = f"What the {tested} comparisons support, Holm-adjusted over all of them:"
+    return markdown.wrap(" ".join([head, *sentences])), by_end
+
+
 def scale_fragments(rows):
-    """The activation scale's table, its ordering by neighbours, and the per-run summary."""
+    """The activation scale's table, each alternative against both ends (Holm-adjusted), what
+    those verdicts say, and the per-run summary."""
     summary = report.summarize(rows)
     field, entries = scale.entries_of(rows, summary["fields"])
     if field is None:
@@ -146,32 +204,30 @@ def scale_fragments(rows):
             ]
             + [scale.interval_text(e)]
         )
-    chain = [c for c in summary["comparisons"] if c["field"] == field]
-    groups, group = [], [chain[-1]["b"]] if chain else []
-    for c in reversed(chain):  # lowest first
-        if c["low"] is not None and c["low"] > 0:
-            groups.append(group)
-            group = []
-        group.append(c["a"])
-    groups.append(group)
-    order = " < ".join("{" + ", ".join(g) + "}" for g in groups)
+    found = versus_ends(entries, field)
+    verdict, by_end = ends_verdict(found)
     others = [e for e in entries if not e["end"]]
     low, high = others[0], others[-1]
     fragments = {
         "scale_table": markdown.table(header, rows),
-        "scale_chain": "\n".join(
-            markdown.wrap(report.comparison_sentence(c), bullet=True) for c in reversed(chain)
+        "scale_family": str(sum(1 for c in found if c["p"] is not None)),
+        "scale_versus_ends": "\n".join(
+            markdown.wrap(verdicts.comparison_sentence(c), bullet=True) for c in found
         ),
-        "scale_groups": markdown.wrap(
-            f"Groups that neighbouring comparisons separate, lowest first: {order}."
-        ),
+        "scale_verdict": verdict,
         "scale_runs": report.config_table(summary).rstrip("\n"),
         "scale_range": markdown.wrap(
             f"The alternatives' positions run from {low['position']:.2f} ({low['activation']}) "
             f"to {high['position']:.2f} ({high['activation']})."
         ),
     }
-    return fragments, {"summary": summary, "field": field, "entries": entries, "groups": groups}
+    return fragments, {
+        "summary": summary,
+        "field": field,
+        "entries": entries,
+        "versus_ends": found,
+        "verdicts": by_end,
+    }
 
 
 def build(src_dir):
@@ -211,6 +267,7 @@ def build(src_dir):
     reference = (f"the tutorial net on CIFAR-10 ({main} preset)", presets[main], summaries[main])
     beyond_text, beyond_summary = beyond.build(src_dir, reference)
     fragments.update(beyond_text)
+    fragments.update(readme.fragments(named, summaries, beyond_summary))
     summary = {
         "presets": summaries,
         "named": named,
@@ -249,8 +306,13 @@ def write_docs(src_dir, out_dir=None):
     texts["summary.json"] = files.json_text(_rounded(summary))
     for name, text in texts.items():
         files.write_text_atomic(out_dir / name, text)
+    linear = (summary["beyond"]["experiments"] or {}).get("linear")
+    floor = None
+    if linear:  # the linear classifier's mean: the level a net without non-linearity ends at
+        mean = linear["summary"]["configs"][0]["mean"]
+        floor = (mean, f"linear classifier {markdown.percent(mean)}%")
     for preset, preset_summary in summary["presets"].items():
-        report.plot(out_dir / f"results_{preset}.png", preset_summary, f"{preset} preset")
+        figure.plot(out_dir / f"results_{preset}.png", preset_summary, f"{preset} preset", floor)
     entries = summary["scale"]["entries"]
     scale.plot(
         out_dir / "scale.png", entries, f"{summary['scale']['field']} between linear and relu"

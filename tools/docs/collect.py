@@ -9,12 +9,13 @@ the same run replaced), so the rows of a machine since lost stay (and the queue'
 them: --recorded). Its queue log is trimmed to the lines a reader needs (start/stop, every
 5,000th and the last step line, evaluations, errors) with $HOME written as ~, into the
 committed log that starts with the same line, or a new one per machine (run-<start>.log).
-Then the docs are regenerated from the CSVs and the README's headline paragraph is replaced by
-docs/headline.md. Refuses to write a committed file that would hold a path of this machine.
+Then the docs are regenerated from the CSVs and the README's generated summary is replaced by
+docs/README_SUMMARY.md. Refuses to write a committed file that would hold a path of this machine.
 """
 
 import csv
 import datetime
+import io
 import os
 import re
 import subprocess
@@ -22,6 +23,8 @@ import sys
 from pathlib import Path
 
 import build_docs
+import curves
+import readme
 
 from cifar10_ablation import switches as switches_lib
 
@@ -37,6 +40,18 @@ SWEEPS = {
     **{
         f"beyond/{name}": (f"beyond_{name}.csv", "beyond.log", "beyond")
         for name in ("linear", "mnist", "vgg", "resnet20")
+    },
+    # a learning rate per config (docs/logs/lr/run.sh): the trials chosen on, the seeds at the
+    # choice, the tutorial net's rates at full length
+    "lr/selection": ("selection_fast.csv", "lr.log", "lr"),
+    "lr": ("results_fast_lr.csv", "lr.log", "lr"),
+    "lr/full_length": ("selection_fast_full_length.csv", "lr.log", "lr"),
+    # the 83.4%: the tutorial schedule to 200K steps (docs/logs/long/run.sh)
+    "long": ("results_long.csv", "long.log", "long"),
+    # the bigger nets (docs/logs/depth/run.sh)
+    **{
+        f"depth/{net}": (f"depth_{net}.csv", "depth.log", "depth")
+        for net in ("resnet18", "resnet20_pad_crop", "resnet56")
     },
 }
 # Sweep folders whose rows replace every committed row of the configs they ran (merge_rows, by
@@ -54,7 +69,6 @@ _MACHINE_PATH = re.compile(r"/(work|root|tmp|home)/")
 _STAGE_START = "== start stage "
 _SWEEP_START = re.compile(r"^sweep .+: \d+ runs, ")
 _TRAINED = re.compile(r"^trained (\d+), already finished \d+, failed (\d+)$")
-HEADLINE_START = "Measured here ("
 _STARTED = re.compile(r"^== start (?:stage \S+ )?(\w{3} \w{3} +\d+ [\d:]+ UTC \d{4})")
 
 
@@ -106,6 +120,7 @@ def _checked_write(path, text):
 
 
 def _report(log_dir):
+    """The sweep's own report of a folder: its results.csv."""
     subprocess.run(
         [sys.executable, "-m", "cifar10_ablation.sweep", "--report_only", f"--log_dir={log_dir}"],
         check=True,
@@ -122,7 +137,7 @@ def merge_rows(folder, csv_path, key="config"):
     new = (folder / "results.csv").read_text().splitlines()
     old = csv_path.read_text().splitlines() if csv_path.exists() else new[:1]
     if new[0] != old[0]:
-        sys.exit(f"collect: {folder}/results.csv has other columns than {csv_path}")
+        old, new = _union_columns(old, new, csv_path)
     header = next(csv.reader([old[0]]))
     names = [n for n in switches_lib.SWITCH_DEFAULTS if n in header] if key == "config" else [key]
     columns = [header.index(name) for name in names]
@@ -135,6 +150,38 @@ def merge_rows(folder, csv_path, key="config"):
     kept = [line for line in old[1:] if key_of(line) not in replaced]
     _checked_write(csv_path, "\n".join([old[0], *kept, *new[1:]]) + "\n")
     print(f"collect: {folder} -> {csv_path} ({len(new) - 1} rows, {len(kept)} kept)")
+
+
+def _union_columns(old, new, csv_path):
+    """Both CSVs' lines under one header: the committed one's columns, then any new ones; a
+    cell a row never had stays empty (not recorded). Config columns must agree: a row of a
+    config column the committed CSV lacks would be read as its default."""
+    old_rows = list(csv.DictReader(old))
+    new_rows = list(csv.DictReader(new))
+    old_head, new_head = next(csv.reader([old[0]])), next(csv.reader([new[0]]))
+    added = [c for c in new_head if c not in old_head]
+    configs = [c for c in added if c in switches_lib.FIELDS and old_rows]
+    if configs:
+        sys.exit(f"collect: results.csv adds the config columns {configs} to {csv_path}")
+    head = old_head + added
+
+    def lines(rows):
+        text = io.StringIO()
+        writer = csv.DictWriter(text, head, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return text.getvalue().splitlines()
+
+    return lines(old_rows), lines(new_rows)
+
+
+def write_curves(folder, csv_path):
+    """docs/curves_<name>.csv beside a sweep's CSV: each finished run's compact curve."""
+    rows = curves.sweep_curves(folder)
+    if rows:
+        path = csv_path.with_name(f"curves_{csv_path.stem}.csv")
+        curves.merge_csv(path, rows)
+        print(f"collect: {folder} -> {path} ({len(rows)} evaluations)")
 
 
 def trimmed_log_path(folder, trimmed):
@@ -162,27 +209,22 @@ def _copy_log(log_name, trimmed_folder):
         print(f"collect: {RUNS / log_name} -> {path}")
 
 
-def replace_headline(readme, headline):
-    """README with its paragraph starting HEADLINE_START replaced by headline."""
-    start = readme.index(HEADLINE_START)
-    end = readme.index("\n\n", start)
-    return readme[:start] + headline.rstrip("\n") + readme[end:]
-
-
 def main():
     docs = Path("docs")
     logs = {}  # queue log -> its trimmed logs' folder, each trimmed once (sweeps share logs)
     for sweeps, key in ((SWEEPS, "run"), (MERGED, "config")):
         for name, (csv_name, log_name, trimmed_folder) in sweeps.items():
             merge_rows(RUNS / name, docs / csv_name, key)
+            write_curves(RUNS / name, docs / csv_name)
             if log_name:
                 logs[log_name] = docs / "logs" / trimmed_folder
     for log_name, folder in logs.items():
         _copy_log(log_name, folder)
     print(build_docs.write_docs(docs), end="")
-    readme = Path("README.md")
-    readme.write_text(replace_headline(readme.read_text(), (docs / "headline.md").read_text()))
-    print("collect: README.md headline updated; now run tests/test_docs.py and commit")
+    readme_path = Path("README.md")
+    summary = (docs / "README_SUMMARY.md").read_text()
+    readme_path.write_text(readme.replace_block(readme_path.read_text(), summary))
+    print("collect: README.md summary updated; now run tests/test_docs.py and commit")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,39 @@
+"""tools/docs/curves.py: a run's compact curve read back from its TensorBoard events."""
+
+import json
+
+import curves
+import tensorflow as tf
+
+
+def _events(run_dir, losses, validation, test):
+    writer = tf.summary.create_file_writer(str(run_dir))
+    with writer.as_default():
+        for step, loss in losses.items():
+            tf.summary.scalar("train/loss", loss, step=step)
+        for step, value in validation.items():
+            tf.summary.scalar("validation/accuracy", value, step=step)
+        for step, value in test.items():
+            tf.summary.scalar("test/accuracy", value, step=step)
+    writer.close()
+    (run_dir / "results.json").write_text(json.dumps({"global_step": max(losses)}))
+
+
+def test_a_row_per_evaluation_with_the_loss_logged_there(tmp_path):
+    run = tmp_path / "sweep" / "conv_relu-true_seed0"
+    _events(run, {100: 2.0, 200: 1.5, 300: 1.25}, {200: 0.5, 300: 0.625}, {300: 0.75})
+    rows = curves.sweep_curves(tmp_path / "sweep")
+    assert rows == [
+        {"run": run.name, "step": 200, "train_loss": 1.5, "validation_accuracy": 0.5,
+         "test_accuracy": None},
+        {"run": run.name, "step": 300, "train_loss": 1.25, "validation_accuracy": 0.625,
+         "test_accuracy": 0.75},
+    ]  # fmt: skip
+    path = tmp_path / "curves.csv"
+    curves.merge_csv(path, rows)
+    assert curves.read_csv(path) == rows
+    # collected again with a newer curve of the same run: replaced, not duplicated
+    curves.merge_csv(path, [{**rows[-1], "step": 400}])
+    assert [row["step"] for row in curves.read_csv(path)] == [400]
+    curves.plot(tmp_path / "curves.png", curves.read_csv(path), "test")
+    assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
