@@ -155,7 +155,11 @@ class RunConfig:
     def to_dict(self):
         """The flat form config.json holds: the switches beside the other fields (FIELDS)."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return {**dataclasses.asdict(values.pop("switches")), **values}
+        switch_values = dataclasses.asdict(values.pop("switches"))
+        switch_values = {
+            k: list(v) if isinstance(v, tuple) else v for k, v in switch_values.items()
+        }
+        return {**switch_values, **values}
 
     @classmethod
     def from_dict(cls, values):

@@ -1,5 +1,6 @@
 """The CIFAR-10 reader: the binary records, the archive, TFDS, bad data."""
 
+import hashlib
 import tarfile
 
 import numpy as np
@@ -57,6 +58,11 @@ def test_archive_and_folder_give_the_same_data_and_extract_once(tmp_path, monkey
     again = cifar10.load(archive_dir / cifar10.ARCHIVE_NAME)
     np.testing.assert_array_equal(again.train_labels, from_folder.train_labels)
     assert list(archive_dir.iterdir()) == [archive_dir / cifar10.ARCHIVE_NAME]  # data dir untouched
+    # What was read is recorded: the archive's sha256 (as a SHA256SUMS file gives it), else the
+    # .bin files'.
+    archive_sha = hashlib.sha256((archive_dir / cifar10.ARCHIVE_NAME).read_bytes()).hexdigest()
+    assert from_archive.checksum == again.checksum == archive_sha
+    assert from_folder.checksum.startswith("bin:") and len(from_folder.checksum) == 4 + 64
 
 
 def test_tfds_source_with_mock_data(tmp_path):

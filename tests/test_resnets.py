@@ -127,7 +127,7 @@ def test_run_names_and_config_json_carry_the_new_switches():
         "arch-resnet18_augmentation-pad_crop_conv_relu-true_pool-avg_downsample-max_"
         "stage_activations-linear+linear+linear+relu_schedule-tutorial_seed0"
     )
-    assert config.to_dict()["stage_activations"] == ("linear", "linear", "linear", "relu")
+    assert config.to_dict()["stage_activations"] == ["linear", "linear", "linear", "relu"]
     assert config_lib.RunConfig.from_dict(config.to_dict()) == config
     assert config.image_size == 32 and config_lib.RunConfig().image_size == 24
 

@@ -8,6 +8,7 @@ records; otherwise tensorflow-datasets' `cifar10` in that directory. The batches
 are made from these arrays by pipeline.py.
 """
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cifar10_ablation import files
 from cifar10_ablation.data import tfds
 from cifar10_ablation.data.splits import DataError, Splits
 
@@ -41,6 +43,7 @@ CLASS_NAMES = (
     "truck",
 )
 TFDS_DOWNLOAD_HOST = "www.cs.toronto.edu"  # where tensorflow-datasets' cifar10 downloads from
+ARCHIVE_CHECKSUM = "archive.sha256"  # beside an extraction: the archive's sha256
 CACHE_ENV = "CIFAR10_ABLATION_CACHE"  # moves the cache where archives are extracted
 DEFAULT_CACHE_DIR = Path(os.environ.get(CACHE_ENV, "~/.cache/cifar10_ablation"))
 
@@ -63,6 +66,7 @@ def load(data_dir, cache_dir=None):
             *_read_split(folder, TEST_FILES),
             source=f"binary:{folder}",
             class_names=CLASS_NAMES,
+            checksum=_checksum(folder),
         )
     return _load_tfds(data_dir)
 
@@ -106,6 +110,29 @@ def _find_batches_folder(data_dir, cache_dir):
     return None
 
 
+def _checksum(folder):
+    """The sha256 of what was read: the archive's, as its SHA256SUMS gives it, when the folder
+    was extracted from one (noted beside the extraction); else "bin:" and that of the .bin files
+    in order."""
+    noted = folder.parent / ARCHIVE_CHECKSUM
+    if noted.exists():
+        return noted.read_text().strip()
+    digest = hashlib.sha256()
+    for name in TRAIN_FILES + TEST_FILES:
+        with open(folder / name, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return f"bin:{digest.hexdigest()}"
+
+
+def _file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _extract_once(archive, cache_dir):
     """Extracts `archive` into `cache_dir` (the data folder may be read-only) once, then reuses it.
 
@@ -118,12 +145,16 @@ def _extract_once(archive, cache_dir):
     key = hashlib.sha1(f"{archive.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     entry = cache_dir / key.hexdigest()[:16]
     if (entry / BATCHES_DIRNAME).is_dir():
+        if not (entry / ARCHIVE_CHECKSUM).exists():  # an entry extracted before checksums
+            with contextlib.suppress(OSError):
+                files.write_text_atomic(entry / ARCHIVE_CHECKSUM, _file_sha256(archive) + "\n")
         return entry / BATCHES_DIRNAME
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".extracting-"))
         try:
             _extract_batches(archive, tmp)
+            (tmp / ARCHIVE_CHECKSUM).write_text(_file_sha256(archive) + "\n")
             os.replace(tmp, entry)
         except OSError:
             if not (entry / BATCHES_DIRNAME).is_dir():  # else another process won the race

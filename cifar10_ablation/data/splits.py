@@ -35,6 +35,7 @@ class Splits:
     colors: bool = True  # its brightness and contrast distortions (not on one channel)
     validation_images: np.ndarray | None = None  # None: nothing held out
     validation_labels: np.ndarray | None = None
+    checksum: str | None = None  # sha256 of the files read (cifar10.py), for results.json
 
     @property
     def train(self):

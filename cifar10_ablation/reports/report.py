@@ -40,6 +40,8 @@ RUN_COLUMNS = (
     "wall_seconds",
     "train_images_per_second",
     "cpu",  # host.cpu_label: the times above compare only between runs of one CPU
+    "tensorflow",  # the version that trained it
+    "data_sha256",  # what it trained on (data/cifar10.py; docs/DATA.md)
 )
 # The final pool-window diagnostics (diagnostics.py): column -> results.json key.
 WINDOW_COLUMNS = {
@@ -48,6 +50,7 @@ WINDOW_COLUMNS = {
     for kind, tag in (("all-negative", "all_negative"), ("mixed-sign", "mixed_sign"))
 }
 _NOT_CONFIG = {*RUN_COLUMNS, *WINDOW_COLUMNS}
+TEXT_COLUMNS = {"run", "cpu", "tensorflow", "data_sha256"}  # the run columns that are no numbers
 UNRECORDED_CPU = "CPU not recorded"
 
 
@@ -85,6 +88,7 @@ def collect(sweep_dir):
         row.update(run=name, seed=config.seed)
         row.update({c: results.get(c) for c in RUN_COLUMNS[2:]})
         row["cpu"] = host.cpu_label(results.get("host"))
+        row["tensorflow"] = (results.get("versions") or {}).get("tensorflow")
         measured = results.get("diagnostics") or {}
         row.update({c: measured.get(key) for c, key in WINDOW_COLUMNS.items()})
         rows.append(row)
@@ -108,7 +112,7 @@ def read_csv(path):
     if not rows or missing:
         raise ValueError(f"{path} has no runs or lacks the columns {', '.join(missing)}")
     for row in rows:
-        for column in row.keys() & _NOT_CONFIG - {"run", "cpu"}:
+        for column in row.keys() & _NOT_CONFIG - TEXT_COLUMNS:
             text = row[column]
             number = None if text in ("", None) else float(text)
             row[column] = int(number) if column in ("seed", "global_step") else number

@@ -129,6 +129,7 @@ def _train_restored(config, state, dataset, strategy, chief, started, stop):
         "wall_seconds": round(time.time() - started, 2),
         "train_seconds_total": round(float(state.train_seconds.numpy()), 2),
         "data_source": dataset.source,
+        "data_sha256": dataset.checksum,
         "versions": library_versions(),
         "host": host.describe(),
         "peak_resident_mb": host.peak_memory_mb(),

@@ -249,6 +249,7 @@ def build(src_dir):
     screening, screened = screening_table(src_dir)
     fragments = {
         "lead_table": findings.lead_table(named, presets),
+        "at_a_glance": findings.at_a_glance(named, presets),
         "gap": findings.gap(named, presets),
         "fast_claim": claim_text,
         "screening": screening,
