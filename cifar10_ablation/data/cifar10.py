@@ -81,30 +81,20 @@ def check(data_dir):
             f"data_dir {data_dir} does not exist; pass --data_dir=<folder holding {ARCHIVE_NAME}>"
         )
     binary = data_dir.is_file() or (data_dir / ARCHIVE_NAME).exists()
-    for candidate in (data_dir / BATCHES_DIRNAME, data_dir):
-        binary = binary or any((candidate / name).exists() for name in TRAIN_FILES + TEST_FILES)
-    return "binary" if binary else "tfds"
+    return "binary" if binary or _bin_folder(data_dir) else "tfds"
 
 
 def tfds_missing(data_dir):
     """The reason load's tensorflow-datasets fallback would fail in data_dir, else None."""
-    return tfds.missing(
-        data_dir,
-        "cifar10",
-        TFDS_DOWNLOAD_HOST,
-        f"no CIFAR-10 in {data_dir}: looked for {ARCHIVE_NAME}, {BATCHES_DIRNAME}/ and "
-        "a prepared tensorflow-datasets cifar10",
-        f"pass --data_dir=<folder holding {ARCHIVE_NAME}>",
-    )
+    return tfds.missing(*_tfds_source(data_dir))
 
 
 def _find_batches_folder(data_dir, cache_dir):
     """The folder of .bin files under data_dir, extracting an archive once; None if neither."""
     if data_dir.is_file():
         return _extract_once(data_dir, cache_dir)
-    for candidate in (data_dir / BATCHES_DIRNAME, data_dir):
-        if any((candidate / name).exists() for name in TRAIN_FILES + TEST_FILES):
-            return candidate
+    if folder := _bin_folder(data_dir):
+        return folder
     if (data_dir / ARCHIVE_NAME).exists():
         return _extract_once(data_dir / ARCHIVE_NAME, cache_dir)
     return None
@@ -117,20 +107,25 @@ def _checksum(folder):
     noted = folder.parent / ARCHIVE_CHECKSUM
     if noted.exists():
         return noted.read_text().strip()
+    return f"bin:{_file_sha256(*(folder / name for name in TRAIN_FILES + TEST_FILES))}"
+
+
+def _file_sha256(*paths):
+    """The sha256 of the files' bytes, one after the other, read a MiB at a time."""
     digest = hashlib.sha256()
-    for name in TRAIN_FILES + TEST_FILES:
-        with open(folder / name, "rb") as f:
+    for path in paths:
+        with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
-    return f"bin:{digest.hexdigest()}"
-
-
-def _file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
     return digest.hexdigest()
+
+
+def _bin_folder(data_dir):
+    """data_dir/cifar-10-batches-bin or data_dir itself when it holds a .bin file, else None."""
+    for candidate in (data_dir / BATCHES_DIRNAME, data_dir):
+        if any((candidate / name).exists() for name in TRAIN_FILES + TEST_FILES):
+            return candidate
+    return None
 
 
 def _extract_once(archive, cache_dir):
@@ -238,12 +233,14 @@ def _read_split(folder, names):
 
 
 def _load_tfds(data_dir):
-    return tfds.load(
-        data_dir,
-        "cifar10",
-        TFDS_DOWNLOAD_HOST,
+    return tfds.load(*_tfds_source(data_dir), class_names=CLASS_NAMES)
+
+
+def _tfds_source(data_dir):
+    """tfds.load's and tfds.missing's (data_dir, name, host, looked_for, how) for CIFAR-10."""
+    looked_for = (
         f"no CIFAR-10 in {data_dir}: looked for {ARCHIVE_NAME}, {BATCHES_DIRNAME}/ and "
-        "a prepared tensorflow-datasets cifar10",
-        f"pass --data_dir=<folder holding {ARCHIVE_NAME}>",
-        class_names=CLASS_NAMES,
+        "a prepared tensorflow-datasets cifar10"
     )
+    how = f"pass --data_dir=<folder holding {ARCHIVE_NAME}>"
+    return data_dir, "cifar10", TFDS_DOWNLOAD_HOST, looked_for, how

@@ -43,35 +43,17 @@ HOW = f"pass --data_dir=<folder holding {TRAIN_IMAGES}.gz and the other MNIST ID
 
 def load(data_dir):
     """MNIST's train and test splits from the IDX files in `data_dir`, or from TFDS there."""
-    data_dir = Path(data_dir).expanduser()
-    if not data_dir.is_dir():
-        what = "does not exist" if not data_dir.exists() else "is not a folder"
-        raise DataError(f"data_dir {data_dir} {what}; {HOW}")
-    paths = {name: _find(data_dir, name) for name in FILES}
-    if not any(paths.values()):
+    paths = _idx_paths(data_dir)
+    if paths is None:
         return tfds.load(
-            data_dir,
-            "mnist",
-            TFDS_DOWNLOAD_HOST,
-            f"no MNIST in {data_dir}: looked for {', '.join(f'{n}.gz' for n in FILES)} and a "
-            "prepared tensorflow-datasets mnist",
-            HOW,
-            class_names=CLASS_NAMES,
-            flips=False,
-            colors=False,
-        )
-    missing = [f"{name}.gz" for name, path in paths.items() if path is None]
-    if missing:
-        raise DataError(
-            f"{data_dir} lacks {', '.join(missing)}; an MNIST folder holds "
-            f"{', '.join(f'{n}.gz' for n in FILES)} (or them decompressed)"
+            *_tfds_source(data_dir), class_names=CLASS_NAMES, flips=False, colors=False
         )
     train = _split(paths[TRAIN_IMAGES], paths[TRAIN_LABELS])
     test = _split(paths[TEST_IMAGES], paths[TEST_LABELS])
     return Splits(
         *train,
         *test,
-        source=f"idx:{data_dir}",
+        source=f"idx:{Path(data_dir).expanduser()}",
         class_names=CLASS_NAMES,
         flips=False,
         colors=False,
@@ -82,32 +64,40 @@ def check(data_dir):
     """What `load` would read in data_dir, found by file names alone (nothing decompressed):
     "idx" (all four files), or "tfds" when it holds none of them (tfds_missing then says
     whether that is there). DataError when data_dir is no folder or lacks some of the files."""
+    return "tfds" if _idx_paths(data_dir) is None else "idx"
+
+
+def tfds_missing(data_dir):
+    """The reason load's tensorflow-datasets fallback would fail in data_dir, else None."""
+    return tfds.missing(*_tfds_source(data_dir))
+
+
+def _idx_paths(data_dir):
+    """{file: path} of the four IDX files in data_dir; None when it holds none of them (then
+    tensorflow-datasets'); DataError when data_dir is no folder or holds only some."""
     data_dir = Path(data_dir).expanduser()
     if not data_dir.is_dir():
         what = "does not exist" if not data_dir.exists() else "is not a folder"
         raise DataError(f"data_dir {data_dir} {what}; {HOW}")
     paths = {name: _find(data_dir, name) for name in FILES}
     if not any(paths.values()):
-        return "tfds"
+        return None
     missing = [f"{name}.gz" for name, path in paths.items() if path is None]
     if missing:
         raise DataError(
             f"{data_dir} lacks {', '.join(missing)}; an MNIST folder holds "
             f"{', '.join(f'{n}.gz' for n in FILES)} (or them decompressed)"
         )
-    return "idx"
+    return paths
 
 
-def tfds_missing(data_dir):
-    """The reason load's tensorflow-datasets fallback would fail in data_dir, else None."""
-    return tfds.missing(
-        data_dir,
-        "mnist",
-        TFDS_DOWNLOAD_HOST,
-        f"no MNIST in {data_dir}: looked for {', '.join(f'{n}.gz' for n in FILES)} and a "
-        "prepared tensorflow-datasets mnist",
-        HOW,
+def _tfds_source(data_dir):
+    """tfds.load's and tfds.missing's (data_dir, name, host, looked_for, how) for MNIST."""
+    looked_for = (
+        f"no MNIST in {Path(data_dir).expanduser()}: looked for "
+        f"{', '.join(f'{n}.gz' for n in FILES)} and a prepared tensorflow-datasets mnist"
     )
+    return Path(data_dir).expanduser(), "mnist", TFDS_DOWNLOAD_HOST, looked_for, HOW
 
 
 def _find(folder, name):

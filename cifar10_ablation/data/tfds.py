@@ -53,14 +53,9 @@ def load(data_dir, name, download_host, looked_for, how, **fields):
         return load(download=False)
     except Exception:  # noqa: BLE001 - not prepared here: try the download below
         pass
-    try:  # tfds retries an unreachable host for minutes; fail at once when offline
-        if os.environ.get(OFFLINE_ENV):
-            raise OSError(f"{OFFLINE_ENV} is set")
-        socket.getaddrinfo(download_host, 443)
-    except OSError:
-        raise DataError(
-            f"{looked_for}, and {download_host} is unreachable (offline); {how}"
-        ) from None
+    # tfds retries an unreachable host for minutes; fail at once when offline
+    if why := _unreachable(data_dir, name, download_host, looked_for, how):
+        raise DataError(why)
     try:
         return load(download=True)
     except Exception as error:  # noqa: BLE001 - any failure means: no data, say what to do
@@ -76,6 +71,11 @@ def missing(data_dir, name, download_host, looked_for, how):
     OFFLINE_ENV set); online, load downloads it."""
     if (Path(data_dir).expanduser() / name).is_dir():
         return None
+    return _unreachable(data_dir, name, download_host, looked_for, how)
+
+
+def _unreachable(data_dir, name, download_host, looked_for, how):
+    """The error line when `name` cannot be downloaded (offline, or OFFLINE_ENV set), else None."""
     try:
         if os.environ.get(OFFLINE_ENV):
             raise OSError(f"{OFFLINE_ENV} is set")
