@@ -135,8 +135,8 @@ def test_answers_say_per_pool_where_no_drop_is_separated():
         "one run took 10-12 minutes (AMD EPYC AVX-512, 2 cores), 37-38 minutes (AMD EPYC AVX2, "
         "2 cores) and all 12 runs of its grid at most 2.2 hours, within a day without a GPU. Not "
         "weighed yet, for want of 3 seeds: net B. Verdicts are Holm-adjusted over the 2 drops and "
-        "leads of this answer with an interval (at most 5% chance that any is called separated "
-        "when no difference is real); each 95% interval is shown unadjusted."
+        "leads of this answer with an interval "
+        "([how](../README.md#how-the-comparisons-are-judged))."
     )
     assert "pool=avg: 40.00 points (95% interval 30.00 to 42.00; paired by seed, n=3; p<0.001, "
     assert "Holm-adjusted p=0.002)" in " ".join(q3.split())
@@ -166,8 +166,8 @@ def test_the_largest_drop_is_weighed_against_the_next_nets_by_welch_over_per_see
     assert close.endswith(
         "Its lead over net B's 46.0 points: not separated at this n (1.00 points, 95% interval "
         "-1.27 to 3.27; Welch, n=3; p=0.29, Holm-adjusted p=0.29). Verdicts are Holm-adjusted "
-        "over the 3 drops and leads of this answer with an interval (at most 5% chance that any "
-        "is called separated when no difference is real); each 95% interval is shown unadjusted."
+        "over the 3 drops and leads of this answer with an interval "
+        "([how](../README.md#how-the-comparisons-are-judged))."
     )
     far = q2(
         entry("net A", {0: 0.46, 1: 0.47, 2: 0.48}), entry("net B", {0: 0.05, 1: 0.06, 2: 0.07})

@@ -23,7 +23,8 @@ GENERATED = (*build_docs.TEMPLATES, "headline.md", "summary.json")
 
 def _differences(out_dir):
     """The generated files, PNGs included, that differ from the committed ones in any byte."""
-    names = [*GENERATED, *(p.name for p in DOCS.glob("*.png") if (out_dir / p.name).exists())]
+    written = [*DOCS.glob("*.png"), DOCS / "PERFORMANCE.md"]  # PERFORMANCE.md: where bench/ is
+    names = [*GENERATED, *(p.name for p in written if (out_dir / p.name).exists())]
     return [
         f"docs/{name} differs from what the report writes: edit docs/templates/ or the CSVs, "
         "then run python tools/docs/build_docs.py"
@@ -35,7 +36,7 @@ def _differences(out_dir):
 def test_committed_docs_are_what_the_report_writes(tmp_path):
     build_docs.write_docs(DOCS, tmp_path)
     assert _differences(tmp_path) == []
-    for name in ("results_quick.png", "results_fast.png", "scale.png"):
+    for name in ("results_quick.png", "results_fast.png", "scale.png", "PERFORMANCE.md"):
         assert (tmp_path / name).exists()
 
 
@@ -269,7 +270,7 @@ def test_the_scale_says_which_alternatives_lie_above_and_below_each_end(syntheti
     )
     build_docs.write_docs(synthetic)
     text = " ".join((synthetic / "ACTIVATION_SCALE.md").read_text().split())
-    assert "These 6 comparisons are one family" in text
+    assert "These 6 comparisons are one Holm-adjusted family" in text
     assert "conv_activation maxout above relu: +1.17 points (95% interval" in text
     assert (
         "What the 6 comparisons support, Holm-adjusted over all of them: **above relu**: maxout; "

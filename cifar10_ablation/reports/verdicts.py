@@ -33,13 +33,17 @@ def unseparated(c):
     return "not separated at this n"
 
 
-def family_note(found, what="comparisons of this report"):
-    """One line saying how the verdicts of these comparisons were adjusted ("" for none)."""
+def family_note(found, what="comparisons of this report", method=None):
+    """One line saying how the verdicts of these comparisons were adjusted ("" for none); with
+    `method`, a link to where the method is described, for a page that states it once."""
     tested = sum(1 for c in found if c.get("p") is not None)
     if tested == 0:
         return ""
     if tested == 1:
         return f"Only one of the {what} has an interval: a family of one, its test unadjusted (5%)."
+    if method:
+        link = f"[how]({method})"
+        return f"Verdicts are Holm-adjusted over the {tested} {what} with an interval ({link})."
     return (
         f"Verdicts are Holm-adjusted over the {tested} {what} with an interval (at most 5% "
         "chance that any is called separated when no difference is real); each 95% interval "

@@ -11,6 +11,8 @@ are another, adjusted on copies so each section keeps its own verdicts.
 
 import csv
 
+import findings
+
 from cifar10_ablation import switches
 from cifar10_ablation.reports import markdown, report, stats, verdicts
 
@@ -167,7 +169,7 @@ def section(name, entry, published):
         report.config_table(summary).rstrip("\n"),
         "",
     ]
-    note = verdicts.family_note(entry["drops"], "drops of this section")
+    note = verdicts.family_note(entry["drops"], "drops of this section", findings.METHOD)
     lines += [markdown.wrap(note), ""] if note else []
     for d in entry["drops"]:
         lines.append(markdown.wrap(f"{d['field']} relu minus linear, {drop_text(d)}.", bullet=True))
@@ -224,7 +226,7 @@ def answers(entries):
         for pool, found in separated.items()
         if found
     }
-    note = verdicts.family_note(family, "drops and leads of this answer")
+    note = verdicts.family_note(family, "drops and leads of this answer", findings.METHOD)
     q3_text = "\n".join(markdown.wrap(line, bullet=True) for line in q3)
     if not q3:
         q3_text = markdown.wrap(

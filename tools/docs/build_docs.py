@@ -7,7 +7,8 @@ docs/templates/<NAME>.md hold the prose; `{{name}}` marks a generated fragment a
 `{{#name}} ... {{/name}}` a passage kept only when that fragment is non-empty. The fragments
 come from docs/results_<preset>.csv (one per preset; a preset without a CSV leaves no column,
 row or section), docs/activation_scale_quick.csv and docs/beyond_<name>.csv (beyond.py), rows
-as report.py writes them; every number they print is also in docs/summary.json.
+as report.py writes them; every number they print is also in docs/summary.json. PERFORMANCE.md
+comes from the benchmark logs in docs/bench/ (performance.py), where that folder exists.
 tests/test_docs.py regenerates the docs into a temporary folder and fails if the committed ones
 differ.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import beyond
 import findings
+import performance
 import readme
 
 from cifar10_ablation import files
@@ -31,6 +33,7 @@ PRESET_ROLES = {
     "quick": "a smoke-scale look for a 2-core CPU, `flags/quick.flags`",
 }
 SCALE_CSV = "activation_scale_quick.csv"
+FLAGS = Path(__file__).resolve().parents[2] / "flags"  # the presets PERFORMANCE.md prices
 TEMPLATES = ("RESULTS.md", "ACTIVATION_SCALE.md", "BEYOND.md", "README_SUMMARY.md")
 _BLOCK = re.compile(r"\{\{#(\w+)\}\}\n?(.*?)\{\{/\1\}\}\n?", re.S)
 _FIELD = re.compile(r"\{\{(\w+)\}\}")
@@ -53,15 +56,14 @@ def preset_section(preset, summary):
     constant = ", ".join(f"{k}={v}" for k, v in summary["constant"].items())
     steps = " or ".join(f"{s:,}" for s in summary["steps"])
     lines = [
-        markdown.wrap(
-            f"{summary['runs']} runs of {steps} steps; in every run {constant}. "
-            + verdicts.MEAN_INTERVAL_NOTE
-        ),
+        markdown.wrap(f"{summary['runs']} runs of {steps} steps; in every run {constant}."),
         "",
         report.config_table(summary).rstrip("\n"),
         "",
     ]
-    note = verdicts.family_note(summary["comparisons"], "comparisons of this section")
+    note = verdicts.family_note(
+        summary["comparisons"], "comparisons of this section", findings.METHOD
+    )
     lines += [markdown.wrap(note), ""] if note else []
     lines += [
         markdown.wrap(verdicts.comparison_sentence(c), bullet=True) for c in summary["comparisons"]
@@ -303,6 +305,12 @@ def write_docs(src_dir, out_dir=None):
         name: render((src_dir / "templates" / name).read_text(), fragments, f"templates/{name}")
         for name in TEMPLATES
     }
+    if (src_dir / "bench").is_dir():  # the speed page, from the benchmark logs beside the CSVs
+        texts["PERFORMANCE.md"] = render(
+            (src_dir / "templates" / "PERFORMANCE.md").read_text(),
+            performance.fragments(src_dir, FLAGS),
+            "templates/PERFORMANCE.md",
+        )
     texts["headline.md"] = fragments["headline"] + "\n"
     texts["summary.json"] = files.json_text(_rounded(summary))
     for name, text in texts.items():

@@ -9,6 +9,9 @@ Presets are the {preset: flat rows} of docs.py, longest schedule first.
 
 from cifar10_ablation.reports import markdown, stats
 
+# Where the docs' statistics are described, once; each section links there (relative to docs/).
+METHOD = "../README.md#how-the-comparisons-are-judged"
+
 # The four named configs (flags/<name>.flags; `tutorial` is the defaults) and their
 # published test accuracy (../shared/docs/tutorial-reference.md). tests/test_docs.py checks
 # the switches against the flagfiles.

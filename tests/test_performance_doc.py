@@ -1,0 +1,64 @@
+"""docs/PERFORMANCE.md is read from the benchmark logs: a log measured again changes the page."""
+
+import json
+import shutil
+from pathlib import Path
+
+import build_docs
+import performance
+import pytest
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+@pytest.fixture
+def bench_copy(tmp_path):
+    """The docs' benchmark logs and the files PERFORMANCE.md reads beside them, in tmp_path."""
+    shutil.copytree(DOCS / "bench", tmp_path / "bench")
+    (tmp_path / "logs").mkdir()
+    shutil.copy(DOCS / "logs" / "bf16_quick.log", tmp_path / "logs")
+    shutil.copy(DOCS / "results_quick.csv", tmp_path)
+    return tmp_path
+
+
+def _measure(log, tutorial_rate):
+    """The log as if the bench had measured `tutorial_rate` images/s for the tutorial net."""
+    lines = log.read_text().splitlines()
+    result = json.loads(lines[-1])
+    result["train_images_per_second"]["tutorial"] = tutorial_rate
+    log.write_text("\n".join([*lines[:-1], json.dumps(result)]) + "\n")
+
+
+def test_a_bench_log_measured_again_changes_the_rates_and_the_times_per_run(bench_copy):
+    for name in ("default.log", "default2.log"):
+        _measure(bench_copy / "bench" / name, 1000.0)
+    fragments = performance.fragments(bench_copy, build_docs.FLAGS)
+    first_row = fragments["time_table"].splitlines()[2]
+    # 100,000 steps x 128 images at 1,000 images/s; 20,000 x 256; 6,000 x 128
+    assert "| 1,000 | 3.6 h | 85 min | 13 min |" in first_row
+    assert fragments["shipped_rate"] == "1,000"
+    assert "| 1,000 |" in fragments["options_table"].splitlines()[2]
+
+
+def test_a_log_without_its_json_line_is_one_clear_error(bench_copy):
+    log = bench_copy / "bench" / "xla.log"
+    log.write_text("\n".join(log.read_text().splitlines()[:-1]) + "\n")
+    with pytest.raises(ValueError, match=r"xla\.log ends with no JSON line: not a bench log"):
+        performance.fragments(bench_copy, build_docs.FLAGS)
+
+
+def test_the_preset_runs_are_priced_from_the_flagfiles(tmp_path):
+    for name, text in {
+        "tutorial": "--max_steps=100\n--batch_size=128\n",
+        "fast": "--max_steps=10\n--batch_size=256\n",
+        "quick": "--batch_size=64\n--max_steps=3\n",
+    }.items():
+        (tmp_path / f"{name}.flags").write_text(text)
+    assert performance.preset_images(tmp_path) == {"tutorial": 12800, "fast": 2560, "quick": 192}
+
+
+def test_a_preset_flagfile_without_its_batch_size_is_refused(tmp_path):
+    for name in ("tutorial", "fast", "quick"):
+        (tmp_path / f"{name}.flags").write_text("--max_steps=100\n")
+    with pytest.raises(ValueError, match=r"tutorial\.flags has no line matching .*batch_size"):
+        performance.preset_images(tmp_path)

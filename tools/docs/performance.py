@@ -1,0 +1,235 @@
+"""docs/PERFORMANCE.md's figures, read from the committed benchmark logs in docs/bench/.
+
+Each bench script ends its log with one JSON line (or, for the PyTorch reference and the profile,
+one key=value line); this module reads those, never a typed number, so the page changes when a
+log is measured again. Times per run are training steps alone: images per run over images/s.
+"""
+
+import json
+import re
+from pathlib import Path
+
+from cifar10_ablation.reports import markdown, report
+
+# The preset flagfiles whose runs the time-per-run table prices (their max_steps x batch_size).
+PRESET_FLAGFILES = ("tutorial", "fast", "quick")
+LINEAR = "conv_relu=false,pool=avg"
+
+
+def last_json(path):
+    """The log's last JSON line: what the bench script measured."""
+    lines = [line for line in Path(path).read_text().splitlines() if line.startswith("{")]
+    if not lines:
+        raise ValueError(f"{path} ends with no JSON line: not a bench log")
+    return json.loads(lines[-1])
+
+
+def _match(path, pattern):
+    found = re.search(pattern, Path(path).read_text(), re.M)
+    if not found:
+        raise ValueError(f"{path} has no line matching {pattern!r}")
+    return found
+
+
+def torch_rate(path):
+    """Images/s of ../shared/bench/torch_reference.py, from its key=value line."""
+    return float(_match(path, r"train_images_per_sec=([\d.]+)")[1])
+
+
+def peak_memory_gb(path):
+    """/usr/bin/time -v's peak resident set, in GB, and the run's averaged test accuracy."""
+    kb = float(_match(path, r"Maximum resident set size \(kbytes\): (\d+)")[1])
+    accuracy = float(_match(path, r"test accuracy ([\d.]+) \(averaged\)")[1])
+    return kb / 1e6, accuracy
+
+
+def final_accuracy(path):
+    """The averaged weights' last test accuracy a training log printed."""
+    return float(re.findall(r"test accuracy ([\d.]+) \(averaged\)", Path(path).read_text())[-1])
+
+
+def preset_images(flags_dir):
+    """{preset: images one run trains}, from the flagfiles' max_steps and batch_size (both set)."""
+    images = {}
+    for name in PRESET_FLAGFILES:
+        path = Path(flags_dir) / f"{name}.flags"
+        steps = _match(path, r"^--max_steps=(\d+)")[1]
+        batch = _match(path, r"^--batch_size=(\d+)")[1]
+        images[name] = int(steps) * int(batch)
+    return images
+
+
+def _rate(value):
+    return f"{value:,.0f}"
+
+
+def _duration(seconds):
+    minutes = seconds / 60
+    if minutes < 2:
+        return f"{seconds:.0f} s"
+    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+
+
+def _range(values, fmt=_rate):
+    low, high = min(values), max(values)
+    return fmt(low) if fmt(low) == fmt(high) else f"{fmt(low)}-{fmt(high)}"
+
+
+def time_table(hosts, images):
+    """Per host: the tutorial net's images/s and what each preset's run costs at that rate."""
+    header = ["host", "tutorial net, images/s", *(f"`{p}` run" for p in images), "logs"]
+    rows = []
+    for label, rates, logs in hosts:
+        cells = [_duration(n / min(rates)) for n in images.values()]
+        if max(rates) > 1.15 * min(rates):  # a spread worth showing: the range, slow to fast
+            cells = [
+                f"{_duration(n / max(rates))}-{_duration(n / min(rates))}" for n in images.values()
+            ]
+        links = ", ".join(f"[{Path(log).name}]({log})" for log in logs)
+        rows.append([label, _range(rates), *cells, links])
+    return markdown.table(header, rows)
+
+
+def options_table(bench):
+    """The speed options, each as the same bench with one flag changed."""
+    header = ["as run", "tutorial net, images/s", f"`{LINEAR.replace(',', ' ')}`", "log"]
+    rows = []
+    for label, log in (
+        ("`train` as shipped (float32, 25 steps per graph call, no XLA on CPU)", "default.log"),
+        ("1 step per graph call (`--steps_per_execution=1`)", "spe1.log"),
+        ("XLA (`--jit_compile=true`)", "xla.log"),
+        ("bfloat16 compute (`--mixed_precision`), float32 weights", "bf16.log"),
+    ):
+        rates = last_json(bench / log)["train_images_per_second"]
+        rows.append(
+            [label, _rate(rates["tutorial"]), _rate(rates[LINEAR]), f"[{log}](bench/{log})"]
+        )
+    return markdown.table(header, rows)
+
+
+def families_table(bench):
+    """Ours against the PyTorch reference and the matmul ceiling, per CPU family (two runs each)."""
+    header = ["CPU family", "ours, images/s", "PyTorch, images/s", "ratio", "of the ceiling"]
+    rows = []
+    for family in json.loads((bench / "families" / "summary.json").read_text())["families"]:
+        rows.append(
+            [
+                f"`{family['family']}`: {family['stands_for']}",
+                " / ".join(_rate(r) for r in family["ours_images_per_second"]),
+                " / ".join(_rate(r) for r in family["torch_images_per_second"]),
+                f"{family['ratio_lowest_over_highest']:.2f}x",
+                " / ".join(f"{f:.0%}" for f in family["fraction_of_ceiling"]),
+            ]
+        )
+    return markdown.table(header, rows)
+
+
+def gpu_table(bench):
+    """The model factory through Keras's JAX and PyTorch backends on the lent GPU."""
+    header = ["net", "backend", "float32 matmuls", "steps timed", "images/s"]
+    rows = []
+    for line in (bench / "gpu_h200" / "results.jsonl").read_text().splitlines():
+        run = json.loads(line)
+        net = run["arch"] if run["arch"] != "tutorial" else "tutorial net"
+        if (run["conv_activation"], run["pool"]) != ("relu", "max"):
+            net += f", conv {run['conv_activation']}, {run['pool']} pool"
+        precision = run["float32_precision"].replace(" on a GPU", "")
+        rows.append(
+            [net, run["backend"], precision, f"{run['steps']:,}", _rate(run["images_per_second"])]
+        )
+    return markdown.table(header, rows)
+
+
+def profile_top(bench, count=3):
+    """The profile's step time and its `count` most expensive ops (ms per step, op name)."""
+    text = (bench / "profile.log").read_text()
+    step_ms = float(re.search(r"([\d.]+) ms per step", text)[1])
+    ops = re.findall(r"^\s+([\d.]+) ms/step\s+\S+:(\S+)", text, re.M)
+    return step_ms, [(float(ms), name) for ms, name in ops[:count]]
+
+
+def fragments(docs_dir, flags_dir):
+    """The PERFORMANCE.md fragments, every figure from the logs under docs_dir/bench."""
+    bench = Path(docs_dir) / "bench"
+    images = preset_images(flags_dir)
+    shipped = [
+        last_json(bench / n)["train_images_per_second"] for n in ("default.log", "default2.log")
+    ]
+    avx2 = [last_json(bench / "avx2_host" / n) for n in ("default1.log", "default2.log")]
+    gpu = json.loads((bench / "gpu_h200" / "results.jsonl").read_text().splitlines()[0])
+    hosts = [
+        (
+            "2 cores, AVX-512 (AMD EPYC)",
+            [r["tutorial"] for r in shipped],
+            ["bench/default.log", "bench/default2.log"],
+        ),
+        (
+            "2 cores, AVX2 only (AMD EPYC)",
+            [r["train_images_per_second"]["tutorial"] for r in avx2],
+            ["bench/avx2_host/default1.log", "bench/avx2_host/default2.log"],
+        ),
+        (
+            f"1 {gpu['device_kind']}, Keras on JAX (training steps only, no TensorFlow)",
+            [gpu["images_per_second"]],
+            ["bench/gpu_h200/jax_tutorial.log"],
+        ),
+    ]
+    default = last_json(bench / "default.log")
+    bf16 = last_json(bench / "bf16.log")["train_images_per_second"]["tutorial"]
+    lrn = last_json(bench / "lrn.log")
+    conv = last_json(bench / "families" / "conv_grad_avx512.log")
+    families = {
+        f["family"]: f
+        for f in json.loads((bench / "families" / "summary.json").read_text())["families"]
+    }
+    memory = {
+        name: peak_memory_gb(bench / "memory" / f"quick500_{name}.log")
+        for name in ("before", "after", "after_split", "after_without_jax")
+    }
+    step_ms, top = profile_top(bench)
+    onednn_on = min(families["avx2"]["ours_images_per_second"])
+    onednn_off = max(families["avx2_onednn_off"]["ours_images_per_second"])
+    float32 = [  # the bf16 check's config at the same preset in float32, every committed seed
+        r["test_accuracy"]
+        for r in report.read_csv(Path(docs_dir) / "results_quick.csv")
+        if (r["conv_activation"], r["fc_activation"], r["pool"]) == ("relu", "linear", "avg")
+    ]
+    torch = [torch_rate(bench / n) for n in ("torch.log", "torch2.log")]
+    value = {
+        "time_table": time_table(hosts, images),
+        "options_table": options_table(bench),
+        "families_table": families_table(bench),
+        "gpu_table": gpu_table(bench),
+        "shipped_rate": _range([r["tutorial"] for r in shipped]),
+        "torch_rate": _range(torch),
+        "torch_ratio": f"{min(r['tutorial'] for r in shipped) / max(torch):.1f}x",
+        "ceiling_rate": _rate(default["ceiling_images_per_second"]),
+        "ceiling_fraction": f"{default['fraction_of_ceiling']['tutorial']:.0%}",
+        "matmul_gflops": _rate(max(default["matmul_gflops"].values())),
+        "pipeline_rate": _rate(default["input_pipeline_images_per_second"]),
+        "pipeline_ratio": f"{default['input_pipeline_images_per_second'] / bf16:.0f}x",
+        "bf16_gain": f"{bf16 / default['train_images_per_second']['tutorial']:.2f}x",
+        "bf16_accuracy": markdown.percent(
+            final_accuracy(Path(docs_dir) / "logs" / "bf16_quick.log")
+        ),
+        "float32_accuracy": _range(float32, markdown.percent),
+        "float32_seeds": str(len(float32)),
+        "onednn_gain": f"{onednn_on / onednn_off:.2f}x",
+        "lrn_ms": f"{lrn['ms_forward_backward']['tf.nn.local_response_normalization']:.1f} ms "
+        f"to {lrn['ms_forward_backward']['model.LocalResponseNormalization']:.1f} ms",
+        "lrn_difference": f"{max(lrn['max_abs_difference'].values()):.0e}",
+        "conv1_grad_ms": f"{conv['layers']['conv1']['ms']['filter_grad keras_conv2d']:.1f} ms to "
+        f"{conv['layers']['conv1']['ms']['filter_grad split_bias']:.1f} ms",
+        "conv_split_gain": f"{conv['train_speedup']['split_conv1_conv2']:.2f}x",
+        "memory_before": f"{memory['before'][0]:.1f} GB",
+        "memory_now": _range(
+            [memory[n][0] for n in ("after_split", "after_without_jax")], lambda g: f"{g:.2f}"
+        )
+        + " GB",
+        "memory_jax": f"{(memory['after'][0] - memory['after_without_jax'][0]) * 1000:.0f} MB",
+        "memory_accuracy": markdown.percent(memory["after_split"][1]),
+        "profile_step_ms": f"{step_ms:.1f}",
+        "profile_top": "; ".join(f"`{name}` {ms:.1f} ms" for ms, name in top),
+        "profile_share": f"{sum(ms for ms, _ in top) / step_ms:.0%}",
+    }
+    return value
