@@ -205,6 +205,25 @@ def test_a_published_row_without_its_source_is_refused(tmp_path):
         beyond.read_published(path)
 
 
+def test_a_published_relu_count_is_a_count_shown_with_its_row(tmp_path):
+    path = tmp_path / beyond.PUBLISHED_CSV
+    columns = (*beyond.PUBLISHED_COLUMNS, beyond.RELU_UNITS)
+    for units, expected in (("12897", "| 12,897 | 91.25 |"), ("", "|  | 91.25 |")):
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=columns)
+            writer.writeheader()
+            writer.writerow({**PUBLISHED, beyond.RELU_UNITS: units})
+        assert beyond.published_table(beyond.read_published(path)).endswith(expected)
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerow({**PUBLISHED, beyond.RELU_UNITS: "12.9K"})
+    with pytest.raises(
+        ValueError, match="he2016_resnet20_c10 has relu_units='12.9K'; give a count"
+    ):
+        beyond.read_published(path)
+
+
 def test_a_gap_to_the_published_figure_that_rounds_to_zero_has_no_minus_sign():
     summary = report.summarize([{"pool": "max", "seed": 0, "test_accuracy": 0.9952}])
     row = {**PUBLISHED, "test_accuracy": 0.9955}

@@ -42,6 +42,8 @@ EXPERIMENTS = {
 }
 PUBLISHED_CSV = "published.csv"
 PUBLISHED_COLUMNS = ("key", "source", "where", "arch", "dataset", "setting", "test_accuracy", "url")
+# ReLUs per image where the source counts them (the ReLU-budget literature), else empty.
+RELU_UNITS = "relu_units"
 # The switches whose removal the drops measure: an activation relu against linear.
 REMOVED = ("conv_activation", "fc_activation")
 
@@ -71,17 +73,23 @@ def read_published(path):
     """{key: row} of published.csv; ValueError naming a row without its source."""
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    if not rows or tuple(rows[0]) != PUBLISHED_COLUMNS:
-        raise ValueError(f"{path} must have the columns {', '.join(PUBLISHED_COLUMNS)}")
+    if not rows or tuple(rows[0]) not in (PUBLISHED_COLUMNS, (*PUBLISHED_COLUMNS, RELU_UNITS)):
+        raise ValueError(
+            f"{path} must have the columns {', '.join(PUBLISHED_COLUMNS)} (and {RELU_UNITS})"
+        )
     for row in rows:
         if not all(row[c] for c in PUBLISHED_COLUMNS):
             raise ValueError(f"{path}: row {row['key'] or '?'} lacks a field; each needs all")
         row["test_accuracy"] = float(row["test_accuracy"])
+        units = row.get(RELU_UNITS) or ""
+        if units and not units.isdigit():
+            raise ValueError(f"{path}: row {row['key']} has {RELU_UNITS}={units!r}; give a count")
+        row[RELU_UNITS] = int(units) if units else None
     return {row["key"]: row for row in rows}
 
 
 def published_table(published):
-    header = ["source", "where", "net", "dataset", "setting", "test accuracy %"]
+    header = ["source", "where", "net", "dataset", "setting", "ReLUs per image", "accuracy %"]
     rows = [
         [
             f"[{row['source']}]({row['url']})",
@@ -89,6 +97,7 @@ def published_table(published):
             row["arch"],
             row["dataset"],
             row["setting"],
+            "" if row[RELU_UNITS] is None else f"{row[RELU_UNITS]:,}",
             markdown.percent(row["test_accuracy"], 2),
         ]
         for row in published.values()
