@@ -20,6 +20,7 @@ from pathlib import Path
 
 import beyond
 import findings
+import learning_rates
 import performance
 import readme
 
@@ -271,6 +272,8 @@ def build(src_dir):
     beyond_text, beyond_summary = beyond.build(src_dir, reference)
     fragments.update(beyond_text)
     fragments.update(readme.fragments(named, summaries, beyond_summary))
+    lr_text, lr_summary = learning_rates.fragments(src_dir)
+    fragments.update(lr_text)
     summary = {
         "presets": summaries,
         "named": named,
@@ -279,6 +282,7 @@ def build(src_dir):
         "windows_relu_changes": {"preset": main, "values": changed},
         "scale": scale_summary,
         "beyond": beyond_summary,
+        "learning_rates": lr_summary,
     }
     return fragments, summary
 

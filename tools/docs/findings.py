@@ -253,7 +253,7 @@ def at_a_glance(named, presets):
     lines.append(
         "**Caveats**: the data is a JPEG copy of CIFAR-10 (`DATA.md`); presets shorter than the "
         "tutorial's schedule land lower; the fast preset's settings were first chosen on test "
-        "accuracy (below), and the choice is being re-made on validation data; verdicts are "
+        "accuracy, and are re-checked on validation data, per config, below; verdicts are "
         "Holm-adjusted within each section, with n seeds as each table says."
     )
     return "\n".join(markdown.wrap(line, bullet=True) for line in lines)

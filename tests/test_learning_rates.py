@@ -1,0 +1,113 @@
+"""RESULTS.md's learning rate per config: chosen on validation accuracy only, compared as one
+Holm family, and honest about what has not been trained yet."""
+
+import re
+from pathlib import Path
+
+import findings
+import learning_rates as lr
+from conftest import write_results_csv
+
+from cifar10_ablation.reports import report
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _row(name, rate, seed, test, validation=None, steps=5000):
+    switches, _ = findings.NAMED_CONFIGS[name]
+    return {
+        **switches,
+        "lrn": "true",
+        "learning_rate": rate,
+        "run": f"{name}_lr{rate}_seed{seed}",
+        "seed": seed,
+        "global_step": steps,
+        "test_accuracy": test,
+        "validation_accuracy": validation,
+    }
+
+
+def test_the_rates_are_the_ones_the_run_script_tries_and_the_preset_sets():
+    script = (ROOT / "docs" / "logs" / "lr" / "run.sh").read_text()
+    swept = re.search(r"--sweep=learning_rate=([\d.,]+)", script)[1]
+    assert tuple(float(v) for v in swept.split(",")) == lr.VALUES
+    assert f"--learning_rate={lr.SHARED_VALUE}\n" in (ROOT / "flags" / "fast.flags").read_text()
+
+
+def test_the_choice_reads_validation_accuracy_never_test(tmp_path):
+    rows = [  # test accuracy would choose 0.01; validation chooses 0.02
+        _row("tutorial", rate, 0, test, validation)
+        for rate, test, validation in (
+            (0.01, 0.90, 0.70),
+            (0.02, 0.60, 0.80),
+            (0.04, 0.60, 0.75),
+            (0.08, 0.60, 0.79),
+        )
+    ] + [_row("conv_linear_max", 0.01, 0, 0.9, 0.7)]  # one of four values trained: no choice
+    write_results_csv(tmp_path / lr.SELECTION_CSV, rows)
+    choices = lr.choose(report.read_csv(tmp_path / lr.SELECTION_CSV))
+    assert choices["tutorial"]["choice"] == 0.02
+    assert choices["conv_linear_max"]["choice"] is None
+    text, summary = lr.fragments(tmp_path)
+    assert "| `tutorial` | 70.00 | **80.00** | 75.00 | 79.00 | 0.02 |" in text["lr_selection_table"]
+    assert "| `conv_linear_max` | 70.00 | not trained yet |" in text["lr_selection_table"]
+    assert "`conv_linear_max`, `finding_conv_relu`, `finding_no_conv_relu`." in " ".join(
+        text["lr_pending"].split()
+    )
+    assert "the tutorial net chooses 0.02, not the preset's 0.04" in " ".join(
+        text["lr_stands"].split()
+    )
+
+
+def _select_everything(tmp_path, best):
+    """Selection rows where each named config's best validation rate is best[name]."""
+    rows = [
+        _row(name, rate, 0, 0.5, 0.8 if rate == best[name] else 0.7)
+        for name in findings.NAMED_CONFIGS
+        for rate in lr.VALUES
+    ]
+    write_results_csv(tmp_path / lr.SELECTION_CSV, rows)
+
+
+def test_the_effects_at_the_chosen_rates_mix_the_shared_runs_and_the_new_seeds(tmp_path):
+    best = {
+        "tutorial": 0.04,
+        "conv_linear_max": 0.02,
+        "finding_conv_relu": 0.04,
+        "finding_no_conv_relu": 0.08,
+    }
+    _select_everything(tmp_path, best)
+    accuracy = {
+        "tutorial": 0.83,
+        "conv_linear_max": 0.82,
+        "finding_conv_relu": 0.79,
+        "finding_no_conv_relu": 0.37,
+    }
+    shared = [
+        _row(n, 0.04, s, a + 0.001 * s, steps=20000) for n, a in accuracy.items() for s in range(3)
+    ]
+    chosen = [  # conv_linear_max gains 1 point at its rate: the max-pool effect goes to ~0
+        _row("conv_linear_max", 0.02, s, 0.83 + 0.002 * s, steps=20000) for s in range(3)
+    ]  # finding_no_conv_relu's seeds at 0.08 are not committed yet
+    write_results_csv(tmp_path / lr.SHARED_CSV, shared)
+    write_results_csv(tmp_path / lr.CHOSEN_CSV, chosen)
+    text, summary = lr.fragments(tmp_path)
+    effects = {(e["pair"][0], e["rates"]): e for e in summary["effects"]}
+    per_config = effects[("tutorial", "per config")]
+    assert abs(per_config["difference"] - (0.831 - 0.832)) < 1e-9  # seed means, paired
+    assert effects[("finding_conv_relu", "per config")]["pending"] == "seeds"
+    assert per_config["family"] == 3  # the three effects with seeds, one Holm family
+    assert "| per config: 0.04 / 0.02 | -0.10 (n=3) |" in text["lr_effects_table"]
+    assert "| seeds not trained yet |" in text["lr_effects_table"]
+    assert "Holm-adjusted over the 3 effects of this table" in text["lr_effects_note"]
+
+
+def test_the_full_length_check_says_whether_the_short_choice_holds(tmp_path):
+    rows = [_row("tutorial", r, 0, 0.5, v, steps=20000) for r, v in ((0.02, 0.80), (0.04, 0.83))]
+    write_results_csv(tmp_path / lr.FULL_LENGTH_CSV, rows)
+    found = report.read_csv(tmp_path / lr.FULL_LENGTH_CSV)
+    assert lr.full_length(found, 0.04).endswith(
+        "The short selection's choice, 0.04, holds (one seed each)."
+    )
+    assert "does not hold: 0.04 is best at full length" in lr.full_length(found, 0.02)
+    assert lr.full_length([], 0.04).startswith("Not measured yet")

@@ -1,0 +1,213 @@
+"""RESULTS.md's learning rate per config: chosen on validation data, and what the choice changes.
+
+From docs/logs/lr/run.sh's committed CSVs: the selection trials (each named config at each peak
+rate, one seed, on the validation split, shorter than the preset), the tutorial net's rates at the
+preset's full length (does the short selection's choice hold?), and the seeds trained at each
+config's choice. A config whose choice is the preset's shared rate keeps its runs in
+results_fast.csv. Only validation accuracy chooses; test accuracy is read only for the seeds.
+A part whose runs are not all committed yet says what is missing instead of a result.
+"""
+
+from pathlib import Path
+
+import findings
+
+from cifar10_ablation.reports import markdown, report, stats, verdicts
+
+SELECTION_CSV = "selection_fast.csv"
+FULL_LENGTH_CSV = "selection_fast_full_length.csv"
+CHOSEN_CSV = "results_fast_lr.csv"
+SHARED_CSV = "results_fast.csv"
+# The peak rates docs/logs/lr/run.sh tries (tests/test_learning_rates.py checks the script).
+VALUES = (0.01, 0.02, 0.04, 0.08)
+SHARED_VALUE = 0.04  # flags/fast.flags' --learning_rate (checked by the same test)
+# The conv-ReLU pairs whose effect the choice may change: (with ReLU, without).
+PAIRS = (("tutorial", "conv_linear_max"), ("finding_conv_relu", "finding_no_conv_relu"))
+
+
+def _rows(src_dir, name):
+    path = Path(src_dir) / name
+    return report.read_csv(path) if path.exists() else []
+
+
+def _matches(row, name):
+    switches, _ = findings.NAMED_CONFIGS[name]
+    return all(row.get(k) == v for k, v in {**switches, "lrn": "true"}.items())
+
+
+def validation_by_value(rows, name):
+    """{value: [validation accuracies]} of the named config's trials."""
+    found = {}
+    for row in rows:
+        if _matches(row, name):
+            found.setdefault(float(row["learning_rate"]), []).append(row["validation_accuracy"])
+    return found
+
+
+def choose(rows, values=VALUES):
+    """Per named config: the mean validation accuracy per value and the choice (the best mean,
+    the first of equals), or None while a value is untrained."""
+    choices = {}
+    for name in findings.NAMED_CONFIGS:
+        found = validation_by_value(rows, name)
+        means = {v: sum(found[v]) / len(found[v]) for v in values if found.get(v)}
+        done = len(means) == len(values)
+        best = max(means, key=means.get) if done else None
+        choices[name] = {"means": means, "choice": best}
+    return choices
+
+
+def _cell(choice, value):
+    if value not in choice["means"]:
+        return "not trained yet"
+    text = markdown.percent(choice["means"][value], 2)
+    return f"**{text}**" if value == choice["choice"] else text
+
+
+def selection_table(choices, values=VALUES):
+    header = ["config", *(f"rate {v}" for v in values), "chosen"]
+    rows = [
+        [f"`{name}`", *(_cell(c, v) for v in values), c["choice"] or "pending"]
+        for name, c in choices.items()
+    ]
+    return markdown.table(header, rows)
+
+
+def _steps(rows):
+    return " or ".join(f"{s:,}" for s in sorted({r["global_step"] for r in rows}))
+
+
+def full_length(rows, choice):
+    """Whether the tutorial net's short-selection choice is also its best at full length."""
+    found = validation_by_value(rows, "tutorial")
+    if not found:
+        return (
+            "Not measured yet: stage 3 of [`logs/lr/run.sh`](logs/lr/run.sh) trains the "
+            "tutorial net at each rate for the preset's full length, on the validation split."
+        )
+    means = {v: sum(a) / len(a) for v, a in sorted(found.items())}
+    best = max(means, key=means.get)
+    listed = ", ".join(f"{v} {markdown.percent(m, 2)}%" for v, m in means.items())
+    text = f"At the preset's full length ({_steps(rows)} steps), on validation: {listed}. "
+    if choice is None:
+        return text + "The short selection has not chosen yet."
+    verdict = "holds" if best == choice else f"does not hold: {best} is best at full length"
+    return text + f"The short selection's choice, {choice}, {verdict} (one seed each)."
+
+
+def _accuracies(rows, name, value):
+    return {
+        r["seed"]: r["test_accuracy"]
+        for r in rows
+        if _matches(r, name) and float(r["learning_rate"]) == value
+    }
+
+
+def effects(shared_rows, chosen_rows, choices):
+    """Per pair: the conv-ReLU effect at the shared rate and at each config's chosen rate,
+    compare()'s dicts, Holm-adjusted as one family."""
+    found = []
+    for relu, linear in PAIRS:
+        for label, rate_of in (
+            ("shared", {relu: SHARED_VALUE, linear: SHARED_VALUE}),
+            ("per config", {relu: choices[relu]["choice"], linear: choices[linear]["choice"]}),
+        ):
+            if None in rate_of.values():
+                found.append({"pair": (relu, linear), "rates": label, "pending": "choice"})
+                continue
+            ends = []
+            for name in (relu, linear):
+                rows = shared_rows if rate_of[name] == SHARED_VALUE else chosen_rows
+                ends.append(_accuracies(rows, name, rate_of[name]))
+            if not all(ends):
+                found.append({"pair": (relu, linear), "rates": label, "pending": "seeds"})
+                continue
+            c = stats.compare(*ends)
+            c.update(pair=(relu, linear), rates=label, rate_of=rate_of, pending=None)
+            found.append(c)
+    stats.holm_adjust([c for c in found if not c["pending"]])
+    return found
+
+
+def effects_table(found):
+    header = [
+        "pair (ReLU − linear conv)",
+        "rates",
+        "effect (points)",
+        "95% interval",
+        "p",
+        "verdict",
+    ]
+    rows = []
+    for c in found:
+        pair = f"`{c['pair'][0]}` − `{c['pair'][1]}`"
+        if c["pending"]:
+            what = "not chosen yet" if c["pending"] == "choice" else "seeds not trained yet"
+            rows.append([pair, c["rates"], what, "", "", ""])
+            continue
+        rates = "shared: " if c["rates"] == "shared" else "per config: "
+        rates += " / ".join(str(r) for r in c["rate_of"].values())
+        n = f"n={c['n_a']}" if c["n_a"] == c["n_b"] else f"n={c['n_a']} and {c['n_b']}"
+        points = f"{markdown.signed_points(c['difference'], 2)} ({n})"
+        if c["low"] is None:
+            rows.append([pair, rates, points, "no interval yet", "", ""])
+            continue
+        interval = f"{markdown.percent(c['low'], 2)} to {markdown.percent(c['high'], 2)}"
+        verdict = "separated" if c["separated"] else verdicts.unseparated(c)
+        rows.append([pair, rates, points, interval, verdicts.test_text(c), verdict])
+    return markdown.table(header, rows)
+
+
+def _stands(choice):
+    """Whether the preset's shared rate, first chosen on test accuracy, is the tutorial net's
+    choice on validation data."""
+    if choice is None:
+        return (
+            "Whether the preset's shared rate stands is not known until the tutorial net's "
+            "trials are all committed."
+        )
+    if choice == SHARED_VALUE:
+        return (
+            f"**The preset's rate, {SHARED_VALUE}, first chosen on test accuracy (above), is "
+            "also the tutorial net's choice on validation data at the selection's length.**"
+        )
+    return (
+        f"**On validation data the tutorial net chooses {choice}, not the preset's "
+        f"{SHARED_VALUE}, which was first chosen on test accuracy (above).**"
+    )
+
+
+def fragments(src_dir):
+    """The learning-rate fragments of RESULTS.md ("" each without a selection CSV), and their
+    JSON-ready summary."""
+    selection = _rows(src_dir, SELECTION_CSV)
+    names = ("lr_selection", "lr_selection_table", "lr_steps", "lr_pending", "lr_stands")
+    if not selection:
+        return dict.fromkeys((*names, "lr_effects_table", "lr_effects_note"), ""), {}
+    choices = choose(selection)
+    tutorial = choices["tutorial"]["choice"]
+    found = effects(_rows(src_dir, SHARED_CSV), _rows(src_dir, CHOSEN_CSV), choices)
+    pending = [f"`{n}`" for n, c in choices.items() if c["choice"] is None]
+    still = "Still training (stage 1 of [`logs/lr/run.sh`](logs/lr/run.sh)): "
+    tested = [c for c in found if not c["pending"]]
+    value = {
+        "lr_selection": "yes",
+        "lr_selection_table": selection_table(choices),
+        "lr_steps": _steps(selection),
+        "lr_pending": markdown.wrap(still + ", ".join(pending) + ".") if pending else "",
+        "lr_stands": markdown.wrap(
+            _stands(tutorial) + " " + full_length(_rows(src_dir, FULL_LENGTH_CSV), tutorial)
+        ),
+        "lr_effects_table": effects_table(found),
+        "lr_effects_note": markdown.wrap(
+            verdicts.family_note(tested, "effects of this table", findings.METHOD)
+        ),
+    }
+    summary = {
+        "choices": {
+            n: {"choice": c["choice"], "means": {str(v): m for v, m in c["means"].items()}}
+            for n, c in choices.items()
+        },
+        "effects": [{k: v for k, v in c.items() if k != "rate_of"} for c in found],
+    }
+    return value, summary
