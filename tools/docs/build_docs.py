@@ -19,8 +19,10 @@ import sys
 from pathlib import Path
 
 import beyond
+import curves
 import findings
 import learning_rates
+import long_runs
 import performance
 import readme
 
@@ -274,6 +276,7 @@ def build(src_dir):
     fragments.update(readme.fragments(named, summaries, beyond_summary))
     lr_text, lr_summary = learning_rates.fragments(src_dir)
     fragments.update(lr_text)
+    fragments.update(long_runs.fragments(src_dir)[0])
     summary = {
         "presets": summaries,
         "named": named,
@@ -331,6 +334,10 @@ def write_docs(src_dir, out_dir=None):
         out_dir / "scale.png", entries, f"{summary['scale']['field']} between linear and relu"
     )
     written = [*texts, *(f"results_{p}.png" for p in summary["presets"]), "scale.png"]
+    _, long_curves = long_runs.fragments(src_dir)
+    if long_curves:
+        curves.plot(out_dir / long_runs.PLOT, long_curves, "past 100,000 steps: validation")
+        written.append(long_runs.PLOT)
     return f"regenerated in {out_dir}: {', '.join(written)}\n"
 
 
