@@ -281,3 +281,10 @@ def test_the_scale_says_which_alternatives_lie_above_and_below_each_end(syntheti
     summary = json.loads((synthetic / "summary.json").read_text())["scale"]
     assert summary["verdicts"]["relu"]["above"] == ["maxout"]
     assert {c["family"] for c in summary["versus_ends"]} == {6}
+
+
+def test_a_block_inside_a_block_is_kept_or_dropped_on_its_own():
+    template = "{{#outer}}a {{#inner}}b {{inner}}{{/inner}}c{{/outer}}\n"
+    assert build_docs.render(template, {"outer": "1", "inner": ""}) == "a c\n"
+    assert build_docs.render(template, {"outer": "1", "inner": "2"}) == "a b 2c\n"
+    assert build_docs.render(template, {"outer": "", "inner": "2"}) == "\n"

@@ -50,18 +50,10 @@ class Plan:
 
 
 def point_of(config, axes):
-    """The grid point a config is at: its values of the swept flags, as run names write them."""
-    flat = config.to_dict()
-    values = {**flat, **_relu_flags(flat)}
+    """The grid point a config is at: its values of the swept flags, as run names write them
+    (a swept conv_relu/fc_relu read back from the activation, as Switches.as_flags writes it)."""
+    values = {**config.to_dict(), **config.switches.as_flags(config.arch)}
     return tuple((name, switches.value_name(values[name])) for name, _ in axes)
-
-
-def _relu_flags(flat):
-    """conv_relu/fc_relu as a swept bool flag reads them back from the activations."""
-    return {
-        f"{group}_relu": {"relu": True, "linear": False}.get(flat[f"{group}_activation"])
-        for group in switches.GROUPS
-    }
 
 
 def choose(plan, trials):

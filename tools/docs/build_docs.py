@@ -6,19 +6,22 @@
 docs/templates/<NAME>.md hold the prose; `{{name}}` marks a generated fragment and
 `{{#name}} ... {{/name}}` a passage kept only when that fragment is non-empty. The fragments
 come from docs/results_<preset>.csv (one per preset; a preset without a CSV leaves no column,
-row or section), docs/activation_scale_quick.csv and docs/beyond_<name>.csv (beyond.py), rows
-as report.py writes them; every number they print is also in docs/summary.json. PERFORMANCE.md
-comes from the benchmark logs in docs/bench/ (performance.py), where that folder exists.
+row or section; findings.py), docs/activation_scale_quick.csv (activation_scale.py),
+docs/beyond_<name>.csv (beyond.py), the learning-rate selection (learning_rates.py) and the
+long runs (long_runs.py), rows as report.py writes them; every number they print is also in
+docs/summary.json. PERFORMANCE.md comes from the benchmark logs in docs/bench/ (performance.py),
+where that folder exists.
 tests/test_docs.py regenerates the docs into a temporary folder and fails if the committed ones
 differ.
 """
 
-import json
 import re
 import sys
 from pathlib import Path
 
+import activation_scale
 import beyond
+import budget
 import curves
 import findings
 import learning_rates
@@ -35,7 +38,7 @@ PRESET_ROLES = {
     "fast": "the default for sweeps, `flags/fast.flags`",
     "quick": "a smoke-scale look for a 2-core CPU, `flags/quick.flags`",
 }
-SCALE_CSV = "activation_scale_quick.csv"
+SCALE_CSV = activation_scale.CSV
 FLAGS = Path(__file__).resolve().parents[2] / "flags"  # the presets PERFORMANCE.md prices
 TEMPLATES = ("RESULTS.md", "ACTIVATION_SCALE.md", "BEYOND.md", "README_SUMMARY.md")
 _BLOCK = re.compile(r"\{\{#(\w+)\}\}\n?(.*?)\{\{/\1\}\}\n?", re.S)
@@ -132,109 +135,6 @@ def windows_table(summary):
     return markdown.table(header, rows), changed
 
 
-def versus_ends(entries, field):
-    """Each alternative against relu and against linear, paired by seed: one family, Holm-adjusted
-    (the higher mean first in each pair, so a separated pair reads "A above B")."""
-    ends = {e["activation"]: e["accuracies"] for e in entries if e["end"]}
-    found = []
-    for e in entries:
-        if e["end"]:
-            continue
-        for end in (scale.RELU, scale.NOTHING):
-            pair = sorted([(e["activation"], e["accuracies"]), (end, ends[end])], key=_mean_first)
-            (a, by_seed_a), (b, by_seed_b) = pair
-            found.append(
-                {"field": field, "context": {}, "activation": e["activation"], "end": end}
-                | {"a": a, "b": b, **stats.compare(by_seed_a, by_seed_b)}
-            )
-    return stats.holm_adjust(found)
-
-
-def _mean_first(item):
-    return -sum(item[1].values()) / len(item[1])
-
-
-def ends_verdict(found):
-    """What the adjusted comparisons support: per end of the scale, which alternatives lie
-    above it, below it, or are not separated from it."""
-    by_end, sentences = {}, []
-    for end in (scale.RELU, scale.NOTHING):
-        sides = {"above": [], "below": [], "not separated": [], "untested": []}
-        for c in found:
-            if c["end"] != end:
-                continue
-            if c["p"] is None:
-                side = "untested"
-            elif not c["separated"]:
-                side = "not separated"
-            else:
-                side = "above" if c["a"] == c["activation"] else "below"
-            sides[side].append(c["activation"])
-        by_end[end] = sides
-        said = [
-            f"**{side} {end}**: {', '.join(names)}"
-            if side in ("above", "below")
-            else f"{side} from {end}: {', '.join(names)}"
-            if side == "not separated"
-            else f"no interval yet ({stats.MIN_SEEDS} seeds each): {', '.join(names)}"
-            for side, names in sides.items()
-            if names
-        ]
-        sentences.append(f"{'; '.join(said)}.")
-    tested = sum(1 for c in found if c["p"] is not None)
-    head = f"What the {tested} comparisons support, Holm-adjusted over all of them:"
-    return markdown.wrap(" ".join([head, *sentences])), by_end
-
-
-def scale_fragments(rows):
-    """The activation scale's table, each alternative against both ends (Holm-adjusted), what
-    those verdicts say, and the per-run summary."""
-    summary = report.summarize(rows)
-    field, entries = scale.entries_of(rows, summary["fields"])
-    if field is None:
-        raise ValueError(f"{SCALE_CSV} holds no activation scale: {entries or 'no linear/relu'}")
-    if len({json.dumps(e["context"], sort_keys=True) for e in entries}) > 1:
-        raise ValueError(f"{SCALE_CSV} varies more than {field}; the docs describe one setting")
-    header = [field, "n", "test accuracy % (mean)", "per seed %", "position", "95% interval"]
-    rows = []
-    for e in entries:
-        seeds = " / ".join(markdown.percent(a, 2) for _, a in sorted(e["accuracies"].items()))
-        rows.append(
-            [
-                e["activation"],
-                e["n"],
-                markdown.percent(e["accuracy"]),
-                seeds,
-                f"{e['position']:.2f}",
-            ]
-            + [scale.interval_text(e)]
-        )
-    found = versus_ends(entries, field)
-    verdict, by_end = ends_verdict(found)
-    others = [e for e in entries if not e["end"]]
-    low, high = others[0], others[-1]
-    fragments = {
-        "scale_table": markdown.table(header, rows),
-        "scale_family": str(sum(1 for c in found if c["p"] is not None)),
-        "scale_versus_ends": "\n".join(
-            markdown.wrap(verdicts.comparison_sentence(c), bullet=True) for c in found
-        ),
-        "scale_verdict": verdict,
-        "scale_runs": report.config_table(summary).rstrip("\n"),
-        "scale_range": markdown.wrap(
-            f"The alternatives' positions run from {low['position']:.2f} ({low['activation']}) "
-            f"to {high['position']:.2f} ({high['activation']})."
-        ),
-    }
-    return fragments, {
-        "summary": summary,
-        "field": field,
-        "entries": entries,
-        "versus_ends": found,
-        "verdicts": by_end,
-    }
-
-
 def build(src_dir):
     """(fragments, summary) from the CSVs in src_dir."""
     src_dir = Path(src_dir)
@@ -268,7 +168,7 @@ def build(src_dir):
         fragments[f"has_{p}"] = "yes" if p in presets else ""
         fragments[f"{p}_section"] = preset_section(p, summaries[p]) if p in presets else ""
         fragments[f"{p}_role"] = PRESET_ROLES[p]
-    scale_text, scale_summary = scale_fragments(report.read_csv(src_dir / SCALE_CSV))
+    scale_text, scale_summary = activation_scale.fragments(report.read_csv(src_dir / SCALE_CSV))
     fragments.update(scale_text)
     reference = (f"the tutorial net on CIFAR-10 ({main} preset)", presets[main], summaries[main])
     beyond_text, beyond_summary = beyond.build(src_dir, reference)
@@ -277,6 +177,7 @@ def build(src_dir):
     lr_text, lr_summary = learning_rates.fragments(src_dir)
     fragments.update(lr_text)
     fragments.update(long_runs.fragments(src_dir)[0])
+    fragments.update(budget.fragments(src_dir)[0])
     summary = {
         "presets": summaries,
         "named": named,
@@ -290,6 +191,11 @@ def build(src_dir):
     return fragments, summary
 
 
+def _published(src_dir):
+    path = Path(src_dir) / beyond.PUBLISHED_CSV
+    return beyond.read_published(path) if path.exists() else {}
+
+
 def render(template, fragments, name="template"):
     """The template with its blocks kept or dropped and its fields filled."""
     for used in set(_FIELD.findall(template)) | {m[0] for m in _BLOCK.findall(template)}:
@@ -298,7 +204,10 @@ def render(template, fragments, name="template"):
                 f"{name} uses {{{{{used}}}}}, which the report does not write; known: "
                 + ", ".join(sorted(fragments))
             )
-    text = _BLOCK.sub(lambda m: m.group(2) if fragments[m.group(1)] else "", template)
+    text, previous = template, None
+    while text != previous:  # a block inside a block: the outer one first, then what it kept
+        previous = text
+        text = _BLOCK.sub(lambda m: m.group(2) if fragments[m.group(1)] else "", text)
     text = _FIELD.sub(lambda m: fragments[m.group(1)].rstrip("\n"), text)
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
 
@@ -334,6 +243,10 @@ def write_docs(src_dir, out_dir=None):
         out_dir / "scale.png", entries, f"{summary['scale']['field']} between linear and relu"
     )
     written = [*texts, *(f"results_{p}.png" for p in summary["presets"]), "scale.png"]
+    _, found = budget.fragments(src_dir)
+    if found:
+        budget.plot(out_dir / budget.PLOT, found, budget.published_points(_published(src_dir)))
+        written.append(budget.PLOT)
     _, long_curves = long_runs.fragments(src_dir)
     if long_curves:
         curves.plot(out_dir / long_runs.PLOT, long_curves, "past 100,000 steps: validation")

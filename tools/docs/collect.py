@@ -25,6 +25,7 @@ from pathlib import Path
 import build_docs
 import curves
 import readme
+import units
 
 from cifar10_ablation import switches as switches_lib
 
@@ -62,6 +63,9 @@ MERGED = {
     "beyond/activation_scale_maxout": ("activation_scale_quick.csv", None, None),
     "quick": ("results_quick.csv", "quick.log", "quick"),
 }
+# Sweeps of the tutorial net whose first runs were trained before results.json recorded
+# activation_units: their rows get the counts from the built net (units.fill).
+FILL_UNITS = ("lr/selection", "lr", "lr/full_length")
 STEP_EVERY = 5000
 _STEP = re.compile(r"^step +(\d+)/(\d+) ")
 _NOISE = ("I0000 ", "W0000 ", "E0000 ", "WARNING: All log messages")
@@ -215,6 +219,8 @@ def main():
     for sweeps, key in ((SWEEPS, "run"), (MERGED, "config")):
         for name, (csv_name, log_name, trimmed_folder) in sweeps.items():
             merge_rows(RUNS / name, docs / csv_name, key)
+            if name in FILL_UNITS and (docs / csv_name).exists():
+                units.fill(docs / csv_name)
             write_curves(RUNS / name, docs / csv_name)
             if log_name:
                 logs[log_name] = docs / "logs" / trimmed_folder
