@@ -6,7 +6,9 @@ from pathlib import Path
 
 import build_docs
 import performance
+import projection
 import pytest
+from conftest import write_results_csv
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -62,3 +64,32 @@ def test_a_preset_flagfile_without_its_batch_size_is_refused(tmp_path):
         (tmp_path / f"{name}.flags").write_text("--max_steps=100\n")
     with pytest.raises(ValueError, match=r"tutorial\.flags has no line matching .*batch_size"):
         performance.preset_images(tmp_path)
+
+
+def test_a_grid_s_gpu_time_is_its_images_over_the_measured_rate(tmp_path):
+    (tmp_path / "bench" / "gpu_h200").mkdir(parents=True)
+    run = {
+        "backend": "jax",
+        "float32_precision": "default",
+        "conv_activation": "relu",
+        "arch": "vgg",
+        "images_per_second": 10.0,
+        "device_kind": "Some GPU",
+    }
+    (tmp_path / "bench" / "gpu_h200" / "results.jsonl").write_text(json.dumps(run) + "\n")
+    (tmp_path / "flags").mkdir()
+    for net in ("vgg", "resnet18"):
+        (tmp_path / "flags" / f"{net}.flags").write_text("--max_steps=10\n--batch_size=128\n")
+    for name in ("beyond_vgg.csv", "depth_resnet18.csv"):
+        rows = [
+            {"conv_activation": "relu", "run": f"r{s}", "seed": s, "test_accuracy": 0.5}
+            for s in range(2)
+        ]
+        write_results_csv(tmp_path / name, rows)
+    text = projection.fragments(tmp_path, tmp_path)
+    assert text["gpu_device"] == "Some GPU"
+    rows = text["gpu_table"].splitlines()[2:]
+    assert rows == [  # 2 runs x 1,280 images at 10 images/s: 256 s
+        "| VGG-style net | 2 | 1,280 | 10 | 4 minutes |",
+        "| ResNet-18 | 2 | 1,280 | not measured | not measured |",
+    ]

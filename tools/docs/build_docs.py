@@ -27,6 +27,7 @@ import findings
 import learning_rates
 import long_runs
 import performance
+import projection
 import readme
 
 from cifar10_ablation import files
@@ -178,6 +179,7 @@ def build(src_dir):
     fragments.update(lr_text)
     fragments.update(long_runs.fragments(src_dir)[0])
     fragments.update(budget.fragments(src_dir)[0])
+    fragments.update(projection.fragments(src_dir, FLAGS.parent))
     summary = {
         "presets": summaries,
         "named": named,

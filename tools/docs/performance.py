@@ -48,15 +48,29 @@ def final_accuracy(path):
     return float(re.findall(r"test accuracy ([\d.]+) \(averaged\)", Path(path).read_text())[-1])
 
 
+def images_per_run(flagfile):
+    """Images one run of a flagfile trains: its max_steps x batch_size (both must be set)."""
+    steps = _match(flagfile, r"^--max_steps=(\d+)")[1]
+    batch = _match(flagfile, r"^--batch_size=(\d+)")[1]
+    return int(steps) * int(batch)
+
+
 def preset_images(flags_dir):
-    """{preset: images one run trains}, from the flagfiles' max_steps and batch_size (both set)."""
-    images = {}
-    for name in PRESET_FLAGFILES:
-        path = Path(flags_dir) / f"{name}.flags"
-        steps = _match(path, r"^--max_steps=(\d+)")[1]
-        batch = _match(path, r"^--batch_size=(\d+)")[1]
-        images[name] = int(steps) * int(batch)
-    return images
+    """{preset: images one run trains}, from the preset flagfiles."""
+    return {name: images_per_run(Path(flags_dir) / f"{name}.flags") for name in PRESET_FLAGFILES}
+
+
+def gpu_rates(bench):
+    """{arch: images/s} of the all-ReLU net through Keras on JAX on the measured GPU, at JAX's
+    default float32 precision (the first such row per arch), and the GPU's name."""
+    rates, device = {}, None
+    for line in (Path(bench) / "gpu_h200" / "results.jsonl").read_text().splitlines():
+        run = json.loads(line)
+        default = run["float32_precision"].startswith("default")
+        if run["backend"] == "jax" and default and run["conv_activation"] == "relu":
+            rates.setdefault(run["arch"], run["images_per_second"])
+            device = run["device_kind"]
+    return rates, device
 
 
 def _rate(value):
