@@ -43,6 +43,9 @@ def test_committed_docs_are_what_the_report_writes(tmp_path):
 def test_the_docs_command_regenerates_the_docs_byte_for_byte(tmp_path):
     copy = tmp_path / "docs"
     shutil.copytree(DOCS / "templates", copy / "templates")
+    shutil.copytree(DOCS / "bench", copy / "bench")  # PERFORMANCE.md's and the GPU's figures
+    (copy / "logs").mkdir()
+    shutil.copy(DOCS / "logs" / "bf16_quick.log", copy / "logs")
     for path in DOCS.glob("*.csv"):
         shutil.copy(path, copy)
     done = subprocess.run(
