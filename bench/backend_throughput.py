@@ -5,8 +5,9 @@
     KERAS_BACKEND=tensorflow python bench/backend_throughput.py --steps=200 --steps_per_execution=25
 
 The backend is Keras's, named by KERAS_BACKEND (default tensorflow); with another one nothing here
-imports TensorFlow. One synthetic batch of standardized 24x24x3 images and random labels lives on
-the device and is fed again every step, so the figure is the model's training step through
+imports TensorFlow. One synthetic batch of standardized images (24x24x3, the tutorial's crops,
+or 32x32x3 with --augmentation=pad_crop, the published ResNets' whole images) and random labels
+lives on the device and is fed again every step, so the figure is the model's training step through
 `fit` (SGD with momentum, sparse cross-entropy on logits, the factory's weight decay), not an
 input pipeline's. --warmup steps (compilation) run in a first `fit`, then --steps are timed in a
 second, both in whole calls of --steps_per_execution. Last line, machine-readable JSON.
@@ -25,6 +26,7 @@ import time
 import keras
 import numpy as np
 
+from cifar10_ablation import config as config_lib
 from cifar10_ablation import host, models, switches
 from cifar10_ablation.models import layers
 
@@ -95,6 +97,14 @@ def parse_args():
     parser.add_argument("--pool", choices=switches.POOLS, default="max")
     parser.add_argument("--lrn", type=_bool, default=True)
     parser.add_argument("--maxout_pieces", type=int, default=switches.DEFAULT_MAXOUT_PIECES)
+    parser.add_argument("--downsample", choices=switches.DOWNSAMPLES, default="stride")
+    parser.add_argument("--stage_activations", default="", help="a ResNet's, e.g. linear+relu")
+    parser.add_argument(
+        "--augmentation",
+        choices=config_lib.AUGMENTATIONS,
+        default="tutorial",
+        help="the input size it implies: tutorial 24x24 crops, pad_crop whole 32x32 images",
+    )
     args = parser.parse_args()
     try:
         for group in switches.GROUPS:
@@ -114,17 +124,24 @@ def parse_args():
         parser.error(f"--warmup={args.warmup} must be >= 0")
     try:
         args.switches = switches.Switches(
-            args.conv_activation, args.fc_activation, args.pool, args.lrn, args.maxout_pieces
+            args.conv_activation,
+            args.fc_activation,
+            args.pool,
+            args.lrn,
+            args.maxout_pieces,
+            args.downsample,
+            args.stage_activations,
         ).check(args.arch)
     except ValueError as error:
         parser.error(str(error))
+    args.image_size = config_lib.RunConfig(augmentation=args.augmentation).image_size
     return args
 
 
-def repeated_batch(batch_size, seed=0):
+def repeated_batch(batch_size, image_size, seed=0):
     """Yields one device-resident batch (standardized images, labels) for ever."""
     rng = np.random.default_rng(seed)
-    images = rng.standard_normal((batch_size, layers.IMAGE_SIZE, layers.IMAGE_SIZE, 3))
+    images = rng.standard_normal((batch_size, image_size, image_size, 3))
     labels = rng.integers(0, layers.NUM_CLASSES, batch_size)
     batch = (keras.ops.convert_to_tensor(images, "float32"), keras.ops.convert_to_tensor(labels))
     while True:
@@ -135,14 +152,14 @@ def main():
     args = parse_args()
     backend = keras.backend.backend()
     backend_version, device_kind, precision = BACKEND_INFO[backend]()
-    model = models.build_model(args.switches, arch=args.arch)
+    model = models.build_model(args.switches, arch=args.arch, image_size=args.image_size)
     model.compile(
         optimizer=keras.optimizers.SGD(args.learning_rate, momentum=args.momentum),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         steps_per_execution=args.steps_per_execution,
         jit_compile={"auto": "auto", "true": True, "false": False}[args.jit_compile],
     )
-    batches = repeated_batch(args.batch_size)
+    batches = repeated_batch(args.batch_size, args.image_size)
     per_call = args.steps_per_execution
     warmup = -(-args.warmup // per_call) * per_call  # whole calls
     steps = -(-args.steps // per_call) * per_call
@@ -174,6 +191,7 @@ def main():
                 "parameters": model.count_params(),
                 "cpu": host.cpu(),  # not host.describe(): that imports TensorFlow
                 "arch": args.arch,
+                "image_size": args.image_size,
                 **dataclasses.asdict(args.switches),
             }
         )

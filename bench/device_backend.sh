@@ -3,7 +3,9 @@
 # and no network: JAX for the tutorial net, for --conv_relu=false --pool=avg, and for the
 # tutorial net in full float32 (JAX's default may use TF32); then PyTorch (eager) for the tutorial
 # net; then JAX for resnet20 and vgg (--arch). Each run is cut off after RUN_SECONDS (default
-# 75 s), so the script ends within ~8 minutes whatever happens.
+# 75 s), so the script ends within ~8 minutes whatever happens. RUNS=depth runs instead the
+# bigger nets on whole 32x32 images as docs/logs/depth/run.sh trains them (ResNet-18, ResNet-20,
+# ResNet-56, --augmentation=pad_crop), within ~4 minutes.
 #
 # Keras and what it needs beyond such an image (namex, optree) travel as wheels in .whl/ (ignored
 # by git). Once, on a machine with pip, from the repository root:
@@ -70,6 +72,12 @@ run() {  # run NAME BACKEND [ENV=VALUE...] -- [FLAGS...]
   fi
 }
 
+if [[ ${RUNS:-} == depth ]]; then
+  for net in resnet18 resnet20 resnet56; do
+    run "jax_${net}_pad_crop" jax -- --steps=1000 --arch=$net --augmentation=pad_crop --pool=avg "$@"
+  done
+  exit $failed
+fi
 run jax_tutorial jax -- --steps=5000 "$@"
 run jax_conv_linear_avg jax -- --steps=5000 --conv_relu=false --pool=avg "$@"
 run jax_tutorial_float32 jax JAX_DEFAULT_MATMUL_PRECISION=highest -- --steps=5000 "$@"

@@ -178,6 +178,24 @@ def test_factory_builds_under_jax_without_tensorflow():
     assert out.strip().splitlines()[-1] == "False"
 
 
+def test_backend_throughput_bench_times_a_resnet_on_whole_images():
+    out = run_under(
+        "jax",
+        "bench/backend_throughput.py",
+        "--batch_size=4",
+        "--steps=2",
+        "--warmup=1",
+        "--steps_per_execution=1",
+        "--arch=resnet20",
+        "--augmentation=pad_crop",
+        "--downsample=max",
+        "--conv_relu=false",
+    )
+    result = json.loads(out.strip().splitlines()[-1])
+    assert (result["arch"], result["image_size"], result["downsample"]) == ("resnet20", 32, "max")
+    assert result["conv_activation"] == "linear" and result["parameters"] > 0
+
+
 def test_backend_throughput_bench_reports_jax_and_imports_no_tensorflow():
     out = run_under(
         "jax",

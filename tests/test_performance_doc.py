@@ -78,6 +78,10 @@ def test_a_grid_s_gpu_time_is_its_images_over_the_measured_rate(tmp_path):
     }
     (tmp_path / "bench" / "gpu_h200" / "results.jsonl").write_text(json.dumps(run) + "\n")
     (tmp_path / "flags").mkdir()
+    resnet = {**run, "arch": "resnet18", "image_size": 24, "images_per_second": 5.0}
+    (tmp_path / "bench" / "gpu_h200" / "results.jsonl").write_text(
+        json.dumps(run) + "\n" + json.dumps(resnet) + "\n"  # ResNet-18 at 24x24, not 32x32
+    )
     for net in ("vgg", "resnet18"):
         (tmp_path / "flags" / f"{net}.flags").write_text("--max_steps=10\n--batch_size=128\n")
     for name in ("beyond_vgg.csv", "depth_resnet18.csv"):

@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+from cifar10_ablation.config import CROP_SIZE
 from cifar10_ablation.reports import markdown, report
 
 # The preset flagfiles whose runs the time-per-run table prices (their max_steps x batch_size).
@@ -61,14 +62,16 @@ def preset_images(flags_dir):
 
 
 def gpu_rates(bench):
-    """{arch: images/s} of the all-ReLU net through Keras on JAX on the measured GPU, at JAX's
-    default float32 precision (the first such row per arch), and the GPU's name."""
+    """{(arch, image size): images/s} of the all-ReLU net through Keras on JAX on the measured
+    GPU, at JAX's default float32 precision (the first such row of each), and the GPU's name.
+    Rows without an image size are the bench's 24x24 crops, its only input before it had one."""
     rates, device = {}, None
     for line in (Path(bench) / "gpu_h200" / "results.jsonl").read_text().splitlines():
         run = json.loads(line)
         default = run["float32_precision"].startswith("default")
         if run["backend"] == "jax" and default and run["conv_activation"] == "relu":
-            rates.setdefault(run["arch"], run["images_per_second"])
+            key = (run["arch"], run.get("image_size", CROP_SIZE))
+            rates.setdefault(key, run["images_per_second"])
             device = run["device_kind"]
     return rates, device
 
