@@ -77,6 +77,8 @@ def test_the_budget_plot_takes_each_config_once_with_its_counts(tmp_path):
         "windows": 0,
         "mean": 0.5,
         "n": 1,
+        "by_seed": {0: 0.5},
+        "costed": False,
     }
     budget.plot(tmp_path / "units.png", list(found.values()), [(1799, 0.8631, "published")])
     assert (tmp_path / "units.png").read_bytes()[:4] == b"\x89PNG"
@@ -90,3 +92,51 @@ def test_a_budget_csv_without_the_counts_is_left_out_and_named(tmp_path):
         "Left out, for runs that do not record `activation_units`: `beyond_vgg.csv` "
         "(`python tools/docs/units.py` fills them)."
     )
+
+
+def test_a_bigger_net_s_cost_per_amount_of_non_linearity_kept(tmp_path):
+    configs = {  # (conv_activation, downsample, stage_activations): units, windows, accuracy
+        ("relu", "stride", ""): (1000, 0, 0.90),
+        ("", "stride", "linear+relu"): (200, 0, 0.80),
+        ("linear", "max", ""): (0, 50, 0.60),
+        ("linear", "stride", ""): (0, 0, 0.40),
+    }
+    header = [
+        "conv_activation",
+        "downsample",
+        "stage_activations",
+        "run",
+        "seed",
+        "global_step",
+        "test_accuracy",
+        "activation_units",
+        "max_pool_windows",
+    ]
+    with open(tmp_path / "depth_resnet18.csv", "w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        for (conv, down, stages), (count, windows, accuracy) in configs.items():
+            for seed in range(3):
+                writer.writerow(
+                    [
+                        conv or "relu",
+                        down,
+                        stages,
+                        f"{conv}{down}{stages}{seed}",
+                        seed,
+                        10,
+                        accuracy + 0.01 * seed * (accuracy < 0.9),
+                        count,
+                        windows,
+                    ]
+                )
+    text, _ = budget.fragments(tmp_path)
+    rows = [" | ".join(r.split(" | ")[1:4]) for r in text["cost_table"].splitlines()[2:]]
+    assert rows == [  # every cost against all ReLUs with stride downsampling, paired by seed
+        "200 of 1,000 activation units | conv_activation=relu, downsample=stride, "
+        "stage_activations=linear+relu | "
+        "+9.00 (n=3)",
+        "max pooling only | conv_activation=linear, downsample=max | +29.00 (n=3)",
+        "no activation, no max pool | conv_activation=linear, downsample=stride | +49.00 (n=3)",
+    ]
+    assert "One Holm family per net, 3 costs with an interval in all" in text["cost_note"]

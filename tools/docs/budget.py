@@ -9,8 +9,10 @@ the column), hollow where the net keeps no max pooling either. The published ReL
 
 from pathlib import Path
 
+import findings
+
 from cifar10_ablation import plots
-from cifar10_ablation.reports import markdown, report
+from cifar10_ablation.reports import markdown, report, stats, verdicts
 
 PLOT = "units.png"
 # CSV -> the net's name in the table and legend; MNIST and the linear classifier are not here:
@@ -24,6 +26,9 @@ SOURCES = {
     "depth_resnet56.csv": "ResNet-56",
 }
 # The switches a config is named by, where they vary within its CSV.
+# The bigger nets' CSVs (docs/logs/depth/run.sh): each config's cost against the same net with
+# every activation, per amount of non-linearity kept (the others' drops are in their sections).
+COSTED = ("depth_resnet18.csv", "depth_resnet20_pad_crop.csv", "depth_resnet56.csv")
 SWITCH_COLUMNS = ("conv_activation", "fc_activation", "pool", "downsample", "stage_activations")
 
 
@@ -42,12 +47,13 @@ def points(src_dir):
             continue
         groups = {}
         for row in rows:
-            config = tuple((k, row[k]) for k in varied)
+            config = tuple((k, row[k]) for k in varied if row.get(k) not in (None, ""))
             group = groups.setdefault(config, {"rows": [], "units": row["activation_units"]})
             group["rows"].append(row)
             group["windows"] = row["max_pool_windows"]
         for config, group in groups.items():
             accuracies = [r["test_accuracy"] for r in group["rows"]]
+            by_seed = {r["seed"]: r["test_accuracy"] for r in group["rows"]}
             found.append(
                 {
                     "net": net,
@@ -56,9 +62,68 @@ def points(src_dir):
                     "windows": int(group["windows"]),
                     "mean": sum(accuracies) / len(accuracies),
                     "n": len(accuracies),
+                    "by_seed": by_seed,
+                    "costed": name in COSTED,
                 }
             )
     return found, uncounted
+
+
+def amount(point, most):
+    """How much non-linearity a config keeps, in words: none, max pooling only, part of the
+    activations (with its count), or all of the net's (`most`: the most any config of it has)."""
+    if point["units"] == 0:
+        return "no activation, no max pool" if point["windows"] == 0 else "max pooling only"
+    if point["units"] == most:
+        return "all its activations"
+    return f"{point['units']:,} of {most:,} activation units"
+
+
+def costs(found):
+    """Per net: each config against the one with every activation (and the same pooling kind
+    where it exists: its max-pool windows), as compare()'s dicts; one Holm family per net."""
+    by_net = {}
+    for point in found:
+        if point["costed"]:
+            by_net.setdefault(point["net"], []).append(point)
+    families = {}
+    for net, own in by_net.items():
+        most = max(p["units"] for p in own)
+        full = [p for p in own if p["units"] == most]
+        family = []
+        for p in sorted(own, key=lambda p: (-p["units"], -p["windows"])):
+            if p in full:
+                continue
+            reference = next((f for f in full if f["windows"] == p["windows"]), full[0])
+            compared = stats.compare(reference["by_seed"], p["by_seed"])
+            family.append(
+                compared
+                | {
+                    "config": p["config"],
+                    "reference": reference["config"],
+                    "amount": amount(p, most),
+                    "units": p["units"],
+                }
+            )
+        families[net] = stats.holm_adjust(family)
+    return families
+
+
+def cost_table(families):
+    """The cost of each amount of non-linearity removed, per net, Holm-adjusted within it."""
+    header = ["net", "non-linearity kept", "config", "cost (points)", "95% interval", "verdict"]
+    rows = []
+    for net, family in families.items():
+        for c in family:
+            n = f"n={c['n_a']}" if c["n_a"] == c["n_b"] else f"n={c['n_a']} and {c['n_b']}"
+            cost = f"{markdown.signed_points(c['difference'], 2)} ({n})"
+            if c["low"] is None:
+                interval, verdict = "no interval yet", ""
+            else:
+                interval = f"{markdown.percent(c['low'], 2)} to {markdown.percent(c['high'], 2)}"
+                verdict = "separated" if c["separated"] else verdicts.unseparated(c)
+            rows.append([net, c["amount"], c["config"], cost, interval, verdict])
+    return markdown.table(header, rows)
 
 
 def published_points(published):
@@ -133,5 +198,18 @@ def fragments(src_dir):
         else ""
     )
     if not found:
-        return {"units_table": "", "units_plot": "", "units_left_out": left_out}, []
-    return {"units_table": table(found), "units_plot": PLOT, "units_left_out": left_out}, found
+        empty = dict.fromkeys(("units_table", "units_plot", "cost_table", "cost_note"), "")
+        return {**empty, "units_left_out": left_out}, []
+    families = costs(found)
+    tested = sum(1 for family in families.values() for c in family if c["p"] is not None)
+    value = {
+        "units_table": table(found),
+        "units_plot": PLOT,
+        "units_left_out": left_out,
+        "cost_table": cost_table(families) if families else "",
+        "cost_note": markdown.wrap(
+            f"One Holm family per net, {tested} costs with an interval in all "
+            f"([how]({findings.METHOD}))."
+        ),
+    }
+    return value, found
