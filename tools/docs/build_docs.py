@@ -249,10 +249,10 @@ def write_docs(src_dir, out_dir=None):
     if found:
         budget.plot(out_dir / budget.PLOT, found, budget.published_points(_published(src_dir)))
         written.append(budget.PLOT)
-    _, long_curves = long_runs.fragments(src_dir)
-    if long_curves:
-        curves.plot(out_dir / long_runs.PLOT, long_curves, "past 100,000 steps: validation")
-        written.append(long_runs.PLOT)
+    for path in sorted(src_dir.glob("curves_*.csv")):  # each committed curve CSV, drawn
+        title = f"{path.stem.removeprefix('curves_')}: accuracy per evaluation"
+        curves.plot(out_dir / f"{path.stem}.png", curves.read_csv(path), title)
+        written.append(f"{path.stem}.png")
     return f"regenerated in {out_dir}: {', '.join(written)}\n"
 
 
