@@ -123,6 +123,17 @@ def assert_matches_tf_lrn(lrn, x, upstream, beta):
 
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+# A sweep's runs at the smallest size that still trains, evaluates and checkpoints (2 steps).
+SMOKE_FLAGS = [
+    "--batch_size=8",
+    "--max_steps=2",
+    "--summary_every=2",
+    "--histogram_every=2",
+    "--eval_every=2",
+    "--checkpoint_every=2",
+    "--steps_per_execution=2",
+    "--nodiagnostics",
+]
 
 
 @pytest.fixture

@@ -6,21 +6,11 @@ import subprocess
 import sys
 
 import pytest
+from conftest import SMOKE_FLAGS
 
 from cifar10_ablation import cli, data
 from cifar10_ablation.cli import training
 from cifar10_ablation.sweeps import runner
-
-SMOKE_FLAGS = [
-    "--batch_size=8",
-    "--max_steps=2",
-    "--summary_every=2",
-    "--histogram_every=2",
-    "--eval_every=2",
-    "--checkpoint_every=2",
-    "--steps_per_execution=2",
-    "--nodiagnostics",
-]
 
 
 def test_data_dir_is_one_folder_or_one_per_dataset():

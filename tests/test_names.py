@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SMOKE_FLAGS
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
@@ -13,16 +14,6 @@ from cifar10_ablation import cli
 from cifar10_ablation import config as config_lib
 from cifar10_ablation.sweeps import grid, runner
 
-SMOKE_FLAGS = [
-    "--batch_size=8",
-    "--max_steps=2",
-    "--summary_every=2",
-    "--histogram_every=2",
-    "--eval_every=2",
-    "--checkpoint_every=2",
-    "--steps_per_execution=2",
-    "--nodiagnostics",
-]
 # ~/runs/lr/selection's stage 1 (docs/logs/lr/run.sh), trained before names carried settings.
 SELECTION = ["--flagfile=flags/fast.flags", "--flagfile=flags/select.flags"]
 SELECTION_AXES = ["--sweep=conv_relu=true", "--sweep=fc_relu=true", "--sweep=pool=max"]
