@@ -100,6 +100,13 @@ def test_the_effects_at_the_chosen_rates_mix_the_shared_runs_and_the_new_seeds(t
     assert "| per config: 0.04 / 0.02 | -0.10 (n=3) |" in text["lr_effects_table"]
     assert "| seeds not trained yet |" in text["lr_effects_table"]
     assert "Holm-adjusted over the 3 effects of this table" in text["lr_effects_note"]
+    said = " ".join(text["lr_survives"].split())  # the finding pair is pending: only max pool
+    assert said.startswith("With a rate chosen per config, `tutorial` against `conv_linear_max`: ")
+    assert (
+        "points at the shared rate (separated), -0.10 at the chosen rates (not separated): "
+        "the verdict changes." in said
+    )
+    assert "`finding_conv_relu`" not in said
 
 
 def test_the_full_length_check_says_whether_the_short_choice_holds(tmp_path):

@@ -158,6 +158,30 @@ def effects_table(found):
     return markdown.table(header, rows)
 
 
+def survives(found):
+    """Per pair with both effects measured: does the shared rate's verdict hold at the chosen
+    rates? "" while a per-config effect is pending."""
+    by_pair = {}
+    for c in found:
+        by_pair.setdefault(c["pair"], {})[c["rates"]] = c
+    said = []
+    for (relu, linear), both in by_pair.items():
+        shared, chosen = both.get("shared"), both.get("per config")
+        if not shared or not chosen or shared["pending"] or chosen["pending"]:
+            continue
+        if shared["p"] is None or chosen["p"] is None:
+            continue
+        verdict = "holds" if shared["separated"] == chosen["separated"] else "changes"
+        said.append(
+            f"`{relu}` against `{linear}`: "
+            f"{markdown.signed_points(shared['difference'], 2)} points at the shared rate "
+            f"({'separated' if shared['separated'] else 'not separated'}), "
+            f"{markdown.signed_points(chosen['difference'], 2)} at the chosen rates "
+            f"({'separated' if chosen['separated'] else 'not separated'}): the verdict {verdict}"
+        )
+    return ("With a rate chosen per config, " + "; ".join(said) + ".") if said else ""
+
+
 def _stands(choice):
     """Whether the preset's shared rate, first chosen on test accuracy, is the tutorial net's
     choice on validation data."""
@@ -181,7 +205,14 @@ def fragments(src_dir):
     """The learning-rate fragments of RESULTS.md ("" each without a selection CSV), and their
     JSON-ready summary."""
     selection = _rows(src_dir, SELECTION_CSV)
-    names = ("lr_selection", "lr_selection_table", "lr_steps", "lr_pending", "lr_stands")
+    names = (
+        "lr_selection",
+        "lr_selection_table",
+        "lr_steps",
+        "lr_pending",
+        "lr_stands",
+        "lr_survives",
+    )
     if not selection:
         return dict.fromkeys((*names, "lr_effects_table", "lr_effects_note"), ""), {}
     choices = choose(selection)
@@ -199,6 +230,7 @@ def fragments(src_dir):
             _stands(tutorial) + " " + full_length(_rows(src_dir, FULL_LENGTH_CSV), tutorial)
         ),
         "lr_effects_table": effects_table(found),
+        "lr_survives": markdown.wrap(survives(found)) if survives(found) else "",
         "lr_effects_note": markdown.wrap(
             verdicts.family_note(tested, "effects of this table", findings.METHOD)
         ),
