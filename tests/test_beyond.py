@@ -272,3 +272,22 @@ def test_the_net_without_any_relu_is_set_against_the_linear_classifier(synthetic
     assert sentence in text
     verdict = text.split(sentence)[1].split(").")[0]
     assert "0.50 points" in verdict and "Welch, n=3" in verdict and "paired" not in verdict
+
+
+def test_the_max_pool_answer_says_how_many_max_pool_windows_each_net_keeps():
+    def entry(title, windows):
+        drop = {"field": "conv_activation", "context": {"pool": "max"}, "method": "paired"}
+        drop |= {"by_seed": {0: 0.2, 1: 0.2, 2: 0.2}, "difference": 0.2, "low": 0.1}
+        drop |= {"high": 0.3, "n_a": 3, "n_b": 3, "p": 0.001}
+        timing = {"minutes": {"Intel Xeon AVX-512": [20, 23]}, "hours_all_runs": 1.5}
+        return {"title": title, "drops": [drop], "summary": {"runs": 4}, **timing} | {
+            "max_pool_windows": windows
+        }
+
+    text = " ".join(beyond.answers([entry("net A", 11520.0), entry("net B", 64.0)])[0].split())
+    assert (
+        "Max pooling is not one amount of non-linearity across these nets; max-pool windows per "
+        "image: net A 11,520, net B 64." in text
+    )
+    same = " ".join(beyond.answers([entry("net A", 64.0), entry("net B", 64.0)])[0].split())
+    assert "Max pooling is not one amount" not in same

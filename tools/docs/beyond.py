@@ -155,6 +155,8 @@ def describe(title, rows, summary=None):
         "drops": stats.holm_adjust(drops(summary)),
         "minutes": by_cpu,
         "hours_all_runs": slowest * summary["runs"] / 60,  # every run at the slowest one's time
+        # max-pool windows per image of its max-pool configs (None where no row counts them)
+        "max_pool_windows": max((r.get("max_pool_windows") or 0 for r in rows), default=0) or None,
     }
 
 
@@ -270,6 +272,12 @@ def answers(entries):
         ahead = leads[pool]
         if ahead is not None and ahead["leader"] is d:
             sentences.append(drop_text(ahead, where=ahead["where"]) + ".")
+    counted = [(e["title"], e["max_pool_windows"]) for e in entries if e.get("max_pool_windows")]
+    if "max" in largest and len({w for _, w in counted}) > 1:
+        sentences.append(
+            "Max pooling is not one amount of non-linearity across these nets; max-pool windows "
+            "per image: " + ", ".join(f"{t} {int(w):,}" for t, w in counted) + "."
+        )
     if untested:
         want = f"for want of {stats.MIN_SEEDS} seeds"
         sentences.append(f"Not weighed yet, {want}: {', '.join(untested)}.")
