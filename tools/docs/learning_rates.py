@@ -182,6 +182,22 @@ def survives(found):
     return ("With a rate chosen per config, " + "; ".join(said) + ".") if said else ""
 
 
+def at_the_edge(choices, values=VALUES):
+    """The configs whose choice is the grid's smallest or largest rate: its best may lie beyond
+    what was tried."""
+    edge = [
+        f"`{name}` ({c['choice']})"
+        for name, c in choices.items()
+        if c["choice"] in (min(values), max(values))
+    ]
+    if not edge:
+        return ""
+    return (
+        "At the edge of the rates tried: " + ", ".join(edge) + ". A config's best rate may lie "
+        f"beyond the {len(values)} tried; its choice is the best of those, not an optimum."
+    )
+
+
 def _stands(choice):
     """Whether the preset's shared rate, first chosen on test accuracy, is the tutorial net's
     choice on validation data."""
@@ -231,6 +247,7 @@ def fragments(src_dir):
         ),
         "lr_effects_table": effects_table(found),
         "lr_survives": markdown.wrap(survives(found)) if survives(found) else "",
+        "lr_edge": markdown.wrap(at_the_edge(choices)) if at_the_edge(choices) else "",
         "lr_effects_note": markdown.wrap(
             verdicts.family_note(tested, "effects of this table", findings.METHOD)
         ),
