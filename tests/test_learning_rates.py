@@ -101,7 +101,7 @@ def test_the_effects_at_the_chosen_rates_mix_the_shared_runs_and_the_new_seeds(t
     assert "| seeds not trained yet |" in text["lr_effects_table"]
     assert "Holm-adjusted over the 3 effects of this table" in text["lr_effects_note"]
     assert " ".join(text["lr_edge"].split()).startswith(
-        "At the edge of the rates tried: `finding_no_conv_relu` (0.08). Its best rate may lie"
+        "At the edge of the rates tried: `finding_no_conv_relu` (0.08). A config's best rate"
     )
     said = " ".join(text["lr_survives"].split())  # the finding pair is pending: only max pool
     assert said.startswith("With a rate chosen per config, `tutorial` against `conv_linear_max`: ")

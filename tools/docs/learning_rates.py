@@ -228,6 +228,7 @@ def fragments(src_dir):
         "lr_pending",
         "lr_stands",
         "lr_survives",
+        "lr_edge",
     )
     if not selection:
         return dict.fromkeys((*names, "lr_effects_table", "lr_effects_note"), ""), {}
