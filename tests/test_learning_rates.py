@@ -42,14 +42,18 @@ def test_the_choice_reads_validation_accuracy_never_test(tmp_path):
             (0.02, 0.60, 0.80),
             (0.04, 0.60, 0.75),
             (0.08, 0.60, 0.79),
+            (0.16, 0.60, 0.10),
         )
-    ] + [_row("conv_linear_max", 0.01, 0, 0.9, 0.7)]  # one of four values trained: no choice
+    ] + [_row("conv_linear_max", 0.01, 0, 0.9, 0.7)]  # one of five values trained: no choice
     write_results_csv(tmp_path / lr.SELECTION_CSV, rows)
     choices = lr.choose(report.read_csv(tmp_path / lr.SELECTION_CSV))
     assert choices["tutorial"]["choice"] == 0.02
     assert choices["conv_linear_max"]["choice"] is None
     text, summary = lr.fragments(tmp_path)
-    assert "| `tutorial` | 70.00 | **80.00** | 75.00 | 79.00 | 0.02 |" in text["lr_selection_table"]
+    assert (
+        "| `tutorial` | 70.00 | **80.00** | 75.00 | 79.00 | 10.00 | 0.02 |"
+        in text["lr_selection_table"]
+    )
     assert "| `conv_linear_max` | 70.00 | not trained yet |" in text["lr_selection_table"]
     assert "`conv_linear_max`, `finding_conv_relu`, `finding_no_conv_relu`." in " ".join(
         text["lr_pending"].split()
@@ -74,7 +78,7 @@ def test_the_effects_at_the_chosen_rates_mix_the_shared_runs_and_the_new_seeds(t
         "tutorial": 0.04,
         "conv_linear_max": 0.02,
         "finding_conv_relu": 0.04,
-        "finding_no_conv_relu": 0.08,
+        "finding_no_conv_relu": 0.16,
     }
     _select_everything(tmp_path, best)
     accuracy = {
@@ -88,7 +92,7 @@ def test_the_effects_at_the_chosen_rates_mix_the_shared_runs_and_the_new_seeds(t
     ]
     chosen = [  # conv_linear_max gains 1 point at its rate: the max-pool effect goes to ~0
         _row("conv_linear_max", 0.02, s, 0.83 + 0.002 * s, steps=20000) for s in range(3)
-    ]  # finding_no_conv_relu's seeds at 0.08 are not committed yet
+    ]  # finding_no_conv_relu's seeds at 0.16 are not committed yet
     write_results_csv(tmp_path / lr.SHARED_CSV, shared)
     write_results_csv(tmp_path / lr.CHOSEN_CSV, chosen)
     text, summary = lr.fragments(tmp_path)
@@ -101,7 +105,7 @@ def test_the_effects_at_the_chosen_rates_mix_the_shared_runs_and_the_new_seeds(t
     assert "| seeds not trained yet |" in text["lr_effects_table"]
     assert "Holm-adjusted over the 3 effects of this table" in text["lr_effects_note"]
     assert " ".join(text["lr_edge"].split()).startswith(
-        "At the edge of the rates tried: `finding_no_conv_relu` (0.08). A config's best rate"
+        "At the edge of the rates tried: `finding_no_conv_relu` (0.16). A config's best rate"
     )
     said = " ".join(text["lr_survives"].split())  # the finding pair is pending: only max pool
     assert said.startswith("With a rate chosen per config, `tutorial` against `conv_linear_max`: ")

@@ -19,7 +19,7 @@ FULL_LENGTH_CSV = "selection_fast_full_length.csv"
 CHOSEN_CSV = "results_fast_lr.csv"
 SHARED_CSV = "results_fast.csv"
 # The peak rates docs/logs/lr/run.sh tries (tests/test_learning_rates.py checks the script).
-VALUES = (0.01, 0.02, 0.04, 0.08)
+VALUES = (0.01, 0.02, 0.04, 0.08, 0.16)
 SHARED_VALUE = 0.04  # flags/fast.flags' --learning_rate (checked by the same test)
 # The conv-ReLU pairs whose effect the choice may change: (with ReLU, without).
 PAIRS = (("tutorial", "conv_linear_max"), ("finding_conv_relu", "finding_no_conv_relu"))

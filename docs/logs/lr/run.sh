@@ -9,9 +9,12 @@ source docs/logs/stages.sh "$@"
 selection() {
     python -m cifar10_ablation.sweep --flagfile=flags/fast.flags --flagfile=flags/select.flags \
         --data_dir=../shared/cifar10 --log_dir="$RUNS/lr/selection" "$@" \
-        --sweep=learning_rate=0.01,0.02,0.04,0.08 --seeds=1
+        --sweep=learning_rate=0.01,0.02,0.04,0.08,0.16 --seeds=1
 }
-# 1. selection: the max-pool pair (tutorial, conv_linear_max), then the finding pair
+# 1. selection: the max-pool pair (tutorial, conv_linear_max), then the finding pair. 0.16 joined
+#    the rates after conv_linear_max and finding_conv_relu chose 0.08, the largest first tried:
+#    a choice at the edge says nothing of the rates beyond it. (Stage 2 trains any trial not
+#    finished here before it chooses.)
 stage 1 && selection --sweep=conv_relu=true,false --sweep=fc_relu=true --sweep=pool=max
 stage 1 && selection --sweep=conv_relu=true,false --sweep=fc_relu=false --sweep=pool=avg
 # 2. the seeds at each config's choice: the same command with --select finds stage 1's runs in
@@ -21,7 +24,7 @@ stage 1 && selection --sweep=conv_relu=true,false --sweep=fc_relu=false --sweep=
 seeds() {
     python -m cifar10_ablation.sweep --flagfile=flags/fast.flags --data_dir=../shared/cifar10 \
         --log_dir="$RUNS/lr" --recorded=docs/results_fast.csv \
-        --select=learning_rate=0.01,0.02,0.04,0.08 --select_max_steps=5000 \
+        --select=learning_rate=0.01,0.02,0.04,0.08,0.16 --select_max_steps=5000 \
         --select_validation_examples=5000 --seeds=3 "$@"
 }
 stage 2 && seeds --sweep=conv_relu=true,false --sweep=fc_relu=true --sweep=pool=max
