@@ -291,3 +291,13 @@ def test_the_max_pool_answer_says_how_many_max_pool_windows_each_net_keeps():
     )
     same = " ".join(beyond.answers([entry("net A", 64.0), entry("net B", 64.0)])[0].split())
     assert "Max pooling is not one amount" not in same
+
+
+def test_a_pipe_in_a_published_source_s_text_stays_inside_its_cell(tmp_path):
+    path = tmp_path / beyond.PUBLISHED_CSV
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=beyond.PUBLISHED_COLUMNS)
+        writer.writeheader()
+        writer.writerow({**PUBLISHED, "where": "row ResNet-18 | ReLu No"})
+    row = beyond.published_table(beyond.read_published(path)).splitlines()[2]
+    assert "row ResNet-18 \\| ReLu No" in row and row.count(" | ") == 6  # seven cells

@@ -89,6 +89,7 @@ def read_published(path):
 
 
 def published_table(published):
+    """The published rows as a Markdown table (a "|" in a source's text escaped)."""
     header = ["source", "where", "net", "dataset", "setting", "ReLUs per image", "accuracy %"]
     rows = [
         [
@@ -102,7 +103,7 @@ def published_table(published):
         ]
         for row in published.values()
     ]
-    return markdown.table(header, rows)
+    return markdown.table(header, [[str(c).replace("|", "\\|") for c in r] for r in rows])
 
 
 def drops(summary):
