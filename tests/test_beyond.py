@@ -85,10 +85,7 @@ def test_no_beyond_csv_leaves_only_the_baseline(synthetic):
 
 def test_a_section_per_csv_with_drops_answers_and_the_published_figure(synthetic):
     _write(synthetic / "beyond_resnet20.csv", RESNET, minutes=12)
-    with open(synthetic / beyond.PUBLISHED_CSV, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=beyond.PUBLISHED_COLUMNS)
-        writer.writeheader()
-        writer.writerow(PUBLISHED)
+    _write_published(synthetic / beyond.PUBLISHED_CSV, PUBLISHED)
     build_docs.write_docs(synthetic)
     text = " ".join((synthetic / "BEYOND.md").read_text().split())
     assert "## ResNet-20 on CIFAR-10" in text and "## What others report" in text
@@ -195,12 +192,17 @@ def test_drops_are_relu_minus_linear_in_each_setting():
     assert found["max"]["low"] < 0 < found["max"]["high"]
 
 
+def _write_published(path, row, columns=beyond.PUBLISHED_COLUMNS):
+    """published.csv holding one row."""
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerow(row)
+
+
 def test_a_published_row_without_its_source_is_refused(tmp_path):
     path = tmp_path / beyond.PUBLISHED_CSV
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=beyond.PUBLISHED_COLUMNS)
-        writer.writeheader()
-        writer.writerow({**PUBLISHED, "where": ""})
+    _write_published(path, {**PUBLISHED, "where": ""})
     with pytest.raises(ValueError, match="he2016_resnet20_c10 lacks a field"):
         beyond.read_published(path)
 
@@ -209,15 +211,9 @@ def test_a_published_relu_count_is_a_count_shown_with_its_row(tmp_path):
     path = tmp_path / beyond.PUBLISHED_CSV
     columns = (*beyond.PUBLISHED_COLUMNS, beyond.RELU_UNITS)
     for units, expected in (("12897", "| 12,897 | 91.25 |"), ("", "|  | 91.25 |")):
-        with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=columns)
-            writer.writeheader()
-            writer.writerow({**PUBLISHED, beyond.RELU_UNITS: units})
+        _write_published(path, {**PUBLISHED, beyond.RELU_UNITS: units}, columns)
         assert beyond.published_table(beyond.read_published(path)).endswith(expected)
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        writer.writerow({**PUBLISHED, beyond.RELU_UNITS: "12.9K"})
+    _write_published(path, {**PUBLISHED, beyond.RELU_UNITS: "12.9K"}, columns)
     with pytest.raises(
         ValueError, match="he2016_resnet20_c10 has relu_units='12.9K'; give a count"
     ):
@@ -256,10 +252,9 @@ def test_a_time_range_across_one_minute_names_each_end_in_its_own_unit():
 
 def test_the_net_without_any_relu_is_set_against_the_linear_classifier(synthetic):
     _write(synthetic / "beyond_linear.csv", {("relu", "max"): [0.368, 0.370, 0.372]})
-    with open(synthetic / beyond.PUBLISHED_CSV, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=beyond.PUBLISHED_COLUMNS)
-        writer.writeheader()
-        writer.writerow({**PUBLISHED, "key": beyond.EXPERIMENTS["linear"][2]})
+    _write_published(
+        synthetic / beyond.PUBLISHED_CSV, {**PUBLISHED, "key": beyond.EXPERIMENTS["linear"][2]}
+    )
     build_docs.write_docs(synthetic)
     text = " ".join((synthetic / "BEYOND.md").read_text().split())
     # the quick baseline's all-linear average-pool config, 0.375 mean, minus 0.370: two nets on
@@ -295,9 +290,6 @@ def test_the_max_pool_answer_says_how_many_max_pool_windows_each_net_keeps():
 
 def test_a_pipe_in_a_published_source_s_text_stays_inside_its_cell(tmp_path):
     path = tmp_path / beyond.PUBLISHED_CSV
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=beyond.PUBLISHED_COLUMNS)
-        writer.writeheader()
-        writer.writerow({**PUBLISHED, "where": "row ResNet-18 | ReLu No"})
+    _write_published(path, {**PUBLISHED, "where": "row ResNet-18 | ReLu No"})
     row = beyond.published_table(beyond.read_published(path)).splitlines()[2]
     assert "row ResNet-18 \\| ReLu No" in row and row.count(" | ") == 6  # seven cells

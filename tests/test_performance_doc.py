@@ -59,10 +59,14 @@ def test_the_preset_runs_are_priced_from_the_flagfiles(tmp_path):
     assert performance.preset_images(tmp_path) == {"tutorial": 12800, "fast": 2560, "quick": 192}
 
 
-def test_a_preset_flagfile_without_its_batch_size_is_refused(tmp_path):
-    for name in ("tutorial", "fast", "quick"):
+def test_a_preset_flagfile_is_read_as_train_reads_it(tmp_path):
+    for name in ("tutorial", "fast", "quick"):  # --batch_size left out: the flag's default
         (tmp_path / f"{name}.flags").write_text("--max_steps=100\n")
-    with pytest.raises(ValueError, match=r"tutorial\.flags has no line matching .*batch_size"):
+    assert performance.preset_images(tmp_path)["tutorial"] == 100 * 128
+    (tmp_path / "quick.flags").write_text("--max_steps=-1\n")
+    with pytest.raises(
+        ValueError, match=r"quick\.flags: flag --max_steps=-1: -1 is not a non-negative"
+    ):
         performance.preset_images(tmp_path)
 
 

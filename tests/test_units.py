@@ -3,6 +3,7 @@
 import csv
 
 import budget
+import flagfiles
 import units
 
 
@@ -49,7 +50,7 @@ def test_a_csv_s_net_comes_from_its_flagfile(tmp_path):
     flagfile.write_text("--arch=resnet20\n--augmentation=pad_crop\n--max_steps=10\n")
     path = tmp_path / "beyond_resnet20.csv"
     _write(path, [("relu", "relu", "avg", "true")])
-    units.fill(path, units.flagfile_settings(flagfile))
+    units.fill(path, flagfiles.config(flagfile))
     # the stem and two ReLUs per block: 32x32x16 x 7, 16x16x32 x 6, 8x8x64 x 6 on whole images
     assert _read(path)[0]["activation_units"] == str(
         7 * 32 * 32 * 16 + 6 * 16 * 16 * 32 + 6 * 8 * 8 * 64

@@ -178,7 +178,8 @@ def build(src_dir):
     lr_text, lr_summary = learning_rates.fragments(src_dir)
     fragments.update(lr_text)
     fragments.update(long_runs.fragments(src_dir)[0])
-    fragments.update(budget.fragments(src_dir)[0])
+    budget_text, budget_points = budget.fragments(src_dir)
+    fragments.update(budget_text)
     fragments.update(projection.fragments(src_dir, FLAGS.parent))
     summary = {
         "presets": summaries,
@@ -189,6 +190,7 @@ def build(src_dir):
         "scale": scale_summary,
         "beyond": beyond_summary,
         "learning_rates": lr_summary,
+        "budget": budget_points,
     }
     return fragments, summary
 
@@ -245,7 +247,7 @@ def write_docs(src_dir, out_dir=None):
         out_dir / "scale.png", entries, f"{summary['scale']['field']} between linear and relu"
     )
     written = [*texts, *(f"results_{p}.png" for p in summary["presets"]), "scale.png"]
-    _, found = budget.fragments(src_dir)
+    found = summary["budget"]  # the points the table was written from, drawn
     if found:
         budget.plot(out_dir / budget.PLOT, found, budget.published_points(_published(src_dir)))
         written.append(budget.PLOT)

@@ -198,6 +198,10 @@ def at_the_edge(choices, values=VALUES):
     )
 
 
+def _paragraph(text):
+    return markdown.wrap(text) if text else ""
+
+
 def _stands(choice):
     """Whether the preset's shared rate, first chosen on test accuracy, is the tutorial net's
     choice on validation data."""
@@ -247,8 +251,8 @@ def fragments(src_dir):
             _stands(tutorial) + " " + full_length(_rows(src_dir, FULL_LENGTH_CSV), tutorial)
         ),
         "lr_effects_table": effects_table(found),
-        "lr_survives": markdown.wrap(survives(found)) if survives(found) else "",
-        "lr_edge": markdown.wrap(at_the_edge(choices)) if at_the_edge(choices) else "",
+        "lr_survives": _paragraph(survives(found)),
+        "lr_edge": _paragraph(at_the_edge(choices)),
         "lr_effects_note": markdown.wrap(
             verdicts.family_note(tested, "effects of this table", findings.METHOD)
         ),

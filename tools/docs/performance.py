@@ -9,6 +9,8 @@ import json
 import re
 from pathlib import Path
 
+import flagfiles
+
 from cifar10_ablation.config import CROP_SIZE
 from cifar10_ablation.reports import markdown, report
 
@@ -50,10 +52,9 @@ def final_accuracy(path):
 
 
 def images_per_run(flagfile):
-    """Images one run of a flagfile trains: its max_steps x batch_size (both must be set)."""
-    steps = _match(flagfile, r"^--max_steps=(\d+)")[1]
-    batch = _match(flagfile, r"^--batch_size=(\d+)")[1]
-    return int(steps) * int(batch)
+    """Images one run of a flagfile trains: its max_steps x batch_size."""
+    run = flagfiles.config(flagfile)
+    return run.max_steps * run.batch_size
 
 
 def preset_images(flags_dir):

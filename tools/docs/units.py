@@ -14,23 +14,29 @@ report.py puts them.
 import argparse
 import csv
 import io
-import re
 import sys
 from pathlib import Path
+
+import flagfiles
 
 from cifar10_ablation import config as config_lib
 from cifar10_ablation import files, models, switches
 from cifar10_ablation.reports import report
 
 COLUMNS = ("activation_units", "max_pool_windows")
-# The settings a net is built from, beside the switches (config.RunConfig's fields).
+# The settings a net is built from beside the switches, where a CSV has them as columns.
 NET_SETTINGS = ("arch", "dataset", "augmentation")
 
 
-def flagfile_settings(path):
-    """The net-building settings a flagfile sets: {"arch": "vgg", ...}."""
-    found = re.findall(r"^--(\w+)=(\S+)$", Path(path).read_text(), re.M)
-    return {k: v for k, v in found if k in NET_SETTINGS}
+def config_of(row, base):
+    """The RunConfig of a CSV row: the row's switch and net columns over `base` (the RunConfig
+    of the flagfile its runs were made with; the defaults without one)."""
+    values = {
+        name: _typed(name, row[name])
+        for name in (*switches.FIELDS, *NET_SETTINGS)
+        if row.get(name) not in (None, "")
+    }
+    return (base or config_lib.RunConfig()).replace(**values)
 
 
 def _typed(name, text):
@@ -41,15 +47,6 @@ def _typed(name, text):
     if isinstance(default, int):
         return int(text)
     return text
-
-
-def config_of(row, base):
-    """The RunConfig of a CSV row: the row's switch and net columns over `base`'s settings."""
-    values = dict(base)
-    for name in (*switches.FIELDS, *NET_SETTINGS):
-        if row.get(name) not in (None, ""):
-            values[name] = _typed(name, row[name])
-    return config_lib.RunConfig.flat(**values)
 
 
 def units_of(config, cache):
@@ -73,7 +70,7 @@ def fill(path, base=None):
     for row in rows:
         if all(row.get(c) not in (None, "") for c in COLUMNS):
             continue
-        found = units_of(config_of(row, base or {}), cache)
+        found = units_of(config_of(row, base), cache)
         row.update(zip(COLUMNS, (str(v) for v in found), strict=True))
         filled += 1
     text = io.StringIO()
@@ -94,9 +91,9 @@ def main(argv):
     parser.add_argument("csv", nargs="+")
     parser.add_argument("--flagfile", help="the flagfile the CSV's runs were made with")
     args = parser.parse_args(argv)
-    base = flagfile_settings(args.flagfile) if args.flagfile else {}
     for path in args.csv:
         try:
+            base = flagfiles.config(args.flagfile) if args.flagfile else None
             print(f"{path}: {fill(path, base)} rows filled")
         except (OSError, ValueError, KeyError) as error:
             sys.exit(f"error: {path}: {error}")
