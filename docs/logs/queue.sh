@@ -38,11 +38,13 @@ fast 3
 # extra seeds no issue asks for: seed 1 of conv_linear_max and finding_no_conv_relu
 tutorial 4
 # A learning rate per config, chosen on validation data; then the long schedule of the 83.4%;
-# then the bigger nets (issues 41 and 42, in the order they spend the CPU)
+# then the full-length check of the selection; then the bigger nets (issue 41's order: its
+# item 3, its item 5's long runs, the rest; then issue 42's)
 lr 1
 lr 2
-lr 3
 long 1
+long 2
+lr 3
 depth 1
 depth 2
 depth 3

@@ -174,6 +174,14 @@ def fragments(docs_dir, flags_dir):
         last_json(bench / n)["train_images_per_second"] for n in ("default.log", "default2.log")
     ]
     avx2 = [last_json(bench / "avx2_host" / n) for n in ("default1.log", "default2.log")]
+    # The Intel host with AMX, float32 and --mixed_precision alternated (default1, bf16_1, ...)
+    amx = {
+        kind: [
+            last_json(bench / "intel_amx_host" / f"{kind}{i}.log")["train_images_per_second"]
+            for i in (1, 2)
+        ]
+        for kind in ("default", "bf16_")
+    }
     gpu = json.loads((bench / "gpu_h200" / "results.jsonl").read_text().splitlines()[0])
     hosts = [
         (
@@ -185,6 +193,11 @@ def fragments(docs_dir, flags_dir):
             "2 cores, AVX2 only (AMD EPYC)",
             [r["train_images_per_second"]["tutorial"] for r in avx2],
             ["bench/avx2_host/default1.log", "bench/avx2_host/default2.log"],
+        ),
+        (
+            "2 cores, AVX-512 and AMX (Intel Xeon)",
+            [r["tutorial"] for r in amx["default"]],
+            ["bench/intel_amx_host/default1.log", "bench/intel_amx_host/default2.log"],
         ),
         (
             f"1 {gpu['device_kind']}, Keras on JAX (training steps only, no TensorFlow)",
@@ -227,6 +240,8 @@ def fragments(docs_dir, flags_dir):
         "pipeline_rate": _rate(default["input_pipeline_images_per_second"]),
         "pipeline_ratio": f"{default['input_pipeline_images_per_second'] / bf16:.0f}x",
         "bf16_gain": f"{bf16 / default['train_images_per_second']['tutorial']:.2f}x",
+        "amx_rate": _range([r["tutorial"] for r in amx["default"]]),
+        "amx_bf16_rate": _range([r["tutorial"] for r in amx["bf16_"]]),
         "bf16_accuracy": markdown.percent(
             final_accuracy(Path(docs_dir) / "logs" / "bf16_quick.log")
         ),
