@@ -7,6 +7,7 @@ import beyond
 import build_docs
 import pytest
 from conftest import write_results_csv
+from experiments import EXPERIMENTS
 
 from cifar10_ablation.reports import report
 
@@ -95,14 +96,64 @@ def test_a_section_per_csv_with_drops_answers_and_the_published_figure(synthetic
     assert "conv_activation relu minus linear, pool=avg: 49.50 points (95% interval" in text
     assert "conv_activation relu minus linear, pool=max: not separated at this n" in text
     assert "Verdicts are Holm-adjusted over the 2 drops of this section with an interval" in text
-    largest = "pooling, the largest conv-ReLU drop separated from 0 is in"
-    assert (
-        f"With avg {largest} ResNet-20" in text and f"With max {largest} the tutorial net" in text
-    )
+    largest = "the largest conv-ReLU drop separated from 0 is in"
+    none = "Without max pooling (average pooling or strided downsampling)"
+    assert f"{none}, {largest} ResNet-20" in text
+    assert f"With max pooling kept, {largest} the tutorial net" in text
     assert "one run took 12 minutes (CPU not recorded, 2 cores) and all 12 runs" in text
     assert "all 12 runs of its grid at most 2.5 hours, within a day" in text
     assert "Published for ResNet-20: 91.25% (He et al. (2016)." in text
     assert "best config here (conv_activation=relu, pool=avg) 90.5%, -0.8 points" in text
+
+
+def _write_depth(path, configs):
+    """A depth_<net>.csv: {(conv_activation, downsample, stage_activations): (accuracy per seed,
+    activation_units, max_pool_windows)}, runs of 2.2 hours."""
+    rows = [
+        {"conv_activation": conv, "fc_activation": "relu", "pool": "avg", "lrn": "false"}
+        | {"downsample": down, "stage_activations": stages, "run": f"{conv}{down}{stages}{seed}"}
+        | {"seed": seed, "global_step": 2900, "test_accuracy": accuracy, "wall_seconds": 7920}
+        | {"activation_units": units, "max_pool_windows": windows}
+        for (conv, down, stages), (accuracies, units, windows) in configs.items()
+        for seed, accuracy in enumerate(accuracies)
+    ]
+    write_results_csv(path, rows)
+
+
+def test_a_bigger_net_has_its_section_and_its_costs_lead_the_answer_to_question_3(synthetic):
+    last_stage = "linear+linear+linear+relu"
+    _write_depth(
+        synthetic / EXPERIMENTS["resnet18"].csv,
+        {
+            ("relu", "stride", ""): ([0.880, 0.890, 0.885], 550_000, 0),
+            ("relu", "stride", last_stage): ([0.800, 0.810, 0.805], 12_000, 0),
+            ("relu", "max", ""): ([0.870, 0.875, 0.880], 550_000, 2_000),
+            ("linear", "max", ""): ([0.600, 0.610, 0.620], 0, 2_000),
+            ("linear", "stride", ""): ([0.390, 0.395, 0.400], 0, 0),
+        },
+    )
+    key = EXPERIMENTS["resnet18"].published
+    _write_published(synthetic / beyond.PUBLISHED_CSV, {**PUBLISHED, "key": key, "arch": "R18"})
+    build_docs.write_docs(synthetic)
+    text = " ".join((synthetic / "BEYOND.md").read_text().split())
+    assert "## ResNet-18 on CIFAR-10" in text and "Time per run: 2.2 hours (" in text
+    # on its published input, so the short schedule alone is named
+    assert (
+        "(conv_activation=relu, downsample=stride) 88.5%, -2.7 points with this short schedule."
+        in text
+    )
+    # relu minus linear per downsampling; the unset stage_activations is not named
+    assert "- ResNet-18 on CIFAR-10, downsample=stride: 49.00 points (" in text
+    # a ResNet's max-pool downsampling is max pooling kept, and beats the tutorial net's 3.0
+    largest = "the largest conv-ReLU drop separated from 0 is in ResNet-18 on CIFAR-10"
+    assert f"With max pooling kept, {largest}, with downsample=max: 26.5 points" in text
+    # Q3: the bigger net's costs per amount kept come before every net's drops
+    costs = text.index("The bigger nets, per amount of non-linearity kept")
+    assert costs < text.index("The conv-ReLU drop per net and setting") < text.index("## ResNet-18")
+    # stage_activations overrides conv_activation: the budget config is named without it
+    budget = "| 12,000 of 550,000 activation units | downsample=stride, stage_activations="
+    budget += f"{last_stage} |"
+    assert budget in text
 
 
 def test_answers_say_so_when_no_net_has_both_sides_yet():
@@ -127,8 +178,9 @@ def test_answers_say_per_pool_where_no_drop_is_separated():
     unweighed = {"title": "net B", "drops": [drop("avg", 0.5, None, None, n=2)]}
     q2, q3 = beyond.answers([entry, unweighed])
     assert " ".join(q2.split()) == (
-        "With max pooling, no net's drop is separated from 0. With avg pooling, the largest "
-        "conv-ReLU drop separated from 0 is in net A, with pool=avg: 40.0 points; "
+        "With max pooling kept, no net's drop is separated from 0. Without max pooling (average "
+        "pooling or strided downsampling), the largest conv-ReLU drop separated from 0 is in net "
+        "A, with pool=avg: 40.0 points; "
         "one run took 10-12 minutes (AMD EPYC AVX-512, 2 cores), 37-38 minutes (AMD EPYC AVX2, "
         "2 cores) and all 12 runs of its grid at most 2.2 hours, within a day without a GPU. Not "
         "weighed yet, for want of 3 seeds: net B. Verdicts are Holm-adjusted over the 2 drops and "
@@ -161,17 +213,17 @@ def test_the_largest_drop_is_weighed_against_the_next_nets_by_welch_over_per_see
     assert "is in net A, with pool=avg: 47.0 points" in close
     # the family: two drops and the lead; t = 1.22 with Welch df 4 (equal variances)
     assert close.endswith(
-        "Its lead over net B's 46.0 points: not separated at this n (1.00 points, 95% interval "
-        "-1.27 to 3.27; Welch, n=3; p=0.29, Holm-adjusted p=0.29). Verdicts are Holm-adjusted "
-        "over the 3 drops and leads of this answer with an interval "
+        "Its lead over the 46.0 points of net B: not separated at this n (1.00 points, 95% "
+        "interval -1.27 to 3.27; Welch, n=3; p=0.29, Holm-adjusted p=0.29). Verdicts are "
+        "Holm-adjusted over the 3 drops and leads of this answer with an interval "
         "([how](../README.md#how-the-comparisons-are-judged))."
     )
     far = q2(
         entry("net A", {0: 0.46, 1: 0.47, 2: 0.48}), entry("net B", {0: 0.05, 1: 0.06, 2: 0.07})
     )
     assert (
-        "Its lead over net B's 6.0 points: 41.00 points (95% interval 38.73 to 43.27; Welch, n=3; "
-        "p<0.001, Holm-adjusted p<0.001)." in far
+        "Its lead over the 6.0 points of net B: 41.00 points (95% interval 38.73 to 43.27; "
+        "Welch, n=3; p<0.001, Holm-adjusted p<0.001)." in far
     )
     # one net alone has nothing to lead
     assert "Its lead" not in q2(entry("net A", {0: 0.46, 1: 0.47, 2: 0.48}))
@@ -223,7 +275,7 @@ def test_a_published_relu_count_is_a_count_shown_with_its_row(tmp_path):
 def test_a_gap_to_the_published_figure_that_rounds_to_zero_has_no_minus_sign():
     summary = report.summarize([{"pool": "max", "seed": 0, "test_accuracy": 0.9952}])
     row = {**PUBLISHED, "test_accuracy": 0.9955}
-    assert "99.5%, +0.0 points" in beyond._against_published(summary, row)
+    assert "99.5%, +0.0 points" in beyond._against_published(summary, row, 24)
 
 
 def test_one_config_of_sub_minute_runs_is_timed_in_seconds_and_not_called_the_best():
@@ -234,7 +286,7 @@ def test_one_config_of_sub_minute_runs_is_timed_in_seconds_and_not_called_the_be
         for seed, (accuracy, seconds, cpu) in enumerate(runs)
     ]
     entry = beyond.describe("a linear classifier", rows)
-    published = {beyond.EXPERIMENTS["linear"][2]: {**PUBLISHED, "test_accuracy": 0.373}}
+    published = {EXPERIMENTS["linear"].published: {**PUBLISHED, "test_accuracy": 0.373}}
     text = " ".join(beyond.section("linear", entry, published).split())
     assert "3 runs of 4,000 steps" in text
     # per CPU, the fastest first
@@ -253,7 +305,7 @@ def test_a_time_range_across_one_minute_names_each_end_in_its_own_unit():
 def test_the_net_without_any_relu_is_set_against_the_linear_classifier(synthetic):
     _write(synthetic / "beyond_linear.csv", {("relu", "max"): [0.368, 0.370, 0.372]})
     _write_published(
-        synthetic / beyond.PUBLISHED_CSV, {**PUBLISHED, "key": beyond.EXPERIMENTS["linear"][2]}
+        synthetic / beyond.PUBLISHED_CSV, {**PUBLISHED, "key": EXPERIMENTS["linear"].published}
     )
     build_docs.write_docs(synthetic)
     text = " ".join((synthetic / "BEYOND.md").read_text().split())

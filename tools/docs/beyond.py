@@ -1,9 +1,9 @@
 """docs/BEYOND.md's numbers: other nets and datasets with the same switches.
 
-Each experiment is a committed CSV, docs/beyond_<name>.csv (rows as report.py writes them, from
-the sweep folder docs/logs/beyond/run.sh trains); an experiment without its CSV leaves no
-section. Published figures are the rows of docs/published.csv, each with its source and table.
-The drop from removing ReLUs is relu minus linear within each setting of the other switches,
+Each experiment is a committed CSV (experiments.EXPERIMENTS: docs/beyond_<name>.csv from
+docs/logs/beyond/run.sh, docs/depth_<name>.csv from docs/logs/depth/run.sh); an experiment
+without its CSV leaves no section. Published figures are the rows of docs/published.csv, each
+with its source and table. The drop from removing ReLUs is relu minus linear within each setting of the other switches,
 paired by seed (the seeds share data order and distortions), as report.py compares. The drops
 of one section are one family, Holm-adjusted (stats.holm_adjust); the answers' drops and leads
 are another, adjusted on copies so each section keeps its own verdicts.
@@ -11,35 +11,12 @@ are another, adjusted on copies so each section keeps its own verdicts.
 
 import csv
 
+import experiments
 import findings
 
 from cifar10_ablation import switches
 from cifar10_ablation.reports import markdown, report, stats, verdicts
 
-# beyond_<name>.csv -> (title as in a sentence, flagfile, key in published.csv of the nearest
-# published figure: the same net where one exists, else the kind of net it stands for, and the
-# arch whose switches the text names)
-EXPERIMENTS = {
-    "mnist": (
-        "the tutorial net on MNIST",
-        "flags/mnist.flags",
-        "goodfellow2013_maxout_mnist_conv",
-        "tutorial",
-    ),
-    "vgg": ("a VGG-style net on CIFAR-10", "flags/vgg.flags", "kuangliu_vgg16bn_c10", "vgg"),
-    "resnet20": (
-        "ResNet-20 on CIFAR-10",
-        "flags/resnet20.flags",
-        "he2016_resnet20_c10",
-        "resnet20",
-    ),
-    "linear": (
-        "a linear classifier (softmax regression) on CIFAR-10",
-        "flags/linear.flags",
-        "coates2011_rawpixels_c10",
-        "linear",
-    ),
-}
 PUBLISHED_CSV = "published.csv"
 PUBLISHED_COLUMNS = ("key", "source", "where", "arch", "dataset", "setting", "test_accuracy", "url")
 # ReLUs per image where the source counts them (the ReLU-budget literature), else empty.
@@ -49,9 +26,12 @@ REMOVED = ("conv_activation", "fc_activation")
 
 
 def _duration(low, high):
-    """A range of run times in minutes: "12-13 minutes"; an end under a minute in seconds."""
+    """A range of run times in minutes: "12-13 minutes"; an end under a minute in seconds; in
+    hours where both ends are two hours or more."""
 
     def one(minutes):
+        if low >= 120:
+            return ("hours", f"{minutes / 60:.1f}")
         return ("minutes", f"{minutes:.0f}") if minutes >= 1 else ("seconds", f"{minutes * 60:.0f}")
 
     (low_unit, low), (high_unit, high) = one(low), one(high)
@@ -127,12 +107,31 @@ def drops(summary):
     return found
 
 
+def _setting(context):
+    """A drop's setting of the other switches, as text; a switch left unset (a ResNet's
+    stage_activations) is not named."""
+    return ", ".join(f"{k}={v}" for k, v in context.items() if v not in ("", None))
+
+
+def pooling(context):
+    """Whether a drop's setting keeps max pooling (the finding turns on it): "max" for the
+    tutorial net's pool=max and a ResNet's downsample=max, else "none" (average pooling or
+    strided downsampling)."""
+    return "max" if "max" in (context.get("pool"), context.get("downsample")) else "none"
+
+
+POOLING_TEXT = {
+    "max": "With max pooling kept",
+    "none": "Without max pooling (average pooling or strided downsampling)",
+}
+
+
 def drop_text(d, where=None):
     """'WHERE: 37.50 points (95% interval ...)' or 'WHERE: not separated ...', the text every
     drop gets, the verdict Holm-adjusted over its family (d["separated"]); WHERE is the drop's
     setting of the other switches unless given."""
     if where is None:
-        where = ", ".join(f"{k}={v}" for k, v in d["context"].items()) or "every setting"
+        where = _setting(d["context"]) or "every setting"
     n = f"n={d['n_a']}" if d["n_a"] == d["n_b"] else f"n={d['n_a']} and {d['n_b']}"
     points = f"{100 * d['difference']:.2f} points"
     if d["low"] is None:
@@ -163,10 +162,11 @@ def describe(title, rows, summary=None):
 
 def section(name, entry, published):
     """One experiment's section: the table, the drops, the time per run, the published figure."""
-    title, flagfile, key, arch = EXPERIMENTS[name]
+    experiment = experiments.EXPERIMENTS[name]
+    title, flagfile, key = experiment.title, experiment.flagfile, experiment.published
     summary = entry["summary"]
     # The CSV has every switch column; one the arch lacks holds its default and means nothing.
-    lacks = set(switches.SWITCH_DEFAULTS) - set(switches.present(arch))
+    lacks = set(switches.SWITCH_DEFAULTS) - set(switches.present(experiment.arch))
     constant = ", ".join(f"{k}={v}" for k, v in summary["constant"].items() if k not in lacks)
     steps = " or ".join(f"{s:,}" for s in summary["steps"])
     lines = [
@@ -187,13 +187,14 @@ def section(name, entry, published):
         lines.append(markdown.wrap(f"{d['field']} relu minus linear, {drop_text(d)}.", bullet=True))
     if key not in published:
         raise ValueError(f"{PUBLISHED_CSV} has no row {key!r}, the published figure for {name}")
-    lines.append(markdown.wrap(_against_published(summary, published[key]), bullet=True))
+    against = _against_published(summary, published[key], experiment.image_size)
+    lines.append(markdown.wrap(against, bullet=True))
     return "\n".join(lines)
 
 
-def _against_published(summary, row):
+def _against_published(summary, row, image_size):
     best = max(summary["configs"], key=lambda c: c["mean"])
-    setting = ", ".join(f"{k}={best['config'][k]}" for k in summary["fields"])
+    setting = _setting({k: best["config"][k] for k in summary["fields"]})
     which = f"the best config here ({setting})" if setting else "here"
     return (
         f"Published for {row['arch']}: {markdown.percent(row['test_accuracy'], 2)}% "
@@ -201,7 +202,7 @@ def _against_published(summary, row):
         f"{row['where']}"
         f", {row['setting']}); {which} {markdown.percent(best['mean'])}%, "
         f"{markdown.signed_points(best['mean'] - row['test_accuracy'])} points with this short "
-        "schedule and the 24x24 crops."
+        + ("schedule." if image_size == experiments.WHOLE else "schedule and the 24x24 crops.")
     )
 
 
@@ -219,7 +220,7 @@ def answers(entries):
                 continue
             d = dict(d)
             listed.append((entry, d))
-            pool = d["context"].get("pool")
+            pool = pooling(d["context"])
             pools += [pool] if pool not in pools else []
             if d["low"] is not None:
                 weighed.setdefault(pool, []).append((entry, d))
@@ -252,12 +253,12 @@ def answers(entries):
     sentences, timed = [], set()
     for pool in pools:
         if pool not in largest:
-            sentences.append(f"With {pool} pooling, no net's drop is separated from 0.")
+            sentences.append(f"{POOLING_TEXT[pool]}, no net's drop is separated from 0.")
             continue
         entry, d = largest[pool]
-        where = ", ".join(f"{k}={v}" for k, v in d["context"].items())
+        where = _setting(d["context"])
         sentence = (
-            f"With {pool} pooling, the largest conv-ReLU drop separated from 0 is in "
+            f"{POOLING_TEXT[pool]}, the largest conv-ReLU drop separated from 0 is in "
             f"{entry['title']}, with {where}: {100 * d['difference']:.1f} points"
         )
         if entry["title"] not in timed:  # its time once
@@ -297,7 +298,7 @@ def lead(weighed):
         return None
     other, o = max(others, key=lambda pair: pair[1]["difference"])
     ahead = stats.compare(d["by_seed"], o["by_seed"], pair_seeds=False)
-    where = f"Its lead over {other['title']}'s {100 * o['difference']:.1f} points"
+    where = f"Its lead over the {100 * o['difference']:.1f} points of {other['title']}"
     return ahead | {"leader": d, "where": where}
 
 
@@ -332,9 +333,10 @@ def build(src_dir, reference=None):
     published_path = src_dir / PUBLISHED_CSV
     published = read_published(published_path) if published_path.exists() else {}
     entries, fragments = {}, {"published_table": published_table(published) if published else ""}
-    for name, (title, *_) in EXPERIMENTS.items():
-        path = src_dir / f"beyond_{name}.csv"
-        entries[name] = describe(title, report.read_csv(path)) if path.exists() else None
+    for name, experiment in experiments.EXPERIMENTS.items():
+        path = src_dir / experiment.csv
+        found = report.read_csv(path) if path.exists() else None
+        entries[name] = describe(experiment.title, found) if found else None
         fragments[f"{name}_section"] = (
             section(name, entries[name], published) if entries[name] else ""
         )

@@ -9,45 +9,44 @@ the column), hollow where the net keeps no max pooling either. The published ReL
 
 from pathlib import Path
 
+import experiments
 import findings
 
 from cifar10_ablation import plots
 from cifar10_ablation.reports import markdown, report, stats, verdicts
 
 PLOT = "units.png"
-# CSV -> the net's name in the table and legend; MNIST and the linear classifier are not here:
-# another dataset, and a net with no activation to remove.
-SOURCES = {
-    "results_fast.csv": "tutorial net (fast preset)",
-    "beyond_vgg.csv": "VGG-style net",
-    "beyond_resnet20.csv": "ResNet-20 (24x24 crops)",
-    "depth_resnet18.csv": "ResNet-18",
-    "depth_resnet20_pad_crop.csv": "ResNet-20",
-    "depth_resnet56.csv": "ResNet-56",
-}
 # The switches a config is named by, where they vary within its CSV.
-# The bigger nets' CSVs (docs/logs/depth/run.sh): each config's cost against the same net with
-# every activation, per amount of non-linearity kept (the others' drops are in their sections).
-COSTED = ("depth_resnet18.csv", "depth_resnet20_pad_crop.csv", "depth_resnet56.csv")
 SWITCH_COLUMNS = ("conv_activation", "fc_activation", "pool", "downsample", "stage_activations")
+
+
+def _named_by(row, varied):
+    """The (switch, value) pairs a row's config is named by. A ResNet's stage_activations, where
+    set, overrides conv_activation (which keeps its default), so then it names the config alone."""
+    staged = bool(row.get("stage_activations"))
+    return tuple(
+        (k, row[k])
+        for k in varied
+        if row.get(k) not in (None, "") and not (staged and k == "conv_activation")
+    )
 
 
 def points(src_dir):
     """([{net, config, units, windows, mean, n}] per config of each committed CSV that has the
     counts for every row, [the CSVs left out for a row without them])."""
     found, uncounted = [], []
-    for name, net in SOURCES.items():
-        path = Path(src_dir) / name
+    for experiment in experiments.with_activations():
+        path = Path(src_dir) / experiment.csv
         if not path.exists():
             continue
         rows = report.read_csv(path)
         varied = [k for k in SWITCH_COLUMNS if len({r.get(k) for r in rows}) > 1]
         if any(row.get("activation_units") is None for row in rows):
-            uncounted.append(name)
+            uncounted.append(experiment.csv)
             continue
         groups = {}
         for row in rows:
-            config = tuple((k, row[k]) for k in varied if row.get(k) not in (None, ""))
+            config = _named_by(row, varied)
             group = groups.setdefault(config, {"rows": [], "units": row["activation_units"]})
             group["rows"].append(row)
             group["windows"] = row["max_pool_windows"]
@@ -56,14 +55,14 @@ def points(src_dir):
             by_seed = {r["seed"]: r["test_accuracy"] for r in group["rows"]}
             found.append(
                 {
-                    "net": net,
+                    "net": experiment.net,
                     "config": ", ".join(f"{k}={v}" for k, v in config),
                     "units": int(group["units"]),
                     "windows": int(group["windows"]),
                     "mean": sum(accuracies) / len(accuracies),
                     "n": len(accuracies),
                     "by_seed": by_seed,
-                    "costed": name in COSTED,
+                    "costed": experiment in experiments.bigger(),
                 }
             )
     return found, uncounted

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import build_docs
 import curves
+import experiments
 import readme
 import units
 
@@ -38,9 +39,10 @@ SWEEPS = {
     "fast_tuning": ("tuning_fast.csv", "fast_tuning.log", "fast_tuning"),
     # the first fast preset (batch 128, peak rate 0.05), which missed the tutorial net
     "fast_batch128": ("tuning_fast_batch128.csv", "fast_batch128.log", "fast_batch128"),
+    # the other nets and datasets (docs/logs/beyond/run.sh), the bigger nets (docs/logs/depth/)
     **{
-        f"beyond/{name}": (f"beyond_{name}.csv", "beyond.log", "beyond")
-        for name in ("linear", "mnist", "vgg", "resnet20")
+        f"{e.script}/{name}": (e.csv, f"{e.script}.log", e.script)
+        for name, e in experiments.EXPERIMENTS.items()
     },
     # a learning rate per config (docs/logs/lr/run.sh): the trials chosen on, the seeds at the
     # choice, the tutorial net's rates at full length
@@ -49,11 +51,6 @@ SWEEPS = {
     "lr/full_length": ("selection_fast_full_length.csv", "lr.log", "lr"),
     # the 83.4%: the tutorial schedule to 200K steps (docs/logs/long/run.sh)
     "long": ("results_long.csv", "long.log", "long"),
-    # the bigger nets (docs/logs/depth/run.sh)
-    **{
-        f"depth/{net}": (f"depth_{net}.csv", "depth.log", "depth")
-        for net in ("resnet18", "resnet20_pad_crop", "resnet56")
-    },
 }
 # Sweep folders whose rows replace every committed row of the configs they ran (merge_rows, by
 # config), logs as in SWEEPS: maxout joins the activation scale (its log is

@@ -8,31 +8,10 @@ said to be not measured.
 
 from pathlib import Path
 
+import experiments
 import performance
 
-from cifar10_ablation.config import CROP_SIZE, DATASETS
 from cifar10_ablation.reports import markdown, report
-
-WHOLE = DATASETS["cifar10"]["image_size"]  # --augmentation=pad_crop's input
-
-# CSV -> (net, the flagfile its runs were made with, the arch and input size whose GPU rate
-# it trains at: 24x24 crops, or whole 32x32 images with --augmentation=pad_crop)
-GRIDS = {
-    "results_fast.csv": ("tutorial net, fast preset", "flags/fast.flags", ("tutorial", CROP_SIZE)),
-    "beyond_vgg.csv": ("VGG-style net", "flags/vgg.flags", ("vgg", CROP_SIZE)),
-    "beyond_resnet20.csv": (
-        "ResNet-20 (24x24 crops)",
-        "flags/resnet20.flags",
-        ("resnet20", CROP_SIZE),
-    ),
-    "depth_resnet18.csv": ("ResNet-18", "flags/resnet18.flags", ("resnet18", WHOLE)),
-    "depth_resnet20_pad_crop.csv": (
-        "ResNet-20",
-        "flags/resnet20_pad_crop.flags",
-        ("resnet20", WHOLE),
-    ),
-    "depth_resnet56.csv": ("ResNet-56", "flags/resnet56.flags", ("resnet56", WHOLE)),
-}
 
 
 def _time(seconds):
@@ -46,19 +25,19 @@ def fragments(src_dir, repo_dir):
         return {"gpu_table": "", "gpu_device": ""}
     rates, device = performance.gpu_rates(bench)
     rows = []
-    for name, (net, flagfile, measured) in GRIDS.items():
-        path = Path(src_dir) / name
+    for experiment in experiments.with_activations():
+        path = Path(src_dir) / experiment.csv
         if not path.exists():
             continue
         runs = len(report.read_csv(path))
-        images = performance.images_per_run(Path(repo_dir) / flagfile)
-        rate = rates.get(measured)
+        images = performance.images_per_run(Path(repo_dir) / experiment.flagfile)
+        rate = rates.get((experiment.arch, experiment.image_size))  # at the grid's input size
         cells = (
             [f"{rate:,.0f}", _time(runs * images / rate)]
             if rate
             else ["not measured", "not measured"]
         )
-        rows.append([net, str(runs), f"{images:,}", *cells])
+        rows.append([experiment.net, str(runs), f"{images:,}", *cells])
     if not rows:
         return {"gpu_table": "", "gpu_device": ""}
     header = ["net", "runs in its grid", "images per run", "GPU images/s", "grid on the GPU"]
