@@ -3,10 +3,11 @@
 Each experiment is a committed CSV (experiments.EXPERIMENTS: docs/beyond_<name>.csv from
 docs/logs/beyond/run.sh, docs/depth_<name>.csv from docs/logs/depth/run.sh); an experiment
 without its CSV leaves no section. Published figures are the rows of docs/published.csv, each
-with its source and table. The drop from removing ReLUs is relu minus linear within each setting of the other switches,
-paired by seed (the seeds share data order and distortions), as report.py compares. The drops
-of one section are one family, Holm-adjusted (stats.holm_adjust); the answers' drops and leads
-are another, adjusted on copies so each section keeps its own verdicts.
+with its source and table. The drop from removing ReLUs is relu minus linear within each
+setting of the other switches, paired by seed (the seeds share data order and distortions), as
+report.py compares. The drops of one section are one family, Holm-adjusted (stats.holm_adjust);
+the answers' drops and leads are another, adjusted on copies so each section keeps its own
+verdicts.
 """
 
 import csv
