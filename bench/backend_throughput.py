@@ -81,6 +81,13 @@ def parse_args():
         default=None,
         help="steps per compiled call; default 50, 1 on torch (its trainer allows no other)",
     )
+    parser.add_argument(
+        "--dtype_policy",
+        choices=("float32", "mixed_bfloat16", "mixed_float16"),
+        default="float32",
+        help="Keras's: the layers compute in it, weights stay float32 (the trainer's "
+        "--mixed_precision is mixed_bfloat16 on CPU, mixed_float16 on GPU)",
+    )
     parser.add_argument("--learning_rate", type=float, default=0.01)
     parser.add_argument("--momentum", type=float, default=0.9)
     parser.add_argument(
@@ -152,6 +159,7 @@ def main():
     args = parse_args()
     backend = keras.backend.backend()
     backend_version, device_kind, precision = BACKEND_INFO[backend]()
+    keras.config.set_dtype_policy(args.dtype_policy)
     model = models.build_model(args.switches, arch=args.arch, image_size=args.image_size)
     model.compile(
         optimizer=keras.optimizers.SGD(args.learning_rate, momentum=args.momentum),
@@ -180,6 +188,7 @@ def main():
                 "keras_version": keras.__version__,
                 "device_kind": device_kind,
                 "float32_precision": precision,
+                "dtype_policy": model.dtype_policy.name,
                 "jit_compile": model.jit_compile,
                 "batch_size": args.batch_size,
                 "warmup_steps": warmup,

@@ -19,9 +19,13 @@ from cifar10_ablation import host
 from cifar10_ablation.data import cifar10, pipeline
 
 
-def pipeline_images_per_second(dataset, batch_size, batches, warmup=20, seed=0):
+def pipeline_images_per_second(
+    dataset, batch_size, batches, warmup=20, seed=0, augmentation="tutorial"
+):
     """Images/second drawn from pipeline.train_dataset after `warmup` batches."""
-    stream = pipeline.train_dataset(dataset.train_images, dataset.train_labels, batch_size, seed)
+    stream = pipeline.train_dataset(
+        dataset.train_images, dataset.train_labels, batch_size, seed, augmentation=augmentation
+    )
     iterator = iter(stream)
     for _ in range(warmup):
         next(iterator)

@@ -2,14 +2,17 @@
 
     python bench/train_throughput.py --data_dir=../shared/cifar10
     python bench/train_throughput.py --synthetic --steps=200 --steps_per_execution=1
+    python bench/train_throughput.py --arch=resnet18 --steps=20 --warmup=5 --steps_per_execution=5
 
-For each config (the tutorial net, and --conv_relu=false --pool=avg) it builds the same state
-and compiled multi-step function `training/loop.py` uses, runs --warmup steps, then times
---steps steps. It also times the input pipeline alone, and measures this machine's float32
-matrix-multiply rate (numpy, 2048x2048; --ceiling_isa picks the kernel) to express training as a
-fraction of the ceiling:
-~111 MFLOP per 24x24 training image (18.5M multiply-adds forward, x3 with the backward pass).
-Last line, machine-readable JSON: {"train_images_per_second": {...}, ...}.
+For each config (the tutorial net, and --conv_relu=false --pool=avg; or with --arch a ResNet on
+its published input, with all its ReLUs and with none, max-pool downsampling kept: the pair of
+docs/logs/depth/run.sh) it builds the same state and compiled multi-step function
+`training/loop.py` uses, runs --warmup steps, then times --steps steps. It also times the input
+pipeline alone, and measures this machine's float32 matrix-multiply rate (numpy, 2048x2048;
+--ceiling_isa picks the kernel) to express the tutorial net's training as a fraction of the
+ceiling: ~111 MFLOP per 24x24 training image (18.5M multiply-adds forward, x3 with the backward
+pass; counted for the tutorial net only). Last line, machine-readable JSON:
+{"train_images_per_second": {...}, ...}.
 """
 
 import cifar10_ablation  # noqa: F401 - first: sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads
@@ -47,6 +50,16 @@ CONFIGS = {
         "pool": "avg",
     },
 }
+
+
+def configs(arch):
+    """{name: RunConfig fields} timed for --arch: CONFIGS for the tutorial net; a ResNet (whole
+    images, pad-and-crop, its global average pool) with all its ReLUs and with none."""
+    if arch == "tutorial":
+        return CONFIGS
+    base = {"arch": arch, "augmentation": "pad_crop", "pool": "avg"}
+    linear = {"conv_activation": switches.activation("conv", False, None), "downsample": "max"}
+    return {arch: base, f"{arch} conv_relu=false,downsample=max": {**base, **linear}}
 
 
 MATMUL = """
@@ -134,6 +147,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data_dir", default="../shared/cifar10")
     parser.add_argument("--synthetic", action="store_true", help="random images, no data dir")
+    parser.add_argument("--arch", choices=("tutorial", *switches.STAGES), default="tutorial")
     parser.add_argument("--batch_size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=50)
@@ -172,11 +186,13 @@ def main():
         f"ceiling ({args.ceiling_isa}): {flops / 1e9:.0f} GFLOP/s / 111 MFLOP = "
         f"{ceiling:.0f} training images/s"
     )
+    timed = configs(args.arch)
+    augmentation = next(iter(timed.values())).get("augmentation", "tutorial")
     dataset = synthetic_cifar10() if args.synthetic else cifar10.load(args.data_dir)
-    pipeline = pipeline_images_per_second(dataset, args.batch_size, batches=300)
-    print(f"input pipeline: {pipeline:.0f} images/s ({dataset.source})")
+    pipeline = pipeline_images_per_second(dataset, args.batch_size, 300, augmentation=augmentation)
+    print(f"input pipeline ({augmentation}): {pipeline:.0f} images/s ({dataset.source})")
     rates = {}
-    for name, overrides in CONFIGS.items():
+    for name, overrides in timed.items():
         rates[name], _, _ = time_training(
             dataset,
             {
@@ -189,9 +205,12 @@ def main():
             args.warmup,
             args.steps,
         )
+        of_ceiling = (
+            f" = {rates[name] / ceiling:.0%} of the ceiling" if args.arch == "tutorial" else ""
+        )
         print(
-            f"train {name}: {rates[name]:.0f} images/s = {rates[name] / ceiling:.0%} of the "
-            f"ceiling; input pipeline {pipeline / rates[name]:.1f}x faster"
+            f"train {name}: {rates[name]:.0f} images/s{of_ceiling}; input pipeline "
+            f"{pipeline / rates[name]:.1f}x faster"
         )
     print(
         json.dumps(
@@ -200,7 +219,10 @@ def main():
                 "input_pipeline_images_per_second": round(pipeline, 1),
                 "matmul_gflops": {k: round(v / 1e9, 1) for k, v in matmul.items()},
                 "ceiling_images_per_second": round(ceiling, 1),
-                "fraction_of_ceiling": {k: round(v / ceiling, 3) for k, v in rates.items()},
+                "fraction_of_ceiling": {
+                    k: round(v / ceiling, 3) for k, v in rates.items() if args.arch == "tutorial"
+                },
+                "arch": args.arch,
                 "batch_size": args.batch_size,
                 "steps": args.steps,
                 "steps_per_execution": args.steps_per_execution,

@@ -190,10 +190,12 @@ def test_backend_throughput_bench_times_a_resnet_on_whole_images():
         "--augmentation=pad_crop",
         "--downsample=max",
         "--conv_relu=false",
+        "--dtype_policy=mixed_bfloat16",
     )
     result = json.loads(out.strip().splitlines()[-1])
     assert (result["arch"], result["image_size"], result["downsample"]) == ("resnet20", 32, "max")
     assert result["conv_activation"] == "linear" and result["parameters"] > 0
+    assert result["dtype_policy"] == "mixed_bfloat16"
 
 
 def test_backend_throughput_bench_reports_jax_and_imports_no_tensorflow():

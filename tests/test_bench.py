@@ -84,6 +84,19 @@ def test_train_throughput_prints_rates_for_both_nets():
     assert result["ceiling_images_per_second"] > 0
 
 
+def test_train_throughput_times_a_resnet_pair_on_whole_images_without_a_ceiling():
+    args = ["--synthetic", "--arch=resnet20", "--batch_size=8", "--steps=2", "--warmup=1"]
+    lines = run_bench("train_throughput.py", *args, "--steps_per_execution=1")
+    result = json.loads(lines[-1])
+    assert set(result["train_images_per_second"]) == {
+        "resnet20",
+        "resnet20 conv_relu=false,downsample=max",
+    }
+    # the FLOPs per image are the tutorial net's: no fraction of the ceiling for another net
+    assert result["arch"] == "resnet20" and result["fraction_of_ceiling"] == {}
+    assert any(line.startswith("input pipeline (pad_crop): ") for line in lines)
+
+
 def test_cpu_families_table_links_every_log(tmp_path):
     row = {
         "family": "avx2",

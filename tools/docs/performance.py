@@ -180,7 +180,7 @@ def fragments(docs_dir, flags_dir):
             last_json(bench / "intel_amx_host" / f"{kind}{i}.log")["train_images_per_second"]
             for i in (1, 2)
         ]
-        for kind in ("default", "bf16_")
+        for kind in ("default", "bf16_", "resnet18_default", "resnet18_bf16_")
     }
     gpu = json.loads((bench / "gpu_h200" / "results.jsonl").read_text().splitlines()[0])
     hosts = [
@@ -242,6 +242,8 @@ def fragments(docs_dir, flags_dir):
         "bf16_gain": f"{bf16 / default['train_images_per_second']['tutorial']:.2f}x",
         "amx_rate": _range([r["tutorial"] for r in amx["default"]]),
         "amx_bf16_rate": _range([r["tutorial"] for r in amx["bf16_"]]),
+        "resnet18_rate": _range([r["resnet18"] for r in amx["resnet18_default"]]),
+        "resnet18_bf16_rate": _range([r["resnet18"] for r in amx["resnet18_bf16_"]]),
         "bf16_accuracy": markdown.percent(
             final_accuracy(Path(docs_dir) / "logs" / "bf16_quick.log")
         ),
