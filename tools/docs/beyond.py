@@ -24,6 +24,11 @@ PUBLISHED_COLUMNS = ("key", "source", "where", "arch", "dataset", "setting", "te
 RELU_UNITS = "relu_units"
 # The switches whose removal the drops measure: an activation relu against linear.
 REMOVED = ("conv_activation", "fc_activation")
+# The answers' two cases (pooling()): the finding turns on whether max pooling is kept.
+POOLING_TEXT = {
+    "max": "With max pooling kept",
+    "none": "Without max pooling (average pooling or strided downsampling)",
+}
 
 
 def _duration(low, high):
@@ -119,12 +124,6 @@ def pooling(context):
     tutorial net's pool=max and a ResNet's downsample=max, else "none" (average pooling or
     strided downsampling)."""
     return "max" if "max" in (context.get("pool"), context.get("downsample")) else "none"
-
-
-POOLING_TEXT = {
-    "max": "With max pooling kept",
-    "none": "Without max pooling (average pooling or strided downsampling)",
-}
 
 
 def drop_text(d, where=None):
