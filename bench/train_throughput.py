@@ -187,6 +187,7 @@ def main():
         f"{ceiling:.0f} training images/s"
     )
     timed = configs(args.arch)
+    counted = args.arch == "tutorial"  # FLOP_PER_TRAINING_IMAGE is the tutorial net's
     augmentation = next(iter(timed.values())).get("augmentation", "tutorial")
     dataset = synthetic_cifar10() if args.synthetic else cifar10.load(args.data_dir)
     pipeline = pipeline_images_per_second(dataset, args.batch_size, 300, augmentation=augmentation)
@@ -205,9 +206,7 @@ def main():
             args.warmup,
             args.steps,
         )
-        of_ceiling = (
-            f" = {rates[name] / ceiling:.0%} of the ceiling" if args.arch == "tutorial" else ""
-        )
+        of_ceiling = f" = {rates[name] / ceiling:.0%} of the ceiling" if counted else ""
         print(
             f"train {name}: {rates[name]:.0f} images/s{of_ceiling}; input pipeline "
             f"{pipeline / rates[name]:.1f}x faster"
@@ -220,7 +219,7 @@ def main():
                 "matmul_gflops": {k: round(v / 1e9, 1) for k, v in matmul.items()},
                 "ceiling_images_per_second": round(ceiling, 1),
                 "fraction_of_ceiling": {
-                    k: round(v / ceiling, 3) for k, v in rates.items() if args.arch == "tutorial"
+                    k: round(v / ceiling, 3) for k, v in rates.items() if counted
                 },
                 "arch": args.arch,
                 "batch_size": args.batch_size,

@@ -91,9 +91,12 @@ def main(argv):
     parser.add_argument("csv", nargs="+")
     parser.add_argument("--flagfile", help="the flagfile the CSV's runs were made with")
     args = parser.parse_args(argv)
+    try:
+        base = flagfiles.config(args.flagfile) if args.flagfile else None
+    except ValueError as error:  # flagfiles.config names the file
+        sys.exit(f"error: {error}")
     for path in args.csv:
         try:
-            base = flagfiles.config(args.flagfile) if args.flagfile else None
             print(f"{path}: {fill(path, base)} rows filled")
         except (OSError, ValueError, KeyError) as error:
             sys.exit(f"error: {path}: {error}")
