@@ -94,6 +94,8 @@ def test_train_throughput_times_a_resnet_pair_on_whole_images_without_a_ceiling(
     }
     # the FLOPs per image are the tutorial net's: no fraction of the ceiling for another net
     assert result["arch"] == "resnet20" and result["fraction_of_ceiling"] == {}
+    assert result["ceiling_images_per_second"] is None
+    assert not any(line.startswith("ceiling") for line in lines)
     assert any(line.startswith("input pipeline (pad_crop): ") for line in lines)
 
 

@@ -23,11 +23,11 @@ def bench_copy(tmp_path):
     return tmp_path
 
 
-def _measure(log, tutorial_rate):
-    """The log as if the bench had measured `tutorial_rate` images/s for the tutorial net."""
+def _measure(log, rate, net="tutorial"):
+    """The log as if the bench had measured `rate` images/s for `net`."""
     lines = log.read_text().splitlines()
     result = json.loads(lines[-1])
-    result["train_images_per_second"]["tutorial"] = tutorial_rate
+    result["train_images_per_second"][net] = rate
     log.write_text("\n".join([*lines[:-1], json.dumps(result)]) + "\n")
 
 
@@ -40,6 +40,29 @@ def test_a_bench_log_measured_again_changes_the_rates_and_the_times_per_run(benc
     assert "| 1,000 | 3.6 h | 85 min | 13 min |" in first_row
     assert fragments["shipped_rate"] == "1,000"
     assert "| 1,000 |" in fragments["options_table"].splitlines()[2]
+
+
+def test_each_net_s_bfloat16_gain_on_the_amx_host_spans_its_alternated_runs(bench_copy):
+    folder = bench_copy / "bench" / "intel_amx_host"
+    for prefix, key, rates in (("", "tutorial", (1000, 1100, 1500, 1650)),
+                               ("resnet56_", "resnet56", (150, 180, 160, 170))):  # fmt: skip
+        logs = [f"{prefix}default1.log", f"{prefix}default2.log", f"{prefix}bf16_1.log",
+                f"{prefix}bf16_2.log"]  # fmt: skip
+        for name, rate in zip(logs, rates, strict=True):
+            _measure(folder / name, rate, key)
+    fragments = performance.fragments(bench_copy, build_docs.FLAGS)
+    # slowest bfloat16 over fastest float32, fastest over slowest
+    assert (
+        "the tutorial net 1,500-1,650 against 1,000-1,100 (1.36-1.65x)"
+        in fragments["amx_precisions"]
+    )
+    assert (
+        "ResNet-56 on whole images 160-170 against 150-180 (0.89-1.13x)"
+        in fragments["amx_precisions"]
+    )
+    assert fragments["amx_overlap"] == (
+        "; for ResNet-56 on whole images the two precisions' rates overlap"
+    )
 
 
 def test_a_log_without_its_json_line_is_one_clear_error(bench_copy):

@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+import experiments
 import flagfiles
 
 from cifar10_ablation.config import CROP_SIZE
@@ -93,6 +94,49 @@ def _range(values, fmt=_rate):
     return fmt(low) if fmt(low) == fmt(high) else f"{fmt(low)}-{fmt(high)}"
 
 
+def amx_rates(folder):
+    """Per net timed on the Intel AMX host, float32 and --mixed_precision runs alternated
+    (default1, bf16_1, default2, bf16_2; a ResNet's logs prefixed with its arch): its name and
+    its images/s in each precision. The tutorial net first, then the bigger nets."""
+    nets = [("the tutorial net", "tutorial", "")]
+    nets += [(f"{e.net} on whole images", e.arch, f"{e.arch}_") for e in experiments.bigger()]
+    return [
+        {
+            "net": name,
+            **{
+                precision: [
+                    last_json(folder / f"{prefix}{kind}{i}.log")["train_images_per_second"][key]
+                    for i in (1, 2)
+                ]
+                for precision, kind in (("float32", "default"), ("bfloat16", "bf16_"))
+            },
+        }
+        for name, key, prefix in nets
+    ]
+
+
+def amx_precisions(amx):
+    """Each net's bfloat16 and float32 rates, and the gain from the least to the most it can be
+    (slowest bfloat16 run over fastest float32 run, and the reverse)."""
+    said = []
+    for net in amx:
+        low = min(net["bfloat16"]) / max(net["float32"])
+        high = max(net["bfloat16"]) / min(net["float32"])
+        said.append(
+            f"{net['net']} {_range(net['bfloat16'])} against {_range(net['float32'])} "
+            f"({low:.2f}-{high:.2f}x)"
+        )
+    return "; ".join(said)
+
+
+def amx_overlap(amx):
+    """The nets whose float32 and bfloat16 rates overlap: no gain measured at all."""
+    nets = [n["net"] for n in amx if min(n["bfloat16"]) <= max(n["float32"])]
+    if not nets:
+        return ""
+    return f"; for {' and '.join(nets)} the two precisions' rates overlap"
+
+
 def time_table(hosts, images):
     """Per host: the tutorial net's images/s and what each preset's run costs at that rate."""
     header = ["host", "tutorial net, images/s", *(f"`{p}` run" for p in images), "logs"]
@@ -174,14 +218,7 @@ def fragments(docs_dir, flags_dir):
         last_json(bench / n)["train_images_per_second"] for n in ("default.log", "default2.log")
     ]
     avx2 = [last_json(bench / "avx2_host" / n) for n in ("default1.log", "default2.log")]
-    # The Intel host with AMX, float32 and --mixed_precision alternated (default1, bf16_1, ...)
-    amx = {
-        kind: [
-            last_json(bench / "intel_amx_host" / f"{kind}{i}.log")["train_images_per_second"]
-            for i in (1, 2)
-        ]
-        for kind in ("default", "bf16_", "resnet18_default", "resnet18_bf16_")
-    }
+    amx = amx_rates(bench / "intel_amx_host")
     gpu = json.loads((bench / "gpu_h200" / "results.jsonl").read_text().splitlines()[0])
     hosts = [
         (
@@ -196,7 +233,7 @@ def fragments(docs_dir, flags_dir):
         ),
         (
             "2 cores, AVX-512 and AMX (Intel Xeon)",
-            [r["tutorial"] for r in amx["default"]],
+            amx[0]["float32"],
             ["bench/intel_amx_host/default1.log", "bench/intel_amx_host/default2.log"],
         ),
         (
@@ -240,10 +277,8 @@ def fragments(docs_dir, flags_dir):
         "pipeline_rate": _rate(default["input_pipeline_images_per_second"]),
         "pipeline_ratio": f"{default['input_pipeline_images_per_second'] / bf16:.0f}x",
         "bf16_gain": f"{bf16 / default['train_images_per_second']['tutorial']:.2f}x",
-        "amx_rate": _range([r["tutorial"] for r in amx["default"]]),
-        "amx_bf16_rate": _range([r["tutorial"] for r in amx["bf16_"]]),
-        "resnet18_rate": _range([r["resnet18"] for r in amx["resnet18_default"]]),
-        "resnet18_bf16_rate": _range([r["resnet18"] for r in amx["resnet18_bf16_"]]),
+        "amx_precisions": amx_precisions(amx),
+        "amx_overlap": amx_overlap(amx),
         "bf16_accuracy": markdown.percent(
             final_accuracy(Path(docs_dir) / "logs" / "bf16_quick.log")
         ),

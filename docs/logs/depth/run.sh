@@ -4,6 +4,9 @@
 # (ReLUs in the last stage only). In the order the CPU is to be spent: ResNet-18's pair, its
 # budget configs, then ResNet-20, then ResNet-56. The flags are always given in the same order
 # (conv_relu or stage_activations, then downsample) so that a config's folder name never changes.
+# In float32: on the AMX host these run on, bfloat16 timed 1.15-1.86x (ResNet-18), 1.23-1.41x
+# (ResNet-20) and 0.92-1.25x (ResNet-56) as fast (docs/bench/intel_amx_host/, PERFORMANCE.md),
+# about what the side-by-side accuracy check each net would need first costs.
 # Run from the repo root (docs/logs/stages.sh). Started again it skips finished runs.
 source docs/logs/stages.sh "$@"
 sweep() {
