@@ -72,7 +72,8 @@ def main(argv):
         if runs and recorded >= {name for name, _ in runs}:  # its folder may hold no run
             table = f"every run is recorded in {' '.join(flags.recorded)}: no report here\n"
         else:
-            table, positions = report.report(flags.log_dir)
+            chosen = select.chosen_flag(flags.log_dir)
+            table, positions = report.report(flags.log_dir, columns=[chosen] if chosen else [])
             hparams.write_scale_positions(flags.log_dir, positions)
     except (ValueError, OSError, disk.DiskFull) as error:
         sys.exit(f"error: {error}")

@@ -1,6 +1,8 @@
 """--select: a value per config chosen on validation data, never on the test set."""
 
+import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -185,3 +187,11 @@ def test_a_selection_sweep_chooses_then_trains_the_seeds_at_the_choice(cifar_dir
         )
         assert json.loads((trial / "config.json").read_text())["validation_examples"] == 20
     assert "| pool=max |" in done.stdout and "trained 2" in done.stdout
+    # results.csv records the chosen rate, even once it is the same in every row
+    shutil.rmtree(tmp_path / f"pool-{chosen[1]['config']['pool']}_seed0")
+    report_only = [sys.executable, "-m", "cifar10_ablation.sweep", "--report_only",
+                   f"--log_dir={tmp_path}"]  # fmt: skip
+    subprocess.run(report_only, check=True, capture_output=True, timeout=600)
+    with open(tmp_path / "results.csv") as rows:
+        [row] = list(csv.DictReader(rows))
+    assert float(row["learning_rate"]) == chosen[0]["value"]

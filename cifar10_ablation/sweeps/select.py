@@ -24,6 +24,7 @@ from cifar10_ablation.reports import markdown
 from cifar10_ablation.sweeps import grid
 
 SELECTION_DIRNAME = "selection"
+SELECTION_FILENAME = "selection.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,6 +125,13 @@ def table(plan, choices):
     return markdown.table(header, rows) + "\n"
 
 
+def chosen_flag(sweep_dir):
+    """The flag this sweep chose per config (its selection.json), or None: every row of its
+    results.csv records that flag, even where every config chose the same value."""
+    path = Path(sweep_dir) / SELECTION_FILENAME
+    return files.load_json(path)["plan"]["flag"] if path.exists() else None
+
+
 def write(sweep_dir, plan, choices):
     """selection.json (the plan and each choice), selection.md (the table); returns the table."""
     text = table(plan, choices)
@@ -141,5 +149,5 @@ def write(sweep_dir, plan, choices):
             for point, c in choices.items()
         ],
     }
-    files.write_json_atomic(Path(sweep_dir) / "selection.json", record)
+    files.write_json_atomic(Path(sweep_dir) / SELECTION_FILENAME, record)
     return text
