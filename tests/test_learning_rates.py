@@ -94,8 +94,10 @@ def test_the_effects_at_the_chosen_rates_mix_the_shared_runs_and_the_new_seeds(t
         _row("conv_linear_max", 0.02, s, 0.83 + 0.002 * s, steps=20000) for s in range(3)
     ]  # finding_no_conv_relu's seeds at 0.16 are not committed yet
     write_results_csv(tmp_path / lr.SHARED_CSV, shared)
+    assert lr.fragments(tmp_path)[0]["lr_seed_files"] == ""  # no seed finished: no link
     write_results_csv(tmp_path / lr.CHOSEN_CSV, chosen)
     text, summary = lr.fragments(tmp_path)
+    assert "rows [`results_fast_lr.csv`](results_fast_lr.csv), curves" in text["lr_seed_files"]
     effects = {(e["pair"][0], e["rates"]): e for e in summary["effects"]}
     per_config = effects[("tutorial", "per config")]
     assert abs(per_config["difference"] - (0.831 - 0.832)) < 1e-9  # seed means, paired

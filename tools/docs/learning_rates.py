@@ -198,6 +198,18 @@ def at_the_edge(choices, values=VALUES):
     )
 
 
+def seed_files(src_dir):
+    """Where the seeds at the chosen rates are committed, once the first has finished."""
+    if not (Path(src_dir) / CHOSEN_CSV).exists():
+        return ""
+    curves = f"curves_{CHOSEN_CSV}"
+    return (
+        f"The seeds at the chosen rates: rows [`{CHOSEN_CSV}`]({CHOSEN_CSV}), curves "
+        f"[`{curves}`]({curves}), drawn in "
+        f"[`{Path(curves).with_suffix('.png')}`]({Path(curves).with_suffix('.png')})."
+    )
+
+
 def _paragraph(text):
     return markdown.wrap(text) if text else ""
 
@@ -233,6 +245,7 @@ def fragments(src_dir):
         "lr_stands",
         "lr_survives",
         "lr_edge",
+        "lr_seed_files",
     )
     if not selection:
         return dict.fromkeys((*names, "lr_effects_table", "lr_effects_note"), ""), {}
@@ -253,6 +266,7 @@ def fragments(src_dir):
         "lr_effects_table": effects_table(found),
         "lr_survives": _paragraph(survives(found)),
         "lr_edge": _paragraph(at_the_edge(choices)),
+        "lr_seed_files": _paragraph(seed_files(src_dir)),
         "lr_effects_note": markdown.wrap(
             verdicts.family_note(tested, "effects of this table", findings.METHOD)
         ),
