@@ -20,10 +20,12 @@ stage 1 && selection --sweep=conv_relu=true,false --sweep=fc_relu=false --sweep=
 # 2. the seeds at each config's choice: the same command with --select finds stage 1's runs in
 #    $RUNS/lr/selection, chooses, and trains 3 seeds per config at the fast preset on all
 #    50,000 images; a config whose choice is the shared 0.04 keeps the committed runs
-#    (docs/results_fast.csv, --recorded).
+#    (docs/results_fast.csv, --recorded), and on a machine laid anew the seeds already
+#    committed at a chosen rate (docs/results_fast_lr.csv) are not trained again.
 seeds() {
     python -m cifar10_ablation.sweep --flagfile=flags/fast.flags --data_dir=../shared/cifar10 \
         --log_dir="$RUNS/lr" --recorded=docs/results_fast.csv \
+        --recorded=docs/results_fast_lr.csv \
         --select=learning_rate=0.01,0.02,0.04,0.08,0.16 --select_max_steps=5000 \
         --select_validation_examples=5000 --seeds=3 "$@"
 }
