@@ -13,7 +13,7 @@ sweep() {
     local net=$1
     shift
     python -m cifar10_ablation.sweep --flagfile="flags/$net.flags" --data_dir=../shared/cifar10 \
-        --log_dir="$RUNS/depth/$net" "$@"
+        --log_dir="$RUNS/depth/$net" $(recorded "docs/depth_$net.csv") "$@"
 }
 LAST_STAGE_18=linear+linear+linear+relu
 LAST_STAGE_3=linear+linear+relu

@@ -11,7 +11,7 @@ source docs/logs/stages.sh "$@"
 long() {
     python -m cifar10_ablation.sweep --flagfile=flags/tutorial.flags --max_steps=200000 \
         --validation_examples=5000 --eval_every=10000 --data_dir=../shared/cifar10 \
-        --log_dir="$RUNS/long" "$@"
+        --log_dir="$RUNS/long" $(recorded docs/results_long.csv) "$@"
 }
 # 1. seed 0 of both nets first (~5 hours a run on 2 cores), so that one pair of curves answers
 #    early; 2. seed 1 of both (--seeds=2 skips the finished seed 0).

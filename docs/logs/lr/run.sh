@@ -36,6 +36,7 @@ stage 2 && seeds --sweep=conv_relu=true,false --sweep=fc_relu=false --sweep=pool
 #    first chosen on test accuracy: docs/tuning_fast.csv).
 stage 3 && python -m cifar10_ablation.sweep --flagfile=flags/fast.flags \
     --validation_examples=5000 --data_dir=../shared/cifar10 --log_dir="$RUNS/lr/full_length" \
+    $(recorded docs/selection_fast_full_length.csv) \
     --sweep=conv_relu=true --sweep=fc_relu=true --sweep=pool=max \
     --sweep=learning_rate=0.02,0.04,0.08 --seeds=1
 finished
