@@ -64,8 +64,8 @@ def describe(results, curve_rows):
         gain = curve[max(curve)] - _at(curve, max(curve) - TAIL_STEPS)
         lines.append(
             f"`{name}` (n={len(seeds[name])}): {markdown.percent(_at(curve, REFERENCE_STEP), 2)}% "
-            f"at {REFERENCE_STEP:,} steps, {markdown.percent(_at(curve, last), 2)}% at {last:,}; over "
-            f"its last {TAIL_STEPS:,} steps {_points(gain)} points"
+            f"at {REFERENCE_STEP:,} steps, {markdown.percent(_at(curve, last), 2)}% at "
+            f"{last:,}; over its last {TAIL_STEPS:,} steps {_points(gain)} points"
         )
     gap = {s: _at(means[PAIR[0]], s) - _at(means[PAIR[1]], s) for s in (REFERENCE_STEP, last)}
     tests = {
