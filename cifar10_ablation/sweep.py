@@ -73,7 +73,7 @@ def main(argv):
             table = f"every run is recorded in {' '.join(flags.recorded)}: no report here\n"
         else:
             chosen = select.chosen_flag(flags.log_dir)
-            table, positions = report.report(flags.log_dir, columns=[chosen] if chosen else [])
+            table, positions = report.report(flags.log_dir, always=[chosen] if chosen else [])
             hparams.write_scale_positions(flags.log_dir, positions)
     except (ValueError, OSError, disk.DiskFull) as error:
         sys.exit(f"error: {error}")

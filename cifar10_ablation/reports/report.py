@@ -54,9 +54,9 @@ TEXT_COLUMNS = {"run", "cpu", "tensorflow", "data_sha256"}  # the run columns th
 UNRECORDED_CPU = "CPU not recorded"
 
 
-def collect(sweep_dir, columns=()):
+def collect(sweep_dir, always=()):
     """Every finished run under sweep_dir as a flat row, sorted by run directory name; the
-    config `columns` are written whether they vary or not (a flag chosen per config)."""
+    config columns `always` are written whether they vary or not (a flag chosen per config)."""
     found = []
     for path in sorted(Path(sweep_dir).glob(f"*/{config_lib.RESULTS_FILENAME}")):
         results = files.load_json(path)
@@ -81,7 +81,7 @@ def collect(sweep_dir, columns=()):
         for name, default in switches.SWITCH_DEFAULTS.items()
         if any(getattr(config.switches, name) != default for _, config, _ in found)
     ]
-    columns = list(dict.fromkeys([*SWITCH_COLUMNS, *set_anywhere, *varying, *columns]))
+    columns = list(dict.fromkeys([*SWITCH_COLUMNS, *set_anywhere, *varying, *always]))
     rows = []
     for name, config, results in found:
         flat = config.to_dict()
@@ -230,12 +230,12 @@ def config_table(summary):
     return markdown.table(header, rows) + "\n"
 
 
-def report(sweep_dir, columns=()):
+def report(sweep_dir, always=()):
     """Writes results.csv, summary.json, results.md, results.png (and the activation scale,
     when swept) under sweep_dir; returns the text for the terminal and each run's scale
-    position (scale.write). `columns`: config columns written even when constant."""
+    position (scale.write). `always`: config columns written even when constant."""
     sweep_dir = Path(sweep_dir)
-    rows = collect(sweep_dir, columns)
+    rows = collect(sweep_dir, always)
     write_csv(sweep_dir / "results.csv", rows)
     summary = summarize(rows)
     text = (

@@ -251,10 +251,10 @@ def write_docs(src_dir, out_dir=None):
     if found:
         budget.plot(out_dir / budget.PLOT, found, budget.published_points(_published(src_dir)))
         written.append(budget.PLOT)
-    for path in sorted(src_dir.glob("curves_*.csv")):  # each committed curve CSV, drawn
-        title = f"{path.stem.removeprefix('curves_')}: accuracy per evaluation"
-        curves.plot(out_dir / f"{path.stem}.png", curves.read_csv(path), title)
-        written.append(f"{path.stem}.png")
+    for path in sorted(src_dir.glob(f"{curves.PREFIX}*.csv")):  # each committed curve CSV, drawn
+        title = f"{path.stem.removeprefix(curves.PREFIX)}: accuracy per evaluation"
+        curves.plot(out_dir / curves.plot_name(path), curves.read_csv(path), title)
+        written.append(curves.plot_name(path))
     return f"regenerated in {out_dir}: {', '.join(written)}\n"
 
 

@@ -180,7 +180,7 @@ def write_curves(folder, csv_path):
     """docs/curves_<name>.csv beside a sweep's CSV: each finished run's compact curve."""
     rows = curves.sweep_curves(folder)
     if rows:
-        path = csv_path.with_name(f"curves_{csv_path.stem}.csv")
+        path = csv_path.with_name(curves.csv_name(csv_path))
         curves.merge_csv(path, rows)
         print(f"collect: {folder} -> {path} ({len(rows)} evaluations)")
 

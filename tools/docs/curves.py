@@ -18,6 +18,19 @@ from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.util import tensor_util
 
 COLUMNS = ("run", "step", "train_loss", "validation_accuracy", "test_accuracy")
+PREFIX = "curves_"  # docs/curves_<results CSV's stem>.csv, and its plot beside it
+
+
+def csv_name(results_csv):
+    """The curves CSV committed beside a results CSV (collect.py writes it)."""
+    return f"{PREFIX}{Path(results_csv).stem}.csv"
+
+
+def plot_name(curves_csv):
+    """The plot build_docs.py draws of a curves CSV."""
+    return f"{Path(curves_csv).stem}.png"
+
+
 TAGS = {
     "train_loss": "train/loss",
     "validation_accuracy": "validation/accuracy",

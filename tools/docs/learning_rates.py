@@ -10,6 +10,7 @@ A part whose runs are not all committed yet says what is missing instead of a re
 
 from pathlib import Path
 
+import curves
 import findings
 
 from cifar10_ablation.reports import markdown, report, stats, verdicts
@@ -202,11 +203,11 @@ def seed_files(src_dir):
     """Where the seeds at the chosen rates are committed, once the first has finished."""
     if not (Path(src_dir) / CHOSEN_CSV).exists():
         return ""
-    curves = f"curves_{CHOSEN_CSV}"
+    rows = curves.csv_name(CHOSEN_CSV)
+    plot = curves.plot_name(rows)
     return (
         f"The seeds at the chosen rates: rows [`{CHOSEN_CSV}`]({CHOSEN_CSV}), curves "
-        f"[`{curves}`]({curves}), drawn in "
-        f"[`{Path(curves).with_suffix('.png')}`]({Path(curves).with_suffix('.png')})."
+        f"[`{rows}`]({rows}), drawn in [`{plot}`]({plot})."
     )
 
 

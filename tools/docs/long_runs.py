@@ -13,8 +13,8 @@ from cifar10_ablation.reports import markdown, report
 RESULTS_CSV = "results_long.csv"
 FAST_CSV = "results_fast.csv"  # the other reading: the all-ReLU net with average pooling there
 ALL_RELU_AVG = {"conv_activation": "relu", "fc_activation": "relu", "pool": "avg", "lrn": "true"}
-CURVES_CSV = "curves_results_long.csv"
-PLOT = "curves_results_long.png"  # build_docs draws every curves_*.csv
+CURVES_CSV = curves.csv_name(RESULTS_CSV)
+PLOT = curves.plot_name(CURVES_CSV)  # build_docs draws every curves CSV
 PAIR = ("tutorial", "finding_conv_relu")  # the control and the finding's ReLU end
 REFERENCE_STEP = 100_000  # the tutorial schedule's length: the gap the committed runs measure
 TAIL_STEPS = 50_000  # "still rising?": the gain over the curve's last TAIL_STEPS steps
