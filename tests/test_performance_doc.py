@@ -65,6 +65,21 @@ def test_each_net_s_bfloat16_gain_on_the_amx_host_spans_its_alternated_runs(benc
     )
 
 
+def test_the_amx_logs_are_grouped_by_what_each_log_records_not_by_its_name(bench_copy):
+    folder = bench_copy / "bench" / "intel_amx_host"
+
+    def rates():
+        return [{k: sorted(v) if isinstance(v, list) else v for k, v in net.items()}
+                for net in performance.amx_rates(folder)]  # fmt: skip
+
+    before = rates()
+    (folder / "resnet20_default1.log").rename(folder / "resnet20_measured_again.log")
+    assert rates() == before
+    _measure(folder / "resnet20_measured_again.log", 1.0, "resnet20")
+    resnet20 = next(n for n in performance.amx_rates(folder) if n["net"].startswith("ResNet-20"))
+    assert 1.0 in resnet20["float32"] and 1.0 not in resnet20["bfloat16"]
+
+
 def test_a_log_without_its_json_line_is_one_clear_error(bench_copy):
     log = bench_copy / "bench" / "xla.log"
     log.write_text("\n".join(log.read_text().splitlines()[:-1]) + "\n")

@@ -95,23 +95,20 @@ def _range(values, fmt=_rate):
 
 
 def amx_rates(folder):
-    """Per net timed on the Intel AMX host, float32 and --mixed_precision runs alternated
-    (default1, bf16_1, default2, bf16_2; a ResNet's logs prefixed with its arch): its name and
-    its images/s in each precision. The tutorial net first, then the bigger nets."""
-    nets = [("the tutorial net", "tutorial", "")]
-    nets += [(f"{e.net} on whole images", e.arch, f"{e.arch}_") for e in experiments.bigger()]
+    """Per net timed on the Intel AMX host (float32 and --mixed_precision runs alternated, every
+    log in the folder): its name and its all-ReLU images/s in each precision, grouped by the arch
+    and precision each log's JSON records (logs from before --arch are the tutorial net's). The
+    tutorial net first, then the bigger nets."""
+    rates = {}
+    for log in sorted(Path(folder).glob("*.log")):
+        run = last_json(log)
+        arch = run.get("arch", "tutorial")
+        precision = "bfloat16" if run["mixed_precision"] else "float32"
+        rates.setdefault((arch, precision), []).append(run["train_images_per_second"][arch])
+    nets = [("the tutorial net", "tutorial")]
+    nets += [(f"{e.net} on whole images", e.arch) for e in experiments.bigger()]
     return [
-        {
-            "net": name,
-            **{
-                precision: [
-                    last_json(folder / f"{prefix}{kind}{i}.log")["train_images_per_second"][key]
-                    for i in (1, 2)
-                ]
-                for precision, kind in (("float32", "default"), ("bfloat16", "bf16_"))
-            },
-        }
-        for name, key, prefix in nets
+        {"net": name, **{p: rates[arch, p] for p in ("float32", "bfloat16")}} for name, arch in nets
     ]
 
 
