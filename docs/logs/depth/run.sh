@@ -4,9 +4,9 @@
 # (ReLUs in the last stage only). In the order the CPU is to be spent: ResNet-18's pair, its
 # budget configs, then ResNet-20, then ResNet-56. The flags are always given in the same order
 # (conv_relu or stage_activations, then downsample) so that a config's folder name never changes.
-# In float32: on the AMX host these run on, bfloat16 timed 1.15-1.86x (ResNet-18), 1.23-1.41x
-# (ResNet-20) and 0.92-1.25x (ResNet-56) as fast (docs/bench/intel_amx_host/, PERFORMANCE.md),
-# about what the side-by-side accuracy check each net would need first costs.
+# In float32: on the AMX host these run on, each net's bfloat16 gain (docs/PERFORMANCE.md, from
+# docs/bench/intel_amx_host/) is about what the side-by-side accuracy check it would need first
+# costs, and for ResNet-56 the two precisions' rates overlap.
 # Run from the repo root (docs/logs/stages.sh). Started again it skips finished runs.
 source docs/logs/stages.sh "$@"
 sweep() {
