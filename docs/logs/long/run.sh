@@ -4,8 +4,9 @@
 # (plain SGD at 0.1, x0.1 after 350 epochs: step 123,046 of the 45,000 images trained on here)
 # to 200,000 steps with 5,000 training images held out and evaluated every 10,000 steps, 2 seeds
 # each. A longer --max_steps continues a finished run, should the curve still rise.
-# In float32, as every other run: bfloat16 was timed at only 1.2-1.5x on the AMX host these run
-# on (docs/bench/intel_amx_host/), less than its side-by-side accuracy check would cost.
+# In float32, as every other run: the tutorial net's bfloat16 gain on the AMX host these run on
+# (docs/PERFORMANCE.md, from docs/bench/intel_amx_host/) is less than its side-by-side accuracy
+# check would cost.
 # Run from the repo root (docs/logs/stages.sh). Started again it skips finished runs.
 source docs/logs/stages.sh "$@"
 long() {
