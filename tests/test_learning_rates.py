@@ -116,6 +116,19 @@ def test_the_effects_at_the_chosen_rates_mix_the_shared_runs_and_the_new_seeds(t
         "the verdict changes." in said
     )
     assert "`finding_conv_relu`" not in said
+    glance = findings.at_a_glance(*_named(tmp_path), text["lr_glance"])  # the page's opening
+    assert (
+        "**With a learning rate per config**, each chosen on validation data (fast preset), the "
+        "conv-ReLU effects: `tutorial` − `conv_linear_max` -0.10 points (not separated; "
+        in " ".join(glance.split())
+    )
+    assert "at the shared rate, the verdict changes)." in " ".join(glance.split())
+
+
+def _named(src_dir):
+    """(named, presets) of the fast preset's CSV, as build_docs reads them."""
+    presets = {"fast": report.read_csv(Path(src_dir) / lr.SHARED_CSV)}
+    return findings.describe_named(presets), presets
 
 
 def test_the_full_length_check_says_whether_the_short_choice_holds(tmp_path):

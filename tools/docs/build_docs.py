@@ -155,7 +155,6 @@ def build(src_dir):
     screening, screened = screening_table(src_dir)
     fragments = {
         "lead_table": findings.lead_table(named, presets),
-        "at_a_glance": findings.at_a_glance(named, presets),
         "gap": findings.gap(named, presets),
         "fast_claim": claim_text,
         "screening": screening,
@@ -177,6 +176,7 @@ def build(src_dir):
     fragments.update(readme.fragments(named, summaries, beyond_summary))
     lr_text, lr_summary = learning_rates.fragments(src_dir)
     fragments.update(lr_text)
+    fragments["at_a_glance"] = findings.at_a_glance(named, presets, lr_text["lr_glance"])
     fragments.update(long_runs.fragments(src_dir)[0])
     budget_text, budget_points = budget.fragments(src_dir)
     fragments.update(budget_text)

@@ -217,9 +217,10 @@ def headline(named, presets):
     )
 
 
-def at_a_glance(named, presets):
+def at_a_glance(named, presets, tuned=""):
     """The page's opening, read in half a minute: the finding as measured, what holds, what
-    does not, and the caveats. "" without a preset that has the finding's pair."""
+    does not (`tuned`: whether it survives a learning rate per config), and the caveats. ""
+    without a preset that has the finding's pair."""
     pair = ("finding_conv_relu", "finding_no_conv_relu")
     preset = next((p for p in presets if all(p in named[n] for n in pair)), None)
     if preset is None:
@@ -250,6 +251,8 @@ def at_a_glance(named, presets):
             f"{markdown.percent(control['mean'])}% (the comparisons below say whether the "
             "difference is separated)."
         )
+    if tuned:
+        lines.append(tuned)
     lines.append(
         "**Caveats**: the data is a JPEG copy of CIFAR-10 (`DATA.md`); presets shorter than the "
         "tutorial's schedule land lower; the fast preset's settings were first chosen on test "

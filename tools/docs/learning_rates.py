@@ -159,28 +159,57 @@ def effects_table(found):
     return markdown.table(header, rows)
 
 
-def survives(found):
-    """Per pair with both effects measured: does the shared rate's verdict hold at the chosen
-    rates? "" while a per-config effect is pending."""
+def _both_measured(found):
+    """Per pair with both effects tested: (relu, linear, shared effect, per-config effect)."""
     by_pair = {}
     for c in found:
         by_pair.setdefault(c["pair"], {})[c["rates"]] = c
-    said = []
     for (relu, linear), both in by_pair.items():
         shared, chosen = both.get("shared"), both.get("per config")
         if not shared or not chosen or shared["pending"] or chosen["pending"]:
             continue
         if shared["p"] is None or chosen["p"] is None:
             continue
-        verdict = "holds" if shared["separated"] == chosen["separated"] else "changes"
-        said.append(
-            f"`{relu}` against `{linear}`: "
-            f"{markdown.signed_points(shared['difference'], 2)} points at the shared rate "
-            f"({'separated' if shared['separated'] else 'not separated'}), "
-            f"{markdown.signed_points(chosen['difference'], 2)} at the chosen rates "
-            f"({'separated' if chosen['separated'] else 'not separated'}): the verdict {verdict}"
-        )
+        yield relu, linear, shared, chosen
+
+
+def _separated(c):
+    return "separated" if c["separated"] else "not separated"
+
+
+def _holds(shared, chosen):
+    return "holds" if shared["separated"] == chosen["separated"] else "changes"
+
+
+def survives(found):
+    """Per pair with both effects measured: does the shared rate's verdict hold at the chosen
+    rates? "" while a per-config effect is pending."""
+    said = [
+        f"`{relu}` against `{linear}`: "
+        f"{markdown.signed_points(shared['difference'], 2)} points at the shared rate "
+        f"({_separated(shared)}), "
+        f"{markdown.signed_points(chosen['difference'], 2)} at the chosen rates "
+        f"({_separated(chosen)}): the verdict {_holds(shared, chosen)}"
+        for relu, linear, shared, chosen in _both_measured(found)
+    ]
     return ("With a rate chosen per config, " + "; ".join(said) + ".") if said else ""
+
+
+def glance(found):
+    """RESULTS.md's opening line on the tuning: each pair's effect at the chosen rates and
+    whether its verdict holds. "" until a pair has both effects."""
+    said = [
+        f"`{relu}` − `{linear}` {markdown.signed_points(chosen['difference'], 2)} points "
+        f"({_separated(chosen)}; {markdown.signed_points(shared['difference'], 2)} at the "
+        f"shared rate, the verdict {_holds(shared, chosen)})"
+        for relu, linear, shared, chosen in _both_measured(found)
+    ]
+    if not said:
+        return ""
+    return (
+        "**With a learning rate per config**, each chosen on validation data (fast preset), the "
+        "conv-ReLU effects: " + "; ".join(said) + "."
+    )
 
 
 def at_the_edge(choices, values=VALUES):
@@ -249,7 +278,7 @@ def fragments(src_dir):
         "lr_seed_files",
     )
     if not selection:
-        return dict.fromkeys((*names, "lr_effects_table", "lr_effects_note"), ""), {}
+        return dict.fromkeys((*names, "lr_effects_table", "lr_effects_note", "lr_glance"), ""), {}
     choices = choose(selection)
     tutorial = choices["tutorial"]["choice"]
     found = effects(_rows(src_dir, SHARED_CSV), _rows(src_dir, CHOSEN_CSV), choices)
@@ -266,6 +295,7 @@ def fragments(src_dir):
         ),
         "lr_effects_table": effects_table(found),
         "lr_survives": _paragraph(survives(found)),
+        "lr_glance": glance(found),
         "lr_edge": _paragraph(at_the_edge(choices)),
         "lr_seed_files": _paragraph(seed_files(src_dir)),
         "lr_effects_note": markdown.wrap(
