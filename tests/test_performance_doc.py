@@ -68,9 +68,11 @@ def test_each_net_s_bfloat16_gain_on_the_amx_host_spans_its_alternated_runs(benc
 def test_the_amx_logs_are_grouped_by_what_each_log_records_not_by_its_name(bench_copy):
     folder = bench_copy / "bench" / "intel_amx_host"
 
-    def rates():
-        return [{k: sorted(v) if isinstance(v, list) else v for k, v in net.items()}
-                for net in performance.amx_rates(folder)]  # fmt: skip
+    def rates():  # each precision's rates in no particular order
+        return [
+            {**net, "float32": sorted(net["float32"]), "bfloat16": sorted(net["bfloat16"])}
+            for net in performance.amx_rates(folder)
+        ]
 
     before = rates()
     (folder / "resnet20_default1.log").rename(folder / "resnet20_measured_again.log")
@@ -78,6 +80,10 @@ def test_the_amx_logs_are_grouped_by_what_each_log_records_not_by_its_name(bench
     _measure(folder / "resnet20_measured_again.log", 1.0, "resnet20")
     resnet20 = next(n for n in performance.amx_rates(folder) if n["net"].startswith("ResNet-20"))
     assert 1.0 in resnet20["float32"] and 1.0 not in resnet20["bfloat16"]
+    for log in folder.glob("resnet56_bf16_*.log"):
+        log.unlink()
+    with pytest.raises(ValueError, match=r"intel_amx_host has no bench log of resnet56 bfloat16"):
+        performance.amx_rates(folder)
 
 
 def test_a_log_without_its_json_line_is_one_clear_error(bench_copy):

@@ -18,6 +18,7 @@ from cifar10_ablation.reports import markdown, report
 # The preset flagfiles whose runs the time-per-run table prices (their max_steps x batch_size).
 PRESET_FLAGFILES = ("tutorial", "fast", "quick")
 LINEAR = "conv_relu=false,pool=avg"
+PRECISIONS = ("float32", "bfloat16")  # the AMX host's alternated runs: default, --mixed_precision
 
 
 def last_json(path):
@@ -107,9 +108,10 @@ def amx_rates(folder):
         rates.setdefault((arch, precision), []).append(run["train_images_per_second"][arch])
     nets = [("the tutorial net", "tutorial")]
     nets += [(f"{e.net} on whole images", e.arch) for e in experiments.bigger()]
-    return [
-        {"net": name, **{p: rates[arch, p] for p in ("float32", "bfloat16")}} for name, arch in nets
-    ]
+    missing = [f"{a} {p}" for _, a in nets for p in PRECISIONS if (a, p) not in rates]
+    if missing:
+        raise ValueError(f"{folder} has no bench log of {', '.join(missing)}")
+    return [{"net": name, **{p: rates[arch, p] for p in PRECISIONS}} for name, arch in nets]
 
 
 def amx_precisions(amx):
