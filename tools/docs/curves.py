@@ -19,6 +19,11 @@ from tensorboard.util import tensor_util
 
 COLUMNS = ("run", "step", "train_loss", "validation_accuracy", "test_accuracy")
 PREFIX = "curves_"  # docs/curves_<results CSV's stem>.csv, and its plot beside it
+TAGS = {
+    "train_loss": "train/loss",
+    "validation_accuracy": "validation/accuracy",
+    "test_accuracy": "test/accuracy",
+}
 
 
 def csv_name(results_csv):
@@ -29,13 +34,6 @@ def csv_name(results_csv):
 def plot_name(curves_csv):
     """The plot build_docs.py draws of a curves CSV."""
     return f"{Path(curves_csv).stem}.png"
-
-
-TAGS = {
-    "train_loss": "train/loss",
-    "validation_accuracy": "validation/accuracy",
-    "test_accuracy": "test/accuracy",
-}
 
 
 def run_curve(run_dir):
