@@ -99,11 +99,16 @@ def test_a_section_per_csv_with_drops_answers_and_the_published_figure(synthetic
     largest = "the largest conv-ReLU drop separated from 0 is in"
     none = "Without max pooling (average pooling or strided downsampling)"
     assert f"{none}, {largest} ResNet-20" in text
+    # that drop is read as the ReLU net's accuracy above the affine floor, said once
+    assert text.count(beyond.AFFINE_READING) == 1
     assert f"With max pooling kept, {largest} the tutorial net" in text
     assert "one run took 12 minutes (CPU not recorded, 2 cores) and all 12 runs" in text
     assert "all 12 runs of its grid at most 2.5 hours, within a day" in text
     assert "Published for ResNet-20: 91.25% (He et al. (2016)." in text
-    assert "best config here (conv_activation=relu, pool=avg) 90.5%, -0.8 points" in text
+    assert (
+        "best config here (conv_activation=relu, pool=avg, picked after the runs from 4) 90.5%, "
+        "-0.8 points (within its 95% interval [89.3, 91.7])" in text
+    )
 
 
 def _write_depth(path, configs):
@@ -139,8 +144,8 @@ def test_a_bigger_net_has_its_section_and_its_costs_lead_the_answer_to_question_
     assert "## ResNet-18 on CIFAR-10" in text and "Time per run: 2.2 hours (" in text
     # on its published input, so the short schedule alone is named
     assert (
-        "(conv_activation=relu, downsample=stride) 88.5%, -2.7 points with this short schedule."
-        in text
+        "(conv_activation=relu, downsample=stride, picked after the runs from 5) 88.5%, -2.7 "
+        "points. Besides the data, the two differ in the short schedule." in text
     )
     # relu minus linear per downsampling; the unset stage_activations is not named
     assert "- ResNet-18 on CIFAR-10, downsample=stride: 49.00 points (" in text
@@ -182,9 +187,9 @@ def test_answers_say_per_pool_where_no_drop_is_separated():
         "pooling or strided downsampling), the largest conv-ReLU drop separated from 0 is in net "
         "A, with pool=avg: 40.0 points; "
         "one run took 10-12 minutes (AMD EPYC AVX-512, 2 cores), 37-38 minutes (AMD EPYC AVX2, "
-        "2 cores) and all 12 runs of its grid at most 2.2 hours, within a day without a GPU. Not "
-        "weighed yet, for want of 3 seeds: net B. Verdicts are Holm-adjusted over the 2 drops and "
-        "leads of this answer with an interval "
+        "2 cores) and all 12 runs of its grid at most 2.2 hours, within a day without a GPU. "
+        f"{beyond.AFFINE_READING} Not weighed yet, for want of 3 seeds: net B. Verdicts are "
+        "Holm-adjusted over the 2 drops and leads of this answer with an interval "
         "([how](../README.md#how-the-comparisons-are-judged))."
     )
     assert "pool=avg: 40.00 points (95% interval 30.00 to 42.00; paired by seed, n=3; p<0.001, "
@@ -214,7 +219,8 @@ def test_the_largest_drop_is_weighed_against_the_next_nets_by_welch_over_per_see
     # the family: two drops and the lead; t = 1.22 with Welch df 4 (equal variances)
     assert close.endswith(
         "Its lead over the 46.0 points of net B: not separated at this n (1.00 points, 95% "
-        "interval -1.27 to 3.27; Welch, n=3; p=0.29, Holm-adjusted p=0.29). Verdicts are "
+        "interval -1.27 to 3.27; Welch, n=3; p=0.29, Holm-adjusted p=0.29). "
+        f"{beyond.AFFINE_READING} Verdicts are "
         "Holm-adjusted over the 3 drops and leads of this answer with an interval "
         "([how](../README.md#how-the-comparisons-are-judged))."
     )
@@ -275,7 +281,23 @@ def test_a_published_relu_count_is_a_count_shown_with_its_row(tmp_path):
 def test_a_gap_to_the_published_figure_that_rounds_to_zero_has_no_minus_sign():
     summary = report.summarize([{"pool": "max", "seed": 0, "test_accuracy": 0.9952}])
     row = {**PUBLISHED, "test_accuracy": 0.9955}
-    assert "99.5%, +0.0 points" in beyond._against_published(summary, row, 24)
+    text = beyond._against_published(summary, row, EXPERIMENTS["mnist"])
+    assert "here 99.5%, +0.0 points. Besides the data" in text
+
+
+def test_the_best_of_several_configs_against_the_published_figure_says_it_was_picked_after():
+    rows = [
+        {"pool": pool, "seed": seed, "test_accuracy": accuracy + 0.001 * seed}
+        for pool, accuracy in (("max", 0.80), ("avg", 0.70))
+        for seed in range(3)
+    ]
+    row = {**PUBLISHED, "test_accuracy": 0.9125}
+    text = beyond._against_published(report.summarize(rows), row, EXPERIMENTS["resnet20_pad_crop"])
+    assert "the best config here (pool=max, picked after the runs from 2) 80.1%, -11.1 points." in (
+        text
+    )
+    assert "interval" not in text  # the published figure lies far outside it
+    assert text.endswith("Besides the data, the two differ in the short schedule.")
 
 
 def test_one_config_of_sub_minute_runs_is_timed_in_seconds_and_not_called_the_best():
@@ -294,7 +316,13 @@ def test_one_config_of_sub_minute_runs_is_timed_in_seconds_and_not_called_the_be
         "Time per run: 8 seconds (EPYC AVX-512, 2 cores), 9-11 seconds (EPYC AVX2, 2 cores)."
         in text
     )
-    assert "); here 37.0%, -0.3 points with this short schedule" in text
+    # the published 37.3% lies inside the three seeds' interval, and the nets differ in more than
+    # the schedule and the crops
+    assert (
+        "); here 37.0%, -0.3 points (within its 95% interval [36.5, 37.4]). Besides the data, the "
+        "two differ in the classifier (the source does not state its type), the short schedule "
+        "and the 24x24 crops." in text
+    )
 
 
 def test_a_time_range_across_one_minute_names_each_end_in_its_own_unit():
@@ -313,12 +341,15 @@ def test_the_net_without_any_relu_is_set_against_the_linear_classifier(synthetic
     # two schedules share no runs by seed, so Welch's interval, never paired
     sentence = (
         "The tutorial net on CIFAR-10 (quick preset) with no ReLU (conv and FC linear, average "
-        "pooling) reaches 37.5% (n=3) and the linear classifier 37.0% (n=3); the net minus the "
-        "classifier: "
+        "pooling) reaches 37.5% (n=3) and the linear classifier 37.0% (n=3): the net minus the "
+        "classifier is +0.50 points (95% interval "
     )
     assert sentence in text
-    verdict = text.split(sentence)[1].split(").")[0]
-    assert "0.50 points" in verdict and "Welch, n=3" in verdict and "paired" not in verdict
+    said = text.split(sentence)[1].split("## ")[0]
+    assert said.split(")")[0].endswith("; Welch, n=3 each") and "paired" not in said
+    # two schedules: the difference is described, never given a verdict
+    assert "schedule (15,000 steps against 15,000), so this difference gets no verdict" in said
+    assert "separated" not in said
 
 
 def test_the_max_pool_answer_says_how_many_max_pool_windows_each_net_keeps():

@@ -42,6 +42,20 @@ def test_a_bench_log_measured_again_changes_the_rates_and_the_times_per_run(benc
     assert "| 1,000 |" in fragments["options_table"].splitlines()[2]
 
 
+def test_the_input_pipeline_is_set_against_the_fastest_training_rate_of_any_option(bench_copy):
+    pipeline = json.loads((bench_copy / "bench" / "default.log").read_text().splitlines()[-1])
+    pipeline = pipeline["input_pipeline_images_per_second"]
+    # the fastest option is XLA's linear config now: its rate sets the ratio, not bfloat16's
+    _measure(bench_copy / "bench" / "xla.log", pipeline / 10, net=performance.LINEAR)
+    gpu = {"device_kind": "GPU X", "images_per_second": pipeline / 2}
+    text = " ".join(performance.pipeline_note(bench_copy / "bench", gpu).split())
+    assert "10x the fastest training rate above: it never holds CPU training up." in text
+    assert "GPU X" not in text
+    gpu["images_per_second"] = pipeline * 2  # a GPU that outruns it is said to
+    text = " ".join(performance.pipeline_note(bench_copy / "bench", gpu).split())
+    assert "The GPU X's training steps alone" in text and text.endswith("is not measured.")
+
+
 def test_each_net_s_bfloat16_gain_on_the_amx_host_spans_its_alternated_runs(bench_copy):
     folder = bench_copy / "bench" / "intel_amx_host"
     for prefix, key, rates in (("", "tutorial", (1000, 1100, 1500, 1650)),
@@ -145,3 +159,18 @@ def test_a_grid_s_gpu_time_is_its_images_over_the_measured_rate(tmp_path):
         "| VGG-style net | 2 | 1,280 | 10 | 4 minutes |",
         "| ResNet-18 | 2 | 1,280 | not measured | not measured |",
     ]
+
+
+def test_the_committed_runs_own_rates_are_given_per_recorded_cpu(tmp_path):
+    def row(seed, rate, cpu):
+        run = {"pool": "max", "seed": seed, "test_accuracy": 0.8}
+        return run | {"train_images_per_second": rate, "cpu": cpu}
+
+    write_results_csv(tmp_path / "results_fast.csv", [row(0, 1500.4, "CPU A"), row(1, 900, "")])
+    write_results_csv(tmp_path / "results_quick.csv", [row(0, 2100, "CPU A")])
+    text = " ".join(performance.run_rates(tmp_path).split())
+    # the run without a recorded CPU is left out: its rate says nothing about a host
+    assert "trained at 1,500-2,100 images/s on CPU A (2 runs)." in text
+    write_results_csv(tmp_path / "results_fast.csv", [row(0, 900, "")])
+    (tmp_path / "results_quick.csv").unlink()
+    assert performance.run_rates(tmp_path) == ""

@@ -176,7 +176,13 @@ def build(src_dir):
     fragments.update(readme.fragments(named, summaries, beyond_summary))
     lr_text, lr_summary = learning_rates.fragments(src_dir)
     fragments.update(lr_text)
-    fragments["at_a_glance"] = findings.at_a_glance(named, presets, lr_text["lr_glance"])
+    screening_rows = [
+        row for path in sorted(src_dir.glob("tuning_*.csv")) for row in report.read_csv(path)
+    ]
+    reused = findings.screening_reused(named, presets.get("fast", []), screening_rows)
+    fragments["at_a_glance"] = findings.at_a_glance(
+        named, presets, lr_text["lr_glance"], beyond_summary["reference"]["drops"], main, reused
+    )
     fragments.update(long_runs.fragments(src_dir)[0])
     budget_text, budget_points = budget.fragments(src_dir)
     fragments.update(budget_text)

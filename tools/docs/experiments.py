@@ -24,6 +24,8 @@ class Experiment(NamedTuple):
     arch: str  # whose switches the text names
     dataset: str
     image_size: int  # the net's input: the tutorial's crops or the whole image
+    # how the published net differs from this one, beyond schedule and input ("": the same net)
+    other_net: str = ""
 
 
 # The tutorial net at the fast preset: the baseline the other nets face (not a section here).
@@ -51,6 +53,7 @@ EXPERIMENTS = {
         "tutorial",
         "mnist",
         CROP_SIZE,
+        "the net (a maxout net with dropout there)",
     ),
     "vgg": Experiment(
         "beyond",
@@ -62,6 +65,7 @@ EXPERIMENTS = {
         "vgg",
         "cifar10",
         CROP_SIZE,
+        "the net (VGG16 there: 13 conv layers against 6 here)",
     ),
     "resnet20": Experiment(
         "beyond",
@@ -84,6 +88,7 @@ EXPERIMENTS = {
         "linear",
         "cifar10",
         CROP_SIZE,
+        "the classifier (the source does not state its type)",
     ),
     "resnet18": Experiment(
         "depth",

@@ -79,7 +79,7 @@ def conv_relu_costs(beyond_summary):
                 continue
             where = ", ".join(f"{k}={v}" for k, v in d["context"].items()) or "-"
             interval = (
-                f"{markdown.percent(d['low'], 1)} to {markdown.percent(d['high'], 1)}"
+                f"{markdown.percent(d['low'], 2)} to {markdown.percent(d['high'], 2)}"
                 if d["low"] is not None
                 else f"none (n={d['n_a']})"
             )
@@ -87,8 +87,16 @@ def conv_relu_costs(beyond_summary):
             verdict = "separated" if separated else "not separated"
             if d["low"] is None:
                 verdict = "no interval yet"
-            rows.append([entry["title"], where, f"{100 * d['difference']:.1f}", interval, verdict])
-    header = ["net", "setting", "drop (points)", "95% interval", "Holm-adjusted verdict"]
+            drop = markdown.signed_points(d["difference"], 2)
+            rows.append([entry["title"], where, drop, interval, verdict])
+    # the interval is each drop's own; the verdict is Holm-adjusted, so the two can disagree
+    header = [
+        "net",
+        "setting",
+        "drop (points)",
+        "95% interval (unadjusted)",
+        "Holm-adjusted verdict",
+    ]
     return markdown.table(header, rows) if rows else ""
 
 
