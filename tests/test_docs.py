@@ -346,4 +346,6 @@ def test_the_readme_costs_table_gives_the_unadjusted_interval_beside_the_adjuste
     )
     assert "| drop (points) | 95% interval (unadjusted) | Holm-adjusted verdict |" in table
     # two decimals, so the interval is seen to exclude 0, and no "-0.0"
-    assert table.endswith("| net | pool=max | -0.02 | 0.02 to 0.15 | not separated |")
+    assert table.endswith(
+        "| net | pool=max | -0.02 | 0.02 to 0.15 | not separated once adjusted for the family |"
+    )

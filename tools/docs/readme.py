@@ -8,7 +8,7 @@ docs/README_SUMMARY.md; the README holds that text between its GENERATED markers
 
 import beyond
 
-from cifar10_ablation.reports import markdown
+from cifar10_ablation.reports import markdown, verdicts
 
 START, END = "<!-- GENERATED from docs/README_SUMMARY.md -->", "<!-- END GENERATED -->"
 # Per preset: the script that made its runs (stage by stage) and the flagfile a user starts from.
@@ -83,10 +83,10 @@ def conv_relu_costs(beyond_summary):
                 if d["low"] is not None
                 else f"none (n={d['n_a']})"
             )
-            separated = d.get("separated", d["low"] is not None and d["low"] > 0)
-            verdict = "separated" if separated else "not separated"
             if d["low"] is None:
                 verdict = "no interval yet"
+            else:
+                verdict = "separated" if d["separated"] else verdicts.unseparated(d)
             drop = markdown.signed_points(d["difference"], 2)
             rows.append([entry["title"], where, drop, interval, verdict])
     # the interval is each drop's own; the verdict is Holm-adjusted, so the two can disagree
