@@ -341,11 +341,10 @@ def linear_vs_net(linear, reference):
         for name, entry in (("net", reference), ("linear", linear))
     }
     if d["low"] is None:
-        interval = f"n={net['n']} and {softmax['n']}: no interval"
+        interval = f"{findings.seeds_text(net, softmax)}: no interval"
     else:
         low, high = markdown.percent(d["low"], 2), markdown.percent(d["high"], 2)
-        n = f"n={net['n']} each" if net["n"] == softmax["n"] else f"n={net['n']} and {softmax['n']}"
-        interval = f"95% interval {low} to {high}; Welch, {n}"
+        interval = f"95% interval {low} to {high}; Welch, {findings.seeds_text(net, softmax)}"
     bound = (
         f" Together they add at most {high} points (the interval's upper end), at 95% confidence."
         if d["low"] is not None

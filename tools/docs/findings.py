@@ -235,7 +235,8 @@ def screening_reused(named, rows, screening_rows, preset="fast"):
     return reused
 
 
-def _seeds(a, b):
+def seeds_text(a, b):
+    """'n=3 each' or 'n=2 and 3' for two described groups of runs."""
     return f"n={a['n']} each" if a["n"] == b["n"] else f"n={a['n']} and {b['n']}"
 
 
@@ -271,7 +272,7 @@ def at_a_glance(named, presets, tuned="", drops=(), drops_preset=None, reused=No
     where = f"at the {_label(drops_preset)}, Holm-adjusted over its {family} ReLU drops"
     held = f" {where[0].upper()}{where[1:]}: {_drop_said(finding)}." if finding else ""
     lines = [
-        f"**The finding as measured** ({_label(preset)}, {_seeds(on, off)}): removing "
+        f"**The finding as measured** ({_label(preset)}, {seeds_text(on, off)}): removing "
         "the conv ReLUs with the FC ReLUs off and average pooling takes test accuracy from "
         f"{markdown.percent(on['mean'])}% to {markdown.percent(off['mean'])}% (published: "
         f"{markdown.percent(on['published'])}% to {markdown.percent(off['published'])}%).{held}"
