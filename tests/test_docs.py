@@ -336,6 +336,12 @@ def test_the_opening_says_what_holds_from_the_fast_preset_s_adjusted_drops(synth
     ) in text
 
 
+def test_the_opening_says_why_a_drop_whose_interval_excludes_zero_is_not_separated():
+    drop = {"difference": 0.012, "low": 0.002, "high": 0.022, "n_a": 3, "separated": False}
+    assert findings._drop_said(drop).endswith("not separated once adjusted for the family")
+    assert findings._drop_said(drop | {"low": -0.002}).endswith("not separated at this n")
+
+
 def test_the_readme_costs_table_gives_the_unadjusted_interval_beside_the_adjusted_verdict():
     import readme
 

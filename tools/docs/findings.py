@@ -7,7 +7,7 @@ tutorial schedule at no more than FAST_MAX_STEPS steps, and the README's headlin
 Presets are the {preset: flat rows} of docs.py, longest schedule first.
 """
 
-from cifar10_ablation.reports import markdown, stats
+from cifar10_ablation.reports import markdown, stats, verdicts
 
 # Where the docs' statistics are described, once; each section links there (relative to docs/).
 METHOD = "../README.md#how-the-comparisons-are-judged"
@@ -253,7 +253,7 @@ def _drop_said(d):
     if d["low"] is None:
         return f"{points} (n={d['n_a']}: no interval)"
     interval = f"{markdown.percent(d['low'], 2)} to {markdown.percent(d['high'], 2)}"
-    return f"{points} ({interval}), {'separated' if d['separated'] else 'not separated'}"
+    return f"{points} ({interval}), {'separated' if d['separated'] else verdicts.unseparated(d)}"
 
 
 def at_a_glance(named, presets, tuned="", drops=(), drops_preset=None, reused=None):
