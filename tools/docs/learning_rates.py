@@ -166,11 +166,8 @@ def _both_measured(found):
         by_pair.setdefault(c["pair"], {})[c["rates"]] = c
     for (relu, linear), both in by_pair.items():
         shared, chosen = both.get("shared"), both.get("per config")
-        if not shared or not chosen or shared["pending"] or chosen["pending"]:
-            continue
-        if shared["p"] is None or chosen["p"] is None:
-            continue
-        yield relu, linear, shared, chosen
+        if all(c and not c["pending"] and c["p"] is not None for c in (shared, chosen)):
+            yield relu, linear, shared, chosen
 
 
 def _separated(c):
