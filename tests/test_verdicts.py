@@ -47,3 +47,12 @@ def test_the_report_says_how_many_comparisons_its_family_has():
     assert lines.count("pool a above b: +10.00 points") == 3
     assert "p=0.001, Holm-adjusted p=0.003" in lines
     assert verdicts.family_note([_comparison("c", "d", 0.1, None, None, None)]) == ""
+
+
+def test_every_report_names_the_seeds_behind_a_pair_alike():
+    assert verdicts.seeds_text(3, 3) == "n=3"
+    assert verdicts.seeds_text(3, 3, each=True) == "n=3 each"
+    assert verdicts.seeds_text(2, 3, each=True) == "n=2 and 3"
+    uneven = _comparison("avg", "max", 0.0083, -0.01, 0.02, 0.2) | {"n_a": 2}
+    [uneven] = stats.holm_adjust([uneven])
+    assert "paired by seed, n=2 and 3;" in verdicts.comparison_sentence(uneven)

@@ -25,6 +25,14 @@ def test_text(c):
     return f"{p_text(c['p'])}, {p_text(c['p_holm'], 'Holm-adjusted p')}"
 
 
+def seeds_text(n_a, n_b, each=False):
+    """'n=3' ('n=3 each' with `each`, for a sentence that names both groups) or 'n=2 and 3':
+    the seeds behind a compared pair."""
+    if n_a != n_b:
+        return f"n={n_a} and {n_b}"
+    return f"n={n_a} each" if each else f"n={n_a}"
+
+
 def unseparated(c):
     """Why a tested comparison is not called separated: its interval holds 0, or it excludes 0
     but the Holm-adjusted test over its family does not reject."""
@@ -56,7 +64,7 @@ def comparison_sentence(c):
     (c["separated"], stats.holm_adjust)."""
     where = ", ".join(f"{k}={v}" for k, v in c["context"].items())
     where = f"With {where}: " if where else ""
-    n = f"n={c['n_a']}" if c["n_a"] == c["n_b"] else f"n={c['n_a']} and {c['n_b']}"
+    n = seeds_text(c["n_a"], c["n_b"])
     how = "paired by seed" if c["method"] == stats.PAIRED else "Welch, seeds differ"
     points = f"{markdown.signed_points(c['difference'], 2)} points"
     pair = f"{where}{c['field']} {c['a']} and {c['b']}"

@@ -139,7 +139,7 @@ def drop_text(d, where=None):
     setting of the other switches unless given."""
     if where is None:
         where = _setting(d["context"]) or "every setting"
-    n = f"n={d['n_a']}" if d["n_a"] == d["n_b"] else f"n={d['n_a']} and {d['n_b']}"
+    n = verdicts.seeds_text(d["n_a"], d["n_b"])
     points = f"{100 * d['difference']:.2f} points"
     if d["low"] is None:
         return f"{where}: {points} ({n}: an interval needs {stats.MIN_SEEDS} seeds each)"
@@ -340,11 +340,12 @@ def linear_vs_net(linear, reference):
         name: " or ".join(f"{s:,}" for s in entry["summary"]["steps"])
         for name, entry in (("net", reference), ("linear", linear))
     }
+    seeds = verdicts.seeds_text(net["n"], softmax["n"], each=True)
     if d["low"] is None:
-        interval = f"{findings.seeds_text(net, softmax)}: no interval"
+        interval = f"{seeds}: no interval"
     else:
         low, high = markdown.percent(d["low"], 2), markdown.percent(d["high"], 2)
-        interval = f"95% interval {low} to {high}; Welch, {findings.seeds_text(net, softmax)}"
+        interval = f"95% interval {low} to {high}; Welch, {seeds}"
     bound = (
         f" Together they add at most {high} points (the interval's upper end), at 95% confidence."
         if d["low"] is not None

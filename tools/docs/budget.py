@@ -114,7 +114,7 @@ def cost_table(families):
     rows = []
     for net, family in families.items():
         for c in family:
-            n = f"n={c['n_a']}" if c["n_a"] == c["n_b"] else f"n={c['n_a']} and {c['n_b']}"
+            n = verdicts.seeds_text(c["n_a"], c["n_b"])
             cost = f"{markdown.signed_points(c['difference'], 2)} ({n})"
             if c["low"] is None:
                 interval, verdict = "no interval yet", ""

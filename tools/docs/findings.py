@@ -235,11 +235,6 @@ def screening_reused(named, rows, screening_rows, preset="fast"):
     return reused
 
 
-def seeds_text(a, b):
-    """'n=3 each' or 'n=2 and 3' for two described groups of runs."""
-    return f"n={a['n']} each" if a["n"] == b["n"] else f"n={a['n']} and {b['n']}"
-
-
 def _drop(drops, **context):
     """The conv-ReLU drop in this setting of the other switches, or None."""
     return next(
@@ -271,8 +266,9 @@ def at_a_glance(named, presets, tuned="", drops=(), drops_preset=None, reused=No
     family = sum(1 for d in drops if d["p"] is not None)
     where = f"at the {_label(drops_preset)}, Holm-adjusted over its {family} ReLU drops"
     held = f" {where[0].upper()}{where[1:]}: {_drop_said(finding)}." if finding else ""
+    seeds = verdicts.seeds_text(on["n"], off["n"], each=True)
     lines = [
-        f"**The finding as measured** ({_label(preset)}, {seeds_text(on, off)}): removing "
+        f"**The finding as measured** ({_label(preset)}, {seeds}): removing "
         "the conv ReLUs with the FC ReLUs off and average pooling takes test accuracy from "
         f"{markdown.percent(on['mean'])}% to {markdown.percent(off['mean'])}% (published: "
         f"{markdown.percent(on['published'])}% to {markdown.percent(off['published'])}%).{held}"

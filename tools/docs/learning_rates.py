@@ -148,7 +148,7 @@ def effects_table(found):
             continue
         rates = "shared: " if c["rates"] == "shared" else "per config: "
         rates += " / ".join(str(r) for r in c["rate_of"].values())
-        n = f"n={c['n_a']}" if c["n_a"] == c["n_b"] else f"n={c['n_a']} and {c['n_b']}"
+        n = verdicts.seeds_text(c["n_a"], c["n_b"])
         points = f"{markdown.signed_points(c['difference'], 2)} ({n})"
         if c["low"] is None:
             rows.append([pair, rates, points, "no interval yet", "", ""])
