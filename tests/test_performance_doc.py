@@ -48,11 +48,15 @@ def test_the_input_pipeline_is_set_against_the_fastest_training_rate_of_any_opti
     # the fastest option is XLA's linear config now: its rate sets the ratio, not bfloat16's
     _measure(bench_copy / "bench" / "xla.log", pipeline / 10, net=performance.LINEAR)
     gpu = {"device_kind": "GPU X", "images_per_second": pipeline / 2}
-    text = " ".join(performance.pipeline_note(bench_copy / "bench", gpu).split())
+    text = " ".join(
+        performance.pipeline_note(performance.option_results(bench_copy / "bench"), gpu).split()
+    )
     assert "10x the fastest training rate above: it never holds CPU training up." in text
     assert "GPU X" not in text
     gpu["images_per_second"] = pipeline * 2  # a GPU that outruns it is said to
-    text = " ".join(performance.pipeline_note(bench_copy / "bench", gpu).split())
+    text = " ".join(
+        performance.pipeline_note(performance.option_results(bench_copy / "bench"), gpu).split()
+    )
     assert "The GPU X's training steps alone" in text and text.endswith("is not measured.")
 
 

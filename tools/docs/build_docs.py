@@ -98,14 +98,15 @@ def preset_section(preset, summary):
     return "\n".join(lines)
 
 
-def screening_table(src_dir):
-    """Every run of the fast preset's screening (tuning_*.csv), its varied flags in its name;
-    per file best first, so the chosen candidate heads its file's rows."""
+def screening_table(screening):
+    """Every run of the fast preset's screening (`screening`: each tuning_*.csv's rows by file
+    name), its varied flags in its name; per file best first, so the chosen candidate heads its
+    file's rows."""
     runs = [
-        {"file": path.name, "run": row["run"], "steps": row["global_step"]}
+        {"file": name, "run": row["run"], "steps": row["global_step"]}
         | {"test_accuracy": row["test_accuracy"]}
-        for path in sorted(Path(src_dir).glob("tuning_*.csv"))
-        for row in sorted(report.read_csv(path), key=lambda row: -row["test_accuracy"])
+        for name, rows in screening.items()
+        for row in sorted(rows, key=lambda row: -row["test_accuracy"])
     ]
     rows = [
         [f"[`{r['file']}`]({r['file']})", f"`{r['run']}`", f"{r['steps']:,}"]
@@ -152,7 +153,8 @@ def build(src_dir):
     # The pool windows of the preset with the grid: the sweep default, else the smoke scale.
     main = next(p for p in ("fast", "quick", "tutorial") if p in presets)
     windows, changed = windows_table(summaries[main])
-    screening, screened = screening_table(src_dir)
+    screening_rows = {p.name: report.read_csv(p) for p in sorted(src_dir.glob("tuning_*.csv"))}
+    screening, screened = screening_table(screening_rows)
     fragments = {
         "lead_table": findings.lead_table(named, presets),
         "gap": findings.gap(named, presets),
@@ -176,10 +178,9 @@ def build(src_dir):
     fragments.update(readme.fragments(named, summaries, beyond_summary))
     lr_text, lr_summary = learning_rates.fragments(src_dir)
     fragments.update(lr_text)
-    screening_rows = [
-        row for path in sorted(src_dir.glob("tuning_*.csv")) for row in report.read_csv(path)
-    ]
-    reused = findings.screening_reused(named, presets.get("fast", []), screening_rows)
+    reused = findings.screening_reused(
+        named, presets.get("fast", []), [row for rows in screening_rows.values() for row in rows]
+    )
     fragments["at_a_glance"] = findings.at_a_glance(
         named, presets, lr_text["lr_glance"], beyond_summary["reference"]["drops"], main, reused
     )

@@ -180,13 +180,17 @@ OPTIONS = (
 )
 
 
-def pipeline_note(bench, gpu):
+def option_results(bench):
+    """Each OPTIONS log's last result, by log name: read once for every fragment."""
+    return {log: last_json(bench / log) for _, log in OPTIONS}
+
+
+def pipeline_note(options, gpu):
     """The bullet on the input pipeline's rate against the fastest CPU training rate of the
-    options table, and against the GPU's training steps where those are faster."""
-    pipeline = last_json(bench / "default.log")["input_pipeline_images_per_second"]
-    fastest = max(
-        max(last_json(bench / log)["train_images_per_second"].values()) for _, log in OPTIONS
-    )
+    options table (`options`: each OPTIONS log's last result), and against the GPU's training
+    steps where those are faster."""
+    pipeline = options["default.log"]["input_pipeline_images_per_second"]
+    fastest = max(max(o["train_images_per_second"].values()) for o in options.values())
     text = (
         "**The input pipeline** (decoded images kept in memory, the tutorial's distortions "
         f"applied a batch at a time) delivers {_rate(pipeline)} images/s on the AMD AVX-512 "
@@ -203,12 +207,13 @@ def pipeline_note(bench, gpu):
     return markdown.wrap(text + ".", bullet=True)
 
 
-def options_table(bench):
-    """The speed options, each as the same bench with one flag changed."""
+def options_table(options):
+    """The speed options, each as the same bench with one flag changed (`options`: each
+    OPTIONS log's last result)."""
     header = ["as run", "tutorial net, images/s", f"`{LINEAR.replace(',', ' ')}`", "log"]
     rows = []
     for label, log in OPTIONS:
-        rates = last_json(bench / log)["train_images_per_second"]
+        rates = options[log]["train_images_per_second"]
         rows.append(
             [label, _rate(rates["tutorial"]), _rate(rates[LINEAR]), f"[{log}](bench/{log})"]
         )
@@ -260,9 +265,9 @@ def fragments(docs_dir, flags_dir):
     """The PERFORMANCE.md fragments, every figure from the logs under docs_dir/bench."""
     bench = Path(docs_dir) / "bench"
     images = preset_images(flags_dir)
-    shipped = [
-        last_json(bench / n)["train_images_per_second"] for n in ("default.log", "default2.log")
-    ]
+    options = option_results(bench)
+    default = options["default.log"]
+    shipped = [r["train_images_per_second"] for r in (default, last_json(bench / "default2.log"))]
     avx2 = [last_json(bench / "avx2_host" / n) for n in ("default1.log", "default2.log")]
     amx = amx_rates(bench / "intel_amx_host")
     gpu = json.loads((bench / "gpu_h200" / "results.jsonl").read_text().splitlines()[0])
@@ -288,8 +293,7 @@ def fragments(docs_dir, flags_dir):
             ["bench/gpu_h200/jax_tutorial.log"],
         ),
     ]
-    default = last_json(bench / "default.log")
-    bf16 = last_json(bench / "bf16.log")["train_images_per_second"]["tutorial"]
+    bf16 = options["bf16.log"]["train_images_per_second"]["tutorial"]
     lrn = last_json(bench / "lrn.log")
     conv = last_json(bench / "families" / "conv_grad_avx512.log")
     families = {
@@ -312,7 +316,7 @@ def fragments(docs_dir, flags_dir):
     value = {
         "time_table": time_table(hosts, images),
         "run_rates": run_rates(docs_dir),
-        "options_table": options_table(bench),
+        "options_table": options_table(options),
         "families_table": families_table(bench),
         "gpu_table": gpu_table(bench),
         "shipped_rate": _range([r["tutorial"] for r in shipped]),
@@ -321,7 +325,7 @@ def fragments(docs_dir, flags_dir):
         "ceiling_rate": _rate(default["ceiling_images_per_second"]),
         "ceiling_fraction": f"{default['fraction_of_ceiling']['tutorial']:.0%}",
         "matmul_gflops": _rate(max(default["matmul_gflops"].values())),
-        "pipeline": pipeline_note(bench, gpu),
+        "pipeline": pipeline_note(options, gpu),
         "bf16_gain": f"{bf16 / default['train_images_per_second']['tutorial']:.2f}x",
         "amx_precisions": amx_precisions(amx),
         "amx_overlap": amx_overlap(amx),
