@@ -325,6 +325,12 @@ def test_one_config_of_sub_minute_runs_is_timed_in_seconds_and_not_called_the_be
     )
 
 
+def test_an_experiment_without_run_times_is_one_clear_error():
+    rows = [{"seed": seed, "global_step": 4000, "test_accuracy": 0.37} for seed in range(3)]
+    with pytest.raises(ValueError, match=r"^a linear classifier: no row records its run time"):
+        beyond.describe("a linear classifier", rows)
+
+
 def test_a_time_range_across_one_minute_names_each_end_in_its_own_unit():
     assert beyond._duration(50 / 60, 2.4) == "50 seconds to 2 minutes"
     assert beyond._duration(12.2, 12.4) == "12 minutes"

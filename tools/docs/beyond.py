@@ -155,6 +155,8 @@ def describe(title, rows, summary=None):
     """What the answers need of one experiment (JSON-ready); `summary` if already made."""
     summary = summary or report.summarize(rows)
     by_cpu = {cpu: [s / 60 for s in pair] for cpu, pair in summary["run_seconds_by_cpu"].items()}
+    if not by_cpu:  # question 2 weighs every experiment by its time per run
+        raise ValueError(f"{title}: no row records its run time (wall_seconds), which BEYOND needs")
     slowest = max(high for _, high in by_cpu.values())
     return {
         "title": title,
