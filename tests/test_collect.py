@@ -62,7 +62,10 @@ def test_trim_drops_a_restart_that_had_nothing_to_train(collect):
     stopped = ["== start stage 2 d", *done, "sweep y: 1 runs, shard 0/1: 1, finished 0, to train 1"]
     stopped += ["y: stopped by SIGTERM at step 550 of 15000"]
     mixed = ["== start stage 2 e", *done, *trained[1:]]
-    log = ["queue: started", *trained, *idle, *failed, *stopped, *mixed, *idle, *idle]
+    selected = ["sweep x/selection: 4 runs, shard 0/1: 4, finished 4, to train 0"]
+    selected += ["selection: trained 0, already finished 4, failed 0", "| chosen |"]
+    idle_selection = ["== start stage 3 f", *selected, *done]
+    log = ["queue: started", *trained, *idle, *failed, *stopped, *mixed, *idle, *idle_selection]
     kept = ["queue: started", *trained, *failed, *stopped, *mixed]
     assert collect.trim("\n".join(log)).splitlines() == kept
 

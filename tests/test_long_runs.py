@@ -60,7 +60,7 @@ def test_a_gap_that_narrows_past_100k_steps_is_described_from_the_curves(tmp_pat
     )
     assert (
         "The gap between them is +4.00 points at 100,000 steps and +2.00 at 200,000: it "
-        "narrows (-2.00 points; with 2 seeds each there is no interval" in result
+        "narrows (-2.00 points; with n=2 each there is no interval" in result
     )
     assert "`tutorial` 83.00 / 83.10%, `finding_conv_relu` 81.00 / 81.10%" in result
 

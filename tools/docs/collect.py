@@ -69,7 +69,8 @@ _NOISE = ("I0000 ", "W0000 ", "E0000 ", "WARNING: All log messages")
 _MACHINE_PATH = re.compile(r"/(work|root|tmp|home)/")
 _STAGE_START = "== start stage "
 _SWEEP_START = re.compile(r"^sweep .+: \d+ runs, ")
-_TRAINED = re.compile(r"^trained (\d+), already finished \d+, failed (\d+)$")
+# a sweep's last line; a selection sweep's starts "selection: "
+_TRAINED = re.compile(r"^(?:selection: )?trained (\d+), already finished \d+, failed (\d+)$")
 _STARTED = re.compile(r"^== start (?:stage \S+ )?(\w{3} \w{3} +\d+ [\d:]+ UTC \d{4})")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import curves
 import findings
 
-from cifar10_ablation.reports import markdown, report
+from cifar10_ablation.reports import markdown, report, verdicts
 
 RESULTS_CSV = "results_long.csv"
 FAST_CSV = "results_fast.csv"  # the other reading: the all-ReLU net with average pooling there
@@ -77,6 +77,7 @@ def describe(results, curve_rows):
         for n in PAIR
     }
     change = gap[last] - gap[REFERENCE_STEP]
+    n = verdicts.seeds_text(*(len(seeds[name]) for name in PAIR), each=True)
     closes = "narrows" if change < 0 else "does not narrow"
     return (
         "**Longer training, as measured.** Validation accuracy of the averaged weights, mean "
@@ -84,8 +85,8 @@ def describe(results, curve_rows):
         + "; ".join(lines)
         + f". The gap between them is {_points(gap[REFERENCE_STEP])} points at "
         f"{REFERENCE_STEP:,} steps and {_points(gap[last])} at {last:,}: it {closes} "
-        f"({_points(change)} points; with {min(len(s) for s in seeds.values())} seeds each there "
-        f"is no interval, so this describes the runs, it does not test a difference). Test "
+        f"({_points(change)} points; with {n} there is no interval, so this describes the runs, "
+        "it does not test a difference). Test "
         f"accuracy at the end, each seed: `{PAIR[0]}` {tests[PAIR[0]]}%, `{PAIR[1]}` "
         f"{tests[PAIR[1]]}% ([`{RESULTS_CSV}`]({RESULTS_CSV}), curves "
         f"[`{CURVES_CSV}`]({CURVES_CSV}))."
