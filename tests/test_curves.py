@@ -37,3 +37,17 @@ def test_a_row_per_evaluation_with_the_loss_logged_there(tmp_path):
     assert [row["step"] for row in curves.read_csv(path)] == [400]
     curves.plot(tmp_path / "curves.png", curves.read_csv(path), "test")
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_legend_names_only_what_differs_between_runs():
+    runs = [
+        "validation_examples-5000_conv_relu-true_fc_relu-true_pool-max_seed0",
+        "validation_examples-5000_conv_relu-true_fc_relu-false_pool-avg_seed0",
+        "odd name",
+    ]
+    assert curves.labels(runs) == {
+        runs[0]: "fc_relu-true_pool-max",
+        runs[1]: "fc_relu-false_pool-avg",
+        "odd name": "odd name",
+    }
+    assert curves.labels(runs[:1]) == {runs[0]: runs[0]}  # one run: nothing differs, all kept

@@ -12,6 +12,7 @@ long runs' folders; build_docs.py draws a plot per CSV.
 """
 
 import csv
+import re
 from pathlib import Path
 
 from tensorboard.backend.event_processing import event_accumulator
@@ -101,27 +102,46 @@ def merge_csv(path, rows):
     return merged
 
 
+_NAME_PART = re.compile(r"[a-z][a-z0-9_]*?-[^_]+|seed\d+")  # "conv_relu-true", "seed0"
+
+
+def labels(runs):
+    """{run: its name without the key-value parts every run shares}: the legend names what
+    differs (a name it cannot split into parts stays whole)."""
+    parts = {run: _NAME_PART.findall(run) for run in runs}
+    split = {run: p for run, p in parts.items() if "_".join(p) == run}
+    shared = set.intersection(*map(set, split.values())) if split else set()
+    named = {run: "_".join(p for p in own if p not in shared) for run, own in split.items()}
+    return {run: named.get(run) or run for run in runs}
+
+
 def plot(path, rows, title):
-    """Accuracy against step, a line per run: validation solid, test dashed (averaged weights)."""
+    """Accuracy against step, a line per run: validation dots joined, test crosses in the same
+    colour (averaged weights); the legend names each run once."""
     from cifar10_ablation import plots
 
-    with plots.figure(path, (7, 4.5), dpi=110, metadata={"Software": None}) as axis:
-        for run in sorted({row["run"] for row in rows}):
+    runs = sorted({row["run"] for row in rows})
+    named = labels(runs)
+    with plots.figure(path, (9, 4.5), dpi=110, metadata={"Software": None}) as axis:
+        for run in runs:
             own = [row for row in rows if row["run"] == run]
-            for column, style in (("validation_accuracy", "-"), ("test_accuracy", "--")):
+            colour = None  # the run's validation line's, for its test points
+            for column, style in (("validation_accuracy", ".-"), ("test_accuracy", "--x")):
                 points = [(r["step"], 100 * r[column]) for r in own if r[column] is not None]
                 if points:
                     steps, values = zip(*points, strict=True)
-                    axis.plot(
+                    [line] = axis.plot(
                         steps,
                         values,
                         style,
-                        marker=".",
                         linewidth=1,
-                        label=f"{run} ({column.split('_')[0]})",
+                        color=colour,
+                        label=named[run] if colour is None else None,
                     )
+                    colour = line.get_color()
         axis.set_xlabel("step")
         axis.set_ylabel("accuracy, averaged weights (%)")
-        axis.set_title(title, fontsize=9)
+        axis.set_title(f"{title} (dots: validation; crosses: test)", fontsize=9)
         axis.grid(alpha=0.3)
-        axis.legend(fontsize=5)
+        # beside the axes, not over the curves: a selection sweep has 20 runs
+        axis.legend(fontsize=5, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
