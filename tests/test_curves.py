@@ -35,19 +35,28 @@ def test_a_row_per_evaluation_with_the_loss_logged_there(tmp_path):
     # collected again with a newer curve of the same run: replaced, not duplicated
     curves.merge_csv(path, [{**rows[-1], "step": 400}])
     assert [row["step"] for row in curves.read_csv(path)] == [400]
-    curves.plot(tmp_path / "curves.png", curves.read_csv(path), "test")
+    curves.plot(tmp_path / "curves.png", curves.read_csv(path), "test", settings={})
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_the_legend_names_only_what_differs_between_runs():
-    runs = [
-        "validation_examples-5000_conv_relu-true_fc_relu-true_pool-max_seed0",
-        "validation_examples-5000_conv_relu-true_fc_relu-false_pool-avg_seed0",
-        "odd name",
+def test_the_legend_names_only_the_settings_that_differ_between_runs(tmp_path):
+    results = tmp_path / "selection.csv"
+    results.write_text(
+        "conv_activation,pool,learning_rate,run,seed,test_accuracy\n"
+        "leaky_relu,max,0.04,conv_activation-leaky_relu_learning_rate-0.04_seed0,0,0.8\n"
+        "leaky_relu,max,0.16,validation_examples-5000_conv_activation-leaky_relu_"
+        "learning_rate-0.16_seed0,0,0.7\n"
+        "linear,max,0.04,conv_activation-linear_learning_rate-0.04_seed1,1,0.6\n"
+    )
+    assert curves.results_csv(tmp_path / curves.csv_name(results)) == results
+    settings = curves.run_settings(results)
+    runs = [*settings, "not in the CSV"]
+    # a value with "_" and a prefix only some folders have: neither reaches the legend
+    assert list(curves.labels(runs, settings).values()) == [
+        "conv_activation=leaky_relu learning_rate=0.04 seed=0",
+        "conv_activation=leaky_relu learning_rate=0.16 seed=0",
+        "conv_activation=linear learning_rate=0.04 seed=1",
+        "not in the CSV",
     ]
-    assert curves.labels(runs) == {
-        runs[0]: "fc_relu-true_pool-max",
-        runs[1]: "fc_relu-false_pool-avg",
-        "odd name": "odd name",
-    }
-    assert curves.labels(runs[:1]) == {runs[0]: runs[0]}  # one run: nothing differs, all kept
+    one = runs[:1]  # one run: nothing differs, its folder names it
+    assert curves.labels(one, settings) == {one[0]: one[0]}

@@ -259,8 +259,10 @@ def write_docs(src_dir, out_dir=None):
         budget.plot(out_dir / budget.PLOT, found, budget.published_points(_published(src_dir)))
         written.append(budget.PLOT)
     for path in sorted(src_dir.glob(f"{curves.PREFIX}*.csv")):  # each committed curve CSV, drawn
-        title = f"{path.stem.removeprefix(curves.PREFIX)}: accuracy per evaluation"
-        curves.plot(out_dir / curves.plot_name(path), curves.read_csv(path), title)
+        results = curves.results_csv(path)
+        title = f"{results.stem}: accuracy per evaluation"
+        rows, settings = curves.read_csv(path), curves.run_settings(results)
+        curves.plot(out_dir / curves.plot_name(path), rows, title, settings)
         written.append(curves.plot_name(path))
     return f"regenerated in {out_dir}: {', '.join(written)}\n"
 

@@ -12,7 +12,6 @@ long runs' folders; build_docs.py draws a plot per CSV.
 """
 
 import csv
-import re
 from pathlib import Path
 
 from tensorboard.backend.event_processing import event_accumulator
@@ -30,6 +29,12 @@ TAGS = {
 def csv_name(results_csv):
     """The curves CSV committed beside a results CSV (collect.py writes it)."""
     return f"{PREFIX}{Path(results_csv).stem}.csv"
+
+
+def results_csv(curves_csv):
+    """The results CSV a curves CSV was collected beside (`csv_name`'s inverse)."""
+    path = Path(curves_csv)
+    return path.with_name(f"{path.stem.removeprefix(PREFIX)}.csv")
 
 
 def plot_name(curves_csv):
@@ -102,43 +107,75 @@ def merge_csv(path, rows):
     return merged
 
 
-_NAME_PART = re.compile(r"[a-z][a-z0-9_]*?-[^_]+|seed\d+")  # "conv_relu-true", "seed0"
+def run_settings(results_csv):
+    """{run: {setting: value}} of a results CSV: its config columns (reports/report.py writes
+    them ahead of "run") and the seed."""
+    with open(results_csv, newline="") as f:
+        reader = csv.DictReader(f)
+        names = [*reader.fieldnames[: reader.fieldnames.index("run")], "seed"]
+        return {row["run"]: {name: row[name] for name in names} for row in reader}
 
 
-def labels(runs):
-    """{run: its name without the key-value parts every run shares}: the legend names what
-    differs (a name it cannot split into parts stays whole)."""
-    parts = {run: _NAME_PART.findall(run) for run in runs}
-    split = {run: p for run, p in parts.items() if "_".join(p) == run}
-    shared = set.intersection(*map(set, split.values())) if split else set()
-    named = {run: "_".join(p for p in own if p not in shared) for run, own in split.items()}
-    return {run: named.get(run) or run for run in runs}
+def differing(runs, settings):
+    """The settings (`run_settings`) whose value differs between the `runs` it knows, in order."""
+    known = [settings[run] for run in runs if run in settings]
+    return [name for name in (known[0] if known else {}) if len({s[name] for s in known}) > 1]
 
 
-def plot(path, rows, title):
+def labels(runs, settings):
+    """{run: "setting=value ..." for each setting whose value differs between `runs`}: the
+    legend names what differs. Read from the results CSV (`run_settings`), not parsed from the
+    folder names: their parts may hold "_", and two sweeps that trained alike may name their
+    folders with different prefixes. A run `settings` lacks keeps its folder name."""
+    differ = differing(runs, settings)
+    named = {}
+    for run in runs:
+        own = settings.get(run)
+        named[run] = " ".join(f"{name}={own[name]}" for name in differ) if own else ""
+        named[run] = named[run] or run
+    return named
+
+
+# A hue per group of runs that share all but the last differing setting (a config of a selection
+# sweep), shaded by that last one (its rates): 20 runs stay told apart.
+_HUES = ("Blues", "Oranges", "Greens", "Reds", "Purples", "Greys")
+
+
+def colours(runs, settings):
+    """{run: RGBA}: runs in legend order, a hue per group, a shade per run within it."""
+    import matplotlib
+
+    differ = differing(runs, settings)
+    groups = {}
+    for run in runs:
+        own = settings.get(run)
+        groups.setdefault(tuple(own[n] for n in differ[:-1]) if own else run, []).append(run)
+    found = {}
+    for index, group in enumerate(groups.values()):
+        hue = matplotlib.colormaps[_HUES[index % len(_HUES)]]
+        for position, run in enumerate(group):
+            found[run] = hue(0.45 + 0.5 * position / max(1, len(group) - 1))
+    return found
+
+
+def plot(path, rows, title, settings):
     """Accuracy against step, a line per run: validation dots joined, test crosses in the same
-    colour (averaged weights); the legend names each run once."""
+    colour (averaged weights); the legend names each run once, by what differs (`labels`), in
+    that order, coloured by `colours`."""
     from cifar10_ablation import plots
 
-    runs = sorted({row["run"] for row in rows})
-    named = labels(runs)
+    named = labels({row["run"] for row in rows}, settings)
+    runs = sorted(named, key=named.get)
     with plots.figure(path, (9, 4.5), dpi=110, metadata={"Software": None}) as axis:
-        for run in runs:
+        for run, colour in colours(runs, settings).items():
             own = [row for row in rows if row["run"] == run]
-            colour = None  # the run's validation line's, for its test points
+            label = named[run]  # once, on the run's first line
             for column, style in (("validation_accuracy", ".-"), ("test_accuracy", "--x")):
                 points = [(r["step"], 100 * r[column]) for r in own if r[column] is not None]
                 if points:
                     steps, values = zip(*points, strict=True)
-                    [line] = axis.plot(
-                        steps,
-                        values,
-                        style,
-                        linewidth=1,
-                        color=colour,
-                        label=named[run] if colour is None else None,
-                    )
-                    colour = line.get_color()
+                    axis.plot(steps, values, style, linewidth=1, color=colour, label=label)
+                    label = None
         axis.set_xlabel("step")
         axis.set_ylabel("accuracy, averaged weights (%)")
         axis.set_title(f"{title} (dots: validation; crosses: test)", fontsize=9)
