@@ -104,6 +104,25 @@ def test_the_amx_logs_are_grouped_by_what_each_log_records_not_by_its_name(bench
         performance.amx_rates(folder)
 
 
+def test_a_bigger_net_s_run_is_priced_on_each_host_from_its_slowest_to_fastest_config(bench_copy):
+    folder = bench_copy / "bench" / "avx2_host"
+    for name, rates in (("resnet18_default1.log", (40.0, 50.0)),
+                        ("resnet18_default2.log", (32.0, 64.0))):  # fmt: skip
+        configs = ("resnet18", "resnet18 conv_relu=false,downsample=max")
+        for config, rate in zip(configs, rates, strict=True):
+            _measure(folder / name, rate, config)
+    table = performance.fragments(bench_copy, build_docs.FLAGS)["depth_table"]
+    [row] = [r for r in table.splitlines() if r.startswith("| ResNet-18 |") and "AVX2" in r]
+    # 2,900 steps x 128 images: at 64 images/s 97 min, at 32 images/s 3.2 h
+    assert (
+        "| 371,200 images | 2 cores, AVX2 only (AMD EPYC) | 32-40 | 50-64 | 97 min-3.2 h |" in row
+    )
+    for log in folder.glob("resnet56_*.log"):
+        log.unlink()
+    with pytest.raises(ValueError, match=r"avx2_host has no float32 bench log of resnet56"):
+        performance.fragments(bench_copy, build_docs.FLAGS)
+
+
 def test_a_log_without_its_json_line_is_one_clear_error(bench_copy):
     log = bench_copy / "bench" / "xla.log"
     log.write_text("\n".join(log.read_text().splitlines()[:-1]) + "\n")

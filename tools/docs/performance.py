@@ -19,6 +19,12 @@ from cifar10_ablation.reports import markdown, report
 PRESET_FLAGFILES = ("tutorial", "fast", "quick")
 LINEAR = "conv_relu=false,pool=avg"
 PRECISIONS = ("float32", "bfloat16")  # the AMX host's alternated runs: default, --mixed_precision
+# The CPU hosts the bigger nets were timed on (bench/train_throughput.py --arch=...), by bench
+# folder: what one run of each depth flagfile costs there.
+DEPTH_HOSTS = (
+    ("2 cores, AVX2 only (AMD EPYC)", "avx2_host"),
+    ("2 cores, AVX-512 and AMX (Intel Xeon)", "intel_amx_host"),
+)
 
 
 def last_json(path):
@@ -88,6 +94,15 @@ def _duration(seconds):
     if minutes < 2:
         return f"{seconds:.0f} s"
     return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+
+
+def _durations(fast, slow):
+    """Fastest to slowest time, the unit said once where both share it: "2.4-3.5 h"."""
+    low, high = _duration(fast), _duration(slow)
+    if low == high:
+        return low
+    number, unit = low.split(" ")
+    return f"{number}-{high}" if high.endswith(f" {unit}") else f"{low}-{high}"
 
 
 def _range(values, fmt=_rate):
@@ -163,11 +178,45 @@ def time_table(hosts, images):
     for label, rates, logs in hosts:
         cells = [_duration(n / min(rates)) for n in images.values()]
         if max(rates) > 1.15 * min(rates):  # a spread worth showing: the range, slow to fast
-            cells = [
-                f"{_duration(n / max(rates))}-{_duration(n / min(rates))}" for n in images.values()
-            ]
+            cells = [_durations(n / max(rates), n / min(rates)) for n in images.values()]
         links = ", ".join(f"[{Path(log).name}]({log})" for log in logs)
         rows.append([label, _range(rates), *cells, links])
+    return markdown.table(header, rows)
+
+
+def net_logs(folder):
+    """{arch: [(log, its float32 images/s of every config it timed)]} of a bench folder's logs
+    that name an arch (the --arch runs; logs from before --arch are the tutorial net's)."""
+    found = {}
+    for log in sorted(Path(folder).glob("*.log")):
+        run = last_json(log)
+        if "arch" in run and not run["mixed_precision"]:
+            found.setdefault(run["arch"], []).append((log, run["train_images_per_second"]))
+    return found
+
+
+def depth_table(bench, flags_dir):
+    """Per bigger net and CPU host: its float32 images/s (all ReLUs; none, with max-pool
+    downsampling: the bench's pair) and what one run of its flagfile's training steps costs
+    there, fastest to slowest."""
+    header = ["net", "one run", "host", "all ReLUs, images/s", "no ReLU, max-pool downsampling"]
+    header += ["one run's time", "logs"]
+    rows = []
+    for experiment in experiments.bigger():
+        images = images_per_run(Path(flags_dir) / Path(experiment.flagfile).name)
+        for label, folder in DEPTH_HOSTS:
+            logs = net_logs(Path(bench) / folder).get(experiment.arch)
+            if not logs:
+                raise ValueError(f"{folder} has no float32 bench log of {experiment.arch}")
+            relu = [rates[experiment.arch] for _, rates in logs]
+            linear = [r for _, rates in logs for c, r in rates.items() if c != experiment.arch]
+            rates = relu + linear
+            time = _durations(images / max(rates), images / min(rates))
+            links = ", ".join(f"[{log.name}](bench/{folder}/{log.name})" for log, _ in logs)
+            rows.append(
+                [experiment.net, f"{images:,} images", label, _range(relu), _range(linear), time]
+                + [links]
+            )
     return markdown.table(header, rows)
 
 
@@ -315,6 +364,7 @@ def fragments(docs_dir, flags_dir):
     torch = [torch_rate(bench / n) for n in ("torch.log", "torch2.log")]
     value = {
         "time_table": time_table(hosts, images),
+        "depth_table": depth_table(bench, flags_dir),
         "run_rates": run_rates(docs_dir),
         "options_table": options_table(options),
         "families_table": families_table(bench),
