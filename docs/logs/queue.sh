@@ -39,12 +39,16 @@ fast 3
 tutorial 4
 # A learning rate per config, chosen on validation data; then the long schedule of the 83.4%;
 # then the full-length check of the selection; then the bigger nets (issue 41's order: its
-# item 3, its item 5's long runs, the rest; then issue 42's)
+# item 3, its item 5's long runs, the rest; then issue 42's). lr 3 went ahead of long 2 when the
+# machine was laid anew (2026-12-07) on an AVX2 host: a 200K-step run takes ~9 h there
+# (docs/PERFORMANCE.md), more than a session, and the checkpoint of one cut off is lost with the
+# machine (ckpt-15325 of the tutorial net's seed 1 was), while an lr 3 run (~1.5 h) finishes
+# within a session.
 lr 1
 lr 2
 long 1
-long 2
 lr 3
+long 2
 depth 1
 depth 2
 depth 3
