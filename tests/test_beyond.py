@@ -159,6 +159,10 @@ def test_a_bigger_net_has_its_section_and_its_costs_lead_the_answer_to_question_
     budget = "| 12,000 of 550,000 activation units | downsample=stride, stage_activations="
     budget += f"{last_stage} |"
     assert budget in text
+    # the experiments with no CSV are named as not run, above the answers; ResNet-18 is in
+    not_run = text[text.index("Not run yet") : text.index("**Is there a net")]
+    assert "ResNet-56 on CIFAR-10" in not_run and "ResNet-18" not in not_run
+    assert "[`logs/beyond/run.sh`](logs/beyond/run.sh), [`logs/depth/run.sh`]" in not_run
 
 
 def test_answers_say_so_when_no_net_has_both_sides_yet():

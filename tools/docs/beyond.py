@@ -363,6 +363,22 @@ def linear_vs_net(linear, reference):
     )
 
 
+def not_run(missing):
+    """The line that names the experiments with no committed CSV (their grids not run yet), so a
+    reader does not take the answers for theirs; "" when every one is in."""
+    if not missing:
+        return ""
+    titles = [e.title for e in missing]
+    named = ", ".join(titles[:-1]) + (" and " if len(titles) > 1 else "") + titles[-1]
+    scripts = sorted({e.script for e in missing})
+    grids = ", ".join(f"[`logs/{s}/run.sh`](logs/{s}/run.sh)" for s in scripts)
+    return markdown.wrap(
+        f"Not run yet, so in neither answer: {named} (their grids: {grids}; no results "
+        "committed). What one run of each takes on the CPUs timed: "
+        "[`PERFORMANCE.md`](PERFORMANCE.md#time-per-run)."
+    )
+
+
 def build(src_dir, reference=None):
     """(fragments, summary) for templates/BEYOND.md from the CSVs in src_dir; reference is
     (title, rows, summary) of the tutorial net on CIFAR-10, the baseline the bigger nets face."""
@@ -376,6 +392,9 @@ def build(src_dir, reference=None):
         fragments[f"{name}_section"] = (
             section(name, entries[name], published) if entries[name] else ""
         )
+    fragments["not_run"] = not_run(
+        [experiments.EXPERIMENTS[name] for name, entry in entries.items() if entry is None]
+    )
     found = [e for e in entries.values() if e is not None]
     if reference is not None:
         found.insert(0, describe(*reference))
