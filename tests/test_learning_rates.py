@@ -132,11 +132,19 @@ def _named(src_dir):
 
 
 def test_the_full_length_check_says_whether_the_short_choice_holds(tmp_path):
-    rows = [_row("tutorial", r, 0, 0.5, v, steps=20000) for r, v in ((0.02, 0.80), (0.04, 0.83))]
-    write_results_csv(tmp_path / lr.FULL_LENGTH_CSV, rows)
-    found = report.read_csv(tmp_path / lr.FULL_LENGTH_CSV)
-    assert lr.full_length(found, 0.04).endswith(
+    def check(measured, choice):
+        rows = [_row("tutorial", r, 0, 0.5, v, steps=20000) for r, v in measured]
+        write_results_csv(tmp_path / lr.FULL_LENGTH_CSV, rows)
+        return lr.full_length(report.read_csv(tmp_path / lr.FULL_LENGTH_CSV), choice)
+
+    all_three = ((0.02, 0.80), (0.04, 0.83), (0.08, 0.82))
+    assert check(all_three, 0.04).endswith(
         "The short selection's choice, 0.04, holds (one seed each)."
     )
-    assert "does not hold: 0.04 is best at full length" in lr.full_length(found, 0.02)
+    assert "does not hold: 0.04 is best at full length" in check(all_three, 0.08)
+    # stage 3 trains one rate at a time: a part of them is no verdict either way
+    assert check(all_three[:1], 0.04).endswith("not measured at full length yet: no verdict.")
+    assert check(all_three[:2], 0.04).endswith("no verdict until a rate on each side of it is in.")
+    # ...unless a rate measured beats the choice
+    assert "does not hold: 0.04 is best" in check(all_three[:2], 0.02)
     assert lr.full_length([], 0.04).startswith("Not measured yet")

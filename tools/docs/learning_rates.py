@@ -79,7 +79,9 @@ def _steps(rows):
 
 
 def full_length(rows, choice):
-    """Whether the tutorial net's short-selection choice is also its best at full length."""
+    """Whether the tutorial net's short-selection choice is also its best at full length: a rate
+    measured above it says it does not hold; it holds once it and a rate on each side of it are
+    in (stage 3 trains one at a time, so a part of them must not read as a verdict)."""
     found = validation_by_value(rows, "tutorial")
     if not found:
         return (
@@ -92,8 +94,14 @@ def full_length(rows, choice):
     text = f"At the preset's full length ({_steps(rows)} steps), on validation: {listed}. "
     if choice is None:
         return text + "The short selection has not chosen yet."
-    verdict = "holds" if best == choice else f"does not hold: {best} is best at full length"
-    return text + f"The short selection's choice, {choice}, {verdict} (one seed each)."
+    said = f"The short selection's choice, {choice},"
+    if choice in means and best != choice:
+        return text + f"{said} does not hold: {best} is best at full length (one seed each)."
+    if choice not in means:
+        return text + f"{said} is not measured at full length yet: no verdict."
+    if min(means) < choice < max(means):
+        return text + f"{said} holds (one seed each)."
+    return text + f"{said} is the best so far; no verdict until a rate on each side of it is in."
 
 
 def _accuracies(rows, name, value):
