@@ -165,6 +165,20 @@ def test_a_bigger_net_has_its_section_and_its_costs_lead_the_answer_to_question_
     assert "[`logs/beyond/run.sh`](logs/beyond/run.sh), [`logs/depth/run.sh`]" in not_run
 
 
+def test_a_setting_no_run_of_a_section_sets_is_not_named_as_one(synthetic):
+    # depth stage 1: the pair, stage_activations unset (empty) in every run
+    pair = {
+        ("relu", "stride", ""): ([0.880, 0.890, 0.885], 550_000, 0),
+        ("linear", "max", ""): ([0.600, 0.610, 0.620], 0, 2_000),
+    }
+    _write_depth(synthetic / EXPERIMENTS["resnet18"].csv, pair)
+    key = EXPERIMENTS["resnet18"].published
+    _write_published(synthetic / beyond.PUBLISHED_CSV, {**PUBLISHED, "key": key, "arch": "R18"})
+    build_docs.write_docs(synthetic)
+    text = " ".join((synthetic / "BEYOND.md").read_text().split())
+    assert "6 runs of 2,900 steps (`flags/resnet18.flags`); in every run pool=avg. Time" in text
+
+
 def test_answers_say_so_when_no_net_has_both_sides_yet():
     q2, q3 = beyond.answers([{"title": "the tutorial net on CIFAR-10", "drops": []}])
     assert q2 == "No net and dataset here has a conv-ReLU drop separated from 0 yet."

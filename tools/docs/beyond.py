@@ -174,9 +174,12 @@ def section(name, entry, published):
     experiment = experiments.EXPERIMENTS[name]
     title, flagfile, key = experiment.title, experiment.flagfile, experiment.published
     summary = entry["summary"]
-    # The CSV has every switch column; one the arch lacks holds its default and means nothing.
+    # The CSV has every switch column; one the arch lacks holds its default and means nothing,
+    # and an empty one (stage_activations unset: each stage takes conv_activation) says nothing.
     lacks = set(switches.SWITCH_DEFAULTS) - set(switches.present(experiment.arch))
-    constant = ", ".join(f"{k}={v}" for k, v in summary["constant"].items() if k not in lacks)
+    constant = ", ".join(
+        f"{k}={v}" for k, v in summary["constant"].items() if k not in lacks and v != ""
+    )
     steps = " or ".join(f"{s:,}" for s in summary["steps"])
     lines = [
         f"## {_capital(title)}",
