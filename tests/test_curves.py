@@ -58,5 +58,13 @@ def test_the_legend_names_only_the_settings_that_differ_between_runs(tmp_path):
         "conv_activation=linear learning_rate=0.04 seed=1",
         "not in the CSV",
     ]
+    # a named config is called by its name instead of its settings
+    named = {"leaky_max": {"conv_activation": "leaky_relu", "pool": "max"}}
+    assert list(curves.labels(runs, settings, named).values()) == [
+        "leaky_max learning_rate=0.04 seed=0",
+        "leaky_max learning_rate=0.16 seed=0",
+        "conv_activation=linear learning_rate=0.04 seed=1",
+        "not in the CSV",
+    ]
     one = runs[:1]  # one run: nothing differs, its folder names it
     assert curves.labels(one, settings) == {one[0]: one[0]}

@@ -122,18 +122,23 @@ def differing(runs, settings):
     return [name for name in (known[0] if known else {}) if len({s[name] for s in known}) > 1]
 
 
-def labels(runs, settings):
+def labels(runs, settings, named=None):
     """{run: "setting=value ..." for each setting whose value differs between `runs`}: the
     legend names what differs. Read from the results CSV (`run_settings`), not parsed from the
     folder names: their parts may hold "_", and two sweeps that trained alike may name their
-    folders with different prefixes. A run `settings` lacks keeps its folder name."""
+    folders with different prefixes. A run whose settings hold one of `named`'s ({name:
+    {setting: value}}: the docs' named configs) is called by that name instead of those
+    settings; a run `settings` lacks keeps its folder name."""
     differ = differing(runs, settings)
-    named = {}
+    found = {}
     for run in runs:
-        own = settings.get(run)
-        named[run] = " ".join(f"{name}={own[name]}" for name in differ) if own else ""
-        named[run] = named[run] or run
-    return named
+        own = settings.get(run, {})
+        name = next(
+            (n for n, held in (named or {}).items() if own and held.items() <= own.items()), None
+        )
+        shown = [f"{k}={own[k]}" for k in differ if own and not (name and k in named[name])]
+        found[run] = " ".join(([name] if name else []) + shown) or run
+    return found
 
 
 # A hue per group of runs that share all but the last differing setting (a config of a selection
@@ -158,13 +163,13 @@ def colours(runs, settings):
     return found
 
 
-def plot(path, rows, title, settings):
+def plot(path, rows, title, settings, named_configs=None):
     """Accuracy against step, a line per run: validation dots joined, test crosses in the same
     colour (averaged weights); the legend names each run once, by what differs (`labels`), in
     that order, coloured by `colours`."""
     from cifar10_ablation import plots
 
-    named = labels({row["run"] for row in rows}, settings)
+    named = labels({row["run"] for row in rows}, settings, named_configs)
     runs = sorted(named, key=named.get)
     with plots.figure(path, (9, 4.5), dpi=110, metadata={"Software": None}) as axis:
         for run, colour in colours(runs, settings).items():
