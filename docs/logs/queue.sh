@@ -3,12 +3,18 @@
 # preset's proof follows the tutorial-schedule runs it is checked against, and one run per
 # deeper net (beyond 1) checks their schedules before hours go into them. Restart it after a
 # lost session: every sweep skips finished runs and resumes the unfinished one; on a machine
-# laid anew (no $RUNS), each skips the runs its committed CSV records (--recorded).
-#   nohup docs/logs/queue.sh >> ~/runs/queue.log 2>&1 &
+# laid anew (no $RUNS), each skips the runs its committed CSV records (--recorded). Run it from
+# a fixed copy of the code, not the checkout being edited (each run is a new process), with the
+# shared data beside that copy, as the run scripts' ../shared/cifar10 expects:
+#   git worktree add --detach ~/runs/code HEAD && ln -sfn "$(realpath ../shared)" ~/runs/shared
+#   cd ~/runs/code && nohup docs/logs/queue.sh >> ~/runs/queue.log 2>&1 &
 cd "$(dirname "$0")/../.."
-# Every stage would fail at once in an environment without the package: say so and stop.
+# Every stage would fail at once in an environment without the package or beside no data: say
+# so and stop.
 python -c "import absl, cifar10_ablation" 2>/dev/null ||
     { echo "queue: python cannot import cifar10_ablation: activate its environment" >&2; exit 1; }
+[ -d ../shared/cifar10 ] ||
+    { echo "queue: no ../shared/cifar10 beside $PWD: link the shared folder there" >&2; exit 1; }
 LOGS=${RUNS:-$HOME/runs}
 lr() { docs/logs/lr/run.sh "$1" >> "$LOGS/lr.log" 2>&1; }
 long() { docs/logs/long/run.sh "$1" >> "$LOGS/long.log" 2>&1; }
