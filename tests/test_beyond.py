@@ -165,8 +165,9 @@ def test_a_bigger_net_has_its_section_and_its_costs_lead_the_answer_to_question_
     assert "[`logs/beyond/run.sh`](logs/beyond/run.sh), [`logs/depth/run.sh`]" in not_run
 
 
-def test_a_setting_no_run_of_a_section_sets_is_not_named_as_one(synthetic):
-    # depth stage 1: the pair, stage_activations unset (empty) in every run
+def test_the_bigger_net_s_first_pair_alone_reads_right(synthetic):
+    # depth stage 1: the pair, stage_activations unset (empty) in every run: not named as a
+    # setting, and its one cost is one
     pair = {
         ("relu", "stride", ""): ([0.880, 0.890, 0.885], 550_000, 0),
         ("linear", "max", ""): ([0.600, 0.610, 0.620], 0, 2_000),
@@ -177,6 +178,7 @@ def test_a_setting_no_run_of_a_section_sets_is_not_named_as_one(synthetic):
     build_docs.write_docs(synthetic)
     text = " ".join((synthetic / "BEYOND.md").read_text().split())
     assert "6 runs of 2,900 steps (`flags/resnet18.flags`); in every run pool=avg. Time" in text
+    assert "One Holm family per net, 1 cost with an interval in all" in text
 
 
 def test_answers_say_so_when_no_net_has_both_sides_yet():

@@ -207,8 +207,8 @@ def fragments(src_dir):
         "units_left_out": left_out,
         "cost_table": cost_table(families) if families else "",
         "cost_note": markdown.wrap(
-            f"One Holm family per net, {tested} costs with an interval in all "
-            f"([how]({findings.METHOD}))."
+            f"One Holm family per net, {tested} cost{'s' if tested != 1 else ''} with an "
+            f"interval in all ([how]({findings.METHOD}))."
         ),
     }
     return value, found
