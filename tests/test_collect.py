@@ -1,9 +1,15 @@
 """tools/docs/collect.py: what it writes into the repo from the long runs (no training here)."""
 
+import csv
 import importlib.util
+import json
+import shutil
 from pathlib import Path
 
 import pytest
+
+from cifar10_ablation import config as config_lib
+from cifar10_ablation.switches import Switches
 
 SCRIPT = Path(__file__).resolve().parent.parent / "tools" / "docs" / "collect.py"
 
@@ -81,7 +87,9 @@ def test_a_machine_path_is_refused_and_not_written(collect, tmp_path):
 
 
 def test_maxout_rows_replace_only_maxout_rows(collect, tmp_path, monkeypatch):
-    monkeypatch.setattr(collect, "_report", lambda folder: None)  # results.csv written below
+    monkeypatch.setattr(
+        collect, "_report", lambda folder, always=(): None
+    )  # results.csv written below
     header = "seed,conv_activation,run,test_accuracy"  # matched by column name, not position
     scale = tmp_path / "activation_scale_quick.csv"
     scale.write_text(
@@ -101,7 +109,7 @@ def test_maxout_rows_replace_only_maxout_rows(collect, tmp_path, monkeypatch):
 
 
 def test_new_result_columns_join_and_new_config_columns_are_refused(collect, tmp_path, monkeypatch):
-    monkeypatch.setattr(collect, "_report", lambda folder: None)
+    monkeypatch.setattr(collect, "_report", lambda folder, always=(): None)
     scale = tmp_path / "activation_scale_quick.csv"
     scale.write_text("conv_activation,run,seed\nrelu,r0,0\n")
     sweep = _finished_sweep(
@@ -122,7 +130,7 @@ def test_new_result_columns_join_and_new_config_columns_are_refused(collect, tmp
 def test_quick_rows_of_new_configs_join_and_rows_of_the_same_config_are_replaced(
     collect, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(collect, "_report", lambda folder: None)
+    monkeypatch.setattr(collect, "_report", lambda folder, always=(): None)
     header = "conv_activation,fc_activation,pool,lrn,run,seed,test_accuracy"
     quick = tmp_path / "results_quick.csv"
     quick.write_text(f"{header}\nrelu,linear,max,true,a,0,0.74\nlinear,relu,max,true,old,0,0.60\n")
@@ -140,7 +148,7 @@ def test_quick_rows_of_new_configs_join_and_rows_of_the_same_config_are_replaced
 def test_a_sweep_adds_its_runs_and_keeps_the_committed_rows_of_a_lost_machine(
     collect, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(collect, "_report", lambda folder: None)
+    monkeypatch.setattr(collect, "_report", lambda folder, always=(): None)
     header = "conv_activation,pool,run,seed,test_accuracy"
     vgg = tmp_path / "beyond_vgg.csv"
     vgg.write_text(f"{header}\nrelu,max,m0,0,0.83\nrelu,max,m1,1,0.84\n")
@@ -155,6 +163,44 @@ def test_a_sweep_adds_its_runs_and_keeps_the_committed_rows_of_a_lost_machine(
     fresh = tmp_path / "beyond_resnet20.csv"  # no committed CSV yet: the sweep's rows
     collect.merge_rows(sweep, fresh, key="run")
     assert fresh.read_text().splitlines() == [header, *expected[2:]]
+
+
+def _finish(sweep, name, switches=None, **settings):
+    """A finished run of a sweep: its results.json, as training writes the fields collect reads."""
+    run = sweep / name
+    run.mkdir(parents=True)
+    switches = Switches(**(switches or {}))
+    config = config_lib.RunConfig(**settings, switches=switches, log_dir=str(run))
+    results = {"config": config.to_dict(), "global_step": 10, "test_accuracy": 0.5}
+    (run / "results.json").write_text(json.dumps(results))
+    return run
+
+
+def _column(path, name):
+    with open(path, newline="") as f:
+        return [row[name] for row in csv.DictReader(f)]
+
+
+def test_a_sweep_collected_after_each_run_holds_its_axis_from_the_first_on(collect, tmp_path):
+    # stage 3 of logs/lr/run.sh, collected after its first rate, then the machine laid anew
+    sweep, committed = tmp_path / "full_length", tmp_path / "selection_fast_full_length.csv"
+    always = collect.ALWAYS["lr/full_length"]
+    first = _finish(sweep, "learning_rate-0.02_seed0", learning_rate=0.02)
+    collect.merge_rows(sweep, committed, "run", always)
+    shutil.rmtree(first)
+    _finish(sweep, "learning_rate-0.04_seed0", learning_rate=0.04)
+    collect.merge_rows(sweep, committed, "run", always)
+    assert _column(committed, "learning_rate") == ["0.02", "0.04"]
+    # depth stage 1 of ResNet-18: the published net first, then no ReLU with max pooling
+    sweep, committed = tmp_path / "resnet18", tmp_path / "depth_resnet18.csv"
+    always = collect.ALWAYS["depth/resnet18"]
+    resnet18 = {"arch": "resnet18", "augmentation": "pad_crop"}
+    _finish(sweep, "relu_stride", {"pool": "avg", "lrn": False}, **resnet18)
+    collect.merge_rows(sweep, committed, "run", always)
+    linear = {"pool": "avg", "lrn": False, "conv_activation": "linear", "downsample": "max"}
+    _finish(sweep, "linear_max", linear, **resnet18)
+    collect.merge_rows(sweep, committed, "run", always)  # not refused as a new config column
+    assert _column(committed, "downsample") == ["max", "stride"]
 
 
 def test_each_machine_s_queue_log_has_its_own_trimmed_file(collect, tmp_path):

@@ -3,12 +3,13 @@
     python tools/docs/collect.py          # the runs under $RUNS, default ~/runs
 
 Run from the repo root after a run of docs/logs/queue.sh finishes (or any time: unfinished runs
-are simply not in the CSVs yet). Per sweep folder below, the sweep's own report writes its
-results.csv (one row per results.json), whose rows join the committed CSV in docs/ (a row of
-the same run replaced), so the rows of a machine since lost stay (and the queue's sweeps skip
-them: --recorded). Its queue log is trimmed to the lines a reader needs (start/stop, every
-5,000th and the last step line, evaluations, errors) with $HOME written as ~, into the
-committed log that starts with the same line, or a new one per machine (run-<start>.log).
+are simply not in the CSVs yet). Per sweep folder below, the sweep's report
+(reports/report.py) writes its results.csv (one row per results.json), whose rows join the
+committed CSV in docs/ (a row of the same run replaced), so the rows of a machine since lost
+stay (and the queue's sweeps skip them: --recorded). Its queue log is trimmed to the lines a
+reader needs (start/stop, every 5,000th and the last step line, evaluations, errors) with
+$HOME written as ~, into the committed log that starts with the same line, or a new one per
+machine (run-<start>.log).
 Then the docs are regenerated from the CSVs and the README's generated summary is replaced by
 docs/README_SUMMARY.md. Refuses to write a committed file that would hold a path of this machine.
 """
@@ -18,7 +19,6 @@ import datetime
 import io
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -29,6 +29,8 @@ import readme
 import units
 
 from cifar10_ablation import switches as switches_lib
+from cifar10_ablation.reports import report
+from cifar10_ablation.sweeps import select
 
 RUNS = Path(os.environ.get("RUNS", Path.home() / "runs"))
 # sweep folder under RUNS -> (CSV in docs/, queue log under RUNS, folder of its trimmed logs
@@ -51,6 +53,15 @@ SWEEPS = {
     "lr/full_length": ("selection_fast_full_length.csv", "lr.log", "lr"),
     # the 83.4%: the tutorial schedule to 200K steps (docs/logs/long/run.sh)
     "long": ("results_long.csv", "long.log", "long"),
+}
+# Config columns a sweep's CSV holds from its first collected run on: a report writes only the
+# columns that vary between the runs it has (and a switch set away from its default), so a
+# sweep collected while it trains would add its axis later, which merge_rows refuses. The
+# swept learning rates; the bigger nets' downsampling and per-stage activations.
+ALWAYS = {
+    "lr/selection": ("learning_rate",),
+    "lr/full_length": ("learning_rate",),
+    **{f"depth/{name}": ("downsample", "stage_activations") for name in experiments.DEPTH},
 }
 # Sweep folders whose rows replace every committed row of the configs they ran (merge_rows, by
 # config), logs as in SWEEPS: maxout joins the activation scale (its log is
@@ -121,21 +132,22 @@ def _checked_write(path, text):
     partial.replace(path)
 
 
-def _report(log_dir):
-    """The sweep's own report of a folder: its results.csv."""
-    subprocess.run(
-        [sys.executable, "-m", "cifar10_ablation.sweep", "--report_only", f"--log_dir={log_dir}"],
-        check=True,
-    )
+def _report(folder, always=()):
+    """The folder's results.csv as its sweep's report writes it (a --select sweep's chosen flag
+    in every row), with the config columns `always` too (ALWAYS)."""
+    chosen = select.chosen_flag(folder)
+    rows = report.collect(folder, [*always, *([chosen] if chosen else [])])
+    report.write_csv(folder / "results.csv", rows)
 
 
-def merge_rows(folder, csv_path, key="config"):
+def merge_rows(folder, csv_path, key="config", always=()):
     """csv_path with the rows of the sweep in folder: by key "config", every committed row of a
     config (switch values) the sweep finished is replaced by the sweep's rows (a later sweep
-    adds configs to a committed CSV); by key "run", only the row of the same run is."""
+    adds configs to a committed CSV); by key "run", only the row of the same run is. `always`:
+    config columns written even where the runs in so far share a value (_report)."""
     if not any(folder.glob("*/results.json")):
         return
-    _report(folder)
+    _report(folder, always)
     new = (folder / "results.csv").read_text().splitlines()
     old = csv_path.read_text().splitlines() if csv_path.exists() else new[:1]
     if new[0] != old[0]:
@@ -216,7 +228,7 @@ def main():
     logs = {}  # queue log -> its trimmed logs' folder, each trimmed once (sweeps share logs)
     for sweeps, key in ((SWEEPS, "run"), (MERGED, "config")):
         for name, (csv_name, log_name, trimmed_folder) in sweeps.items():
-            merge_rows(RUNS / name, docs / csv_name, key)
+            merge_rows(RUNS / name, docs / csv_name, key, ALWAYS.get(name, ()))
             if name in FILL_UNITS and (docs / csv_name).exists():
                 units.fill(docs / csv_name)
             write_curves(RUNS / name, docs / csv_name)
