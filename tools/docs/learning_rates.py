@@ -91,7 +91,11 @@ def full_length(rows, choice):
     means = {v: sum(a) / len(a) for v, a in sorted(found.items())}
     best = max(means, key=means.get)
     listed = ", ".join(f"{v} {markdown.percent(m, 2)}%" for v, m in means.items())
-    text = f"At the preset's full length ({_steps(rows)} steps), on validation: {listed}. "
+    plot = curves.plot_name(curves.csv_name(FULL_LENGTH_CSV))
+    text = (
+        f"At the preset's full length ({_steps(rows)} steps), on validation: {listed} (rows "
+        f"[`{FULL_LENGTH_CSV}`]({FULL_LENGTH_CSV}), curves [`{plot}`]({plot})). "
+    )
     if choice is None:
         return text + "The short selection has not chosen yet."
     said = f"The short selection's choice, {choice},"
