@@ -85,6 +85,13 @@ def test_the_budget_plot_takes_each_config_once_with_its_counts(tmp_path):
     assert (tmp_path / "units.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_a_csv_of_one_config_so_far_still_names_it(tmp_path):
+    path = tmp_path / "results_fast.csv"
+    _write(path, [("relu", "relu", "max", "true"), ("relu", "relu", "max", "true")])
+    units.fill(path)
+    assert [p["config"] for p in budget.points(tmp_path)[0]] == ["conv_activation=relu"]
+
+
 def test_a_budget_csv_without_the_counts_is_left_out_and_named(tmp_path):
     _write(tmp_path / "beyond_vgg.csv", [("relu", "relu", "max", "true")])
     text, found = budget.fragments(tmp_path)

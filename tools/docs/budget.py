@@ -41,6 +41,7 @@ def points(src_dir):
             continue
         rows = report.read_csv(path)
         varied = [k for k in SWITCH_COLUMNS if len({r.get(k) for r in rows}) > 1]
+        varied = varied or ["conv_activation"]  # one config so far: named by what the axis is
         if any(row.get("activation_units") is None for row in rows):
             uncounted.append(experiment.csv)
             continue
