@@ -262,14 +262,9 @@ def write_docs(src_dir, out_dir=None):
         results = curves.results_csv(path)
         title = f"{results.stem}: accuracy per evaluation"
         rows, settings = curves.read_csv(path), curves.run_settings(results)
-        curves.plot(out_dir / curves.plot_name(path), rows, title, settings, _named_switches())
+        curves.plot(out_dir / curves.plot_name(path), rows, title, settings, findings.NAMED_ROWS)
         written.append(curves.plot_name(path))
     return f"regenerated in {out_dir}: {', '.join(written)}\n"
-
-
-def _named_switches():
-    """{name: {setting: value as the results CSVs write it}} of the docs' named configs."""
-    return {name: {**held, "lrn": "true"} for name, (held, _) in findings.NAMED_CONFIGS.items()}
 
 
 def _rounded(value):

@@ -30,6 +30,8 @@ NAMED_CONFIGS = {
         0.372,
     ),
 }
+# Each named config as its rows in a results CSV hold it (the four are the LRN net's).
+NAMED_ROWS = {name: {**held, "lrn": "true"} for name, (held, _) in NAMED_CONFIGS.items()}
 PUBLISHED_TEXT = {
     "tutorial": "~86 (83.0 per cifar10_eval.py)",
     "conv_linear_max": '"barely changed" (no figure)',

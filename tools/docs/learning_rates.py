@@ -32,8 +32,7 @@ def _rows(src_dir, name):
 
 
 def _matches(row, name):
-    switches, _ = findings.NAMED_CONFIGS[name]
-    return all(row.get(k) == v for k, v in {**switches, "lrn": "true"}.items())
+    return all(row.get(k) == v for k, v in findings.NAMED_ROWS[name].items())
 
 
 def validation_by_value(rows, name):

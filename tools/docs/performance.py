@@ -202,10 +202,11 @@ def depth_table(bench, flags_dir):
     header = ["net", "one run", "host", "all ReLUs, images/s", "no ReLU, max-pool downsampling"]
     header += ["one run's time", "logs"]
     rows = []
+    timed = {folder: net_logs(Path(bench) / folder) for _, folder in DEPTH_HOSTS}  # read once
     for experiment in experiments.bigger():
         images = images_per_run(Path(flags_dir) / Path(experiment.flagfile).name)
         for label, folder in DEPTH_HOSTS:
-            logs = net_logs(Path(bench) / folder).get(experiment.arch)
+            logs = timed[folder].get(experiment.arch)
             if not logs:
                 raise ValueError(f"{folder} has no float32 bench log of {experiment.arch}")
             relu = [rates[experiment.arch] for _, rates in logs]
