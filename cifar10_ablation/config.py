@@ -49,6 +49,8 @@ RUN_CONTROL_FIELDS = frozenset(
 CONFIG_FILENAME = "config.json"
 RESULTS_FILENAME = "results.json"
 EVAL_FILENAME = "eval.json"
+# A sweep folder's plan (sweeps/runner.py): its runs and the fields its whole grid varies.
+SWEEP_FILENAME = "sweep.json"
 # A lone run's directory when --log_dir is not given: DEFAULT_LOG_ROOT/<run_name()>.
 DEFAULT_LOG_ROOT = "tensorboard_logs"
 # The one line for a --log_dir that cannot be written (train, a run's config, a sweep): path, why.

@@ -108,8 +108,10 @@ def test_maxout_rows_replace_only_maxout_rows(collect, tmp_path, monkeypatch):
     ]
 
 
-def test_new_result_columns_join_and_new_config_columns_are_refused(collect, tmp_path, monkeypatch):
-    monkeypatch.setattr(collect, "_report", lambda folder, always=(): None)
+def test_new_result_columns_join_new_switches_read_as_defaults_and_other_config_columns_are_refused(
+    collect, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(collect, "_report", lambda folder: None)
     scale = tmp_path / "activation_scale_quick.csv"
     scale.write_text("conv_activation,run,seed\nrelu,r0,0\n")
     sweep = _finished_sweep(
@@ -122,15 +124,21 @@ def test_new_result_columns_join_and_new_config_columns_are_refused(collect, tmp
     sweep = _finished_sweep(
         tmp_path / "deep", "conv_activation,downsample,run,seed\nrelu,max,r2,0\n"
     )
-    with pytest.raises(SystemExit, match="adds the config columns \\['downsample'\\]"):
-        collect.merge_rows(sweep, scale)  # the committed rows would read as downsample=stride
-    assert "downsample" not in scale.read_text()
+    collect.merge_rows(sweep, scale)  # a report writes a switch set away from its default
+    assert _column(scale, "downsample") == ["stride", "stride", "max"]
+    sweep = _finished_sweep(
+        tmp_path / "rates", "conv_activation,learning_rate,run,seed\nrelu,0.02,r3,0\n"
+    )
+    before = scale.read_text()
+    with pytest.raises(SystemExit, match="adds the config columns \\['learning_rate'\\]"):
+        collect.merge_rows(sweep, scale)  # the committed rows' rates are not known
+    assert scale.read_text() == before
 
 
 def test_quick_rows_of_new_configs_join_and_rows_of_the_same_config_are_replaced(
     collect, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(collect, "_report", lambda folder, always=(): None)
+    monkeypatch.setattr(collect, "_report", lambda folder: None)
     header = "conv_activation,fc_activation,pool,lrn,run,seed,test_accuracy"
     quick = tmp_path / "results_quick.csv"
     quick.write_text(f"{header}\nrelu,linear,max,true,a,0,0.74\nlinear,relu,max,true,old,0,0.60\n")
@@ -148,7 +156,7 @@ def test_quick_rows_of_new_configs_join_and_rows_of_the_same_config_are_replaced
 def test_a_sweep_adds_its_runs_and_keeps_the_committed_rows_of_a_lost_machine(
     collect, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(collect, "_report", lambda folder, always=(): None)
+    monkeypatch.setattr(collect, "_report", lambda folder: None)
     header = "conv_activation,pool,run,seed,test_accuracy"
     vgg = tmp_path / "beyond_vgg.csv"
     vgg.write_text(f"{header}\nrelu,max,m0,0,0.83\nrelu,max,m1,1,0.84\n")
@@ -182,25 +190,35 @@ def _column(path, name):
 
 
 def test_a_sweep_collected_after_each_run_holds_its_axis_from_the_first_on(collect, tmp_path):
-    # stage 3 of logs/lr/run.sh, collected after its first rate, then the machine laid anew
+    # stage 3 of logs/lr/run.sh, collected after its first rate, then the machine laid anew:
+    # the sweep's plan (sweep.json, as the sweep writes it) names the rate from the first run on
     sweep, committed = tmp_path / "full_length", tmp_path / "selection_fast_full_length.csv"
-    always = collect.ALWAYS["lr/full_length"]
-    first = _finish(sweep, "learning_rate-0.02_seed0", learning_rate=0.02)
-    collect.merge_rows(sweep, committed, "run", always)
-    shutil.rmtree(first)
+    rates = ["learning_rate-0.02_seed0", "learning_rate-0.04_seed0"]
+    plan = {"runs": rates, "varying_fields": ["learning_rate"]}
+    _finish(sweep, "learning_rate-0.02_seed0", learning_rate=0.02)
+    (sweep / config_lib.SWEEP_FILENAME).write_text(json.dumps(plan))
+    collect.merge_rows(sweep, committed, "run")
+    shutil.rmtree(sweep)
     _finish(sweep, "learning_rate-0.04_seed0", learning_rate=0.04)
-    collect.merge_rows(sweep, committed, "run", always)
+    (sweep / config_lib.SWEEP_FILENAME).write_text(json.dumps(plan))
+    collect.merge_rows(sweep, committed, "run")
     assert _column(committed, "learning_rate") == ["0.02", "0.04"]
-    # depth stage 1 of ResNet-18: the published net first, then no ReLU with max pooling
+    # depth stage 1 of ResNet-18: the published net first, then no ReLU with max pooling, whose
+    # downsample column the committed rows lack: they are at its default
     sweep, committed = tmp_path / "resnet18", tmp_path / "depth_resnet18.csv"
-    always = collect.ALWAYS["depth/resnet18"]
     resnet18 = {"arch": "resnet18", "augmentation": "pad_crop"}
     _finish(sweep, "relu_stride", {"pool": "avg", "lrn": False}, **resnet18)
-    collect.merge_rows(sweep, committed, "run", always)
+    collect.merge_rows(sweep, committed, "run")
     linear = {"pool": "avg", "lrn": False, "conv_activation": "linear", "downsample": "max"}
     _finish(sweep, "linear_max", linear, **resnet18)
-    collect.merge_rows(sweep, committed, "run", always)  # not refused as a new config column
+    collect.merge_rows(sweep, committed, "run")  # not refused as a new config column
     assert _column(committed, "downsample") == ["max", "stride"]
+    # laid anew again, the published net's next seed alone: its rows lack the column the
+    # committed CSV has
+    shutil.rmtree(sweep)
+    _finish(sweep, "relu_stride_seed1", {"pool": "avg", "lrn": False}, seed=1, **resnet18)
+    collect.merge_rows(sweep, committed, "run")
+    assert _column(committed, "downsample") == ["max", "stride", "stride"]
 
 
 def test_each_machine_s_queue_log_has_its_own_trimmed_file(collect, tmp_path):

@@ -9,7 +9,8 @@ import sys
 import pytest
 from tensorboard.backend.event_processing import event_accumulator
 
-from cifar10_ablation import cli, host
+from cifar10_ablation import cli, files, host
+from cifar10_ablation import config as config_lib
 from cifar10_ablation.reports import report, verdicts
 from cifar10_ablation.sweeps import grid, hparams, runner
 
@@ -227,6 +228,8 @@ def test_sweep_runs_reports_and_resumes(cifar_dir, tmp_path):
     assert {(r["fc_activation"], r["pool"], r["lrn"]) for r in rows} == {("linear", "avg", "true")}
     summary = json.loads((sweep_dir / "summary.json").read_text())
     assert summary["fields"] == ["conv_activation"] and summary["runs"] == 4
+    plan = json.loads((sweep_dir / config_lib.SWEEP_FILENAME).read_text())
+    assert plan["varying_fields"] == ["conv_activation"]  # what the report reads mid-sweep
     assert [c["n"] for c in summary["configs"]] == [2, 2]
     assert summary["comparisons"][0]["method"] == "paired"
     assert (sweep_dir / "results.png").stat().st_size > 1000
@@ -307,6 +310,26 @@ def test_report_reads_runs_saved_before_a_config_field_existed(tmp_path):
     assert "| pool | mean % |" in table and "replicas" not in table
     with open(tmp_path / "results.csv") as f:
         assert [row["pool"] for row in csv.DictReader(f)] == ["avg", "max"]
+
+
+def test_a_report_of_a_sweep_in_progress_names_the_axes_of_its_whole_grid(tmp_path):
+    """One rate of a learning-rate grid finished: its row names the rate, so a CSV collected now
+    and again later keeps one header."""
+    files.write_json_atomic(
+        tmp_path / config_lib.SWEEP_FILENAME,
+        {"runs": ["learning_rate-0.02_seed0", "learning_rate-0.04_seed0"],
+         "varying_fields": ["learning_rate"]},
+    )  # fmt: skip
+    config = config_lib.RunConfig(learning_rate=0.02, log_dir=str(tmp_path / "r"))
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "results.json").write_text(
+        json.dumps({"config": config.to_dict(), "global_step": 4, "test_accuracy": 0.5})
+    )
+    report.report(tmp_path)
+    with open(tmp_path / "results.csv") as f:
+        assert [row["learning_rate"] for row in csv.DictReader(f)] == ["0.02"]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["constant"]["learning_rate"] == "0.02"
 
 
 @pytest.mark.parametrize(

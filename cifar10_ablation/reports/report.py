@@ -55,8 +55,9 @@ UNRECORDED_CPU = "CPU not recorded"
 
 
 def collect(sweep_dir, always=()):
-    """Every finished run under sweep_dir as a flat row, sorted by run directory name; the
-    config columns `always` are written whether they vary or not (a flag chosen per config)."""
+    """Every finished run under sweep_dir as a flat row, sorted by run directory name. Config
+    columns: the switches, those set anywhere, the fields the finished runs or the sweep's grid
+    (its sweep.json) vary, and `always` (a flag chosen per config), whether they vary or not."""
     found = []
     for path in sorted(Path(sweep_dir).glob(f"*/{config_lib.RESULTS_FILENAME}")):
         results = files.load_json(path)
@@ -75,13 +76,17 @@ def collect(sweep_dir, always=()):
             "run the sweep first"
         )
     varying = config_lib.varying_fields([config for _, config, _ in found])
+    # and what the sweep's whole grid varies: a report of a sweep in progress, or of one rate
+    # of a learning-rate grid, still names its axes (columns a later report would add)
+    plan = Path(sweep_dir) / config_lib.SWEEP_FILENAME
+    planned = files.load_json(plan).get("varying_fields", []) if plan.exists() else []
     # The other switches (the ResNets') where a run sets one: a CSV without them is of defaults.
     set_anywhere = [
         name
         for name, default in switches.SWITCH_DEFAULTS.items()
         if any(getattr(config.switches, name) != default for _, config, _ in found)
     ]
-    columns = list(dict.fromkeys([*SWITCH_COLUMNS, *set_anywhere, *varying, *always]))
+    columns = list(dict.fromkeys([*SWITCH_COLUMNS, *set_anywhere, *varying, *planned, *always]))
     rows = []
     for name, config, results in found:
         flat = config.to_dict()

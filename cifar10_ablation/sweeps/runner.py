@@ -25,7 +25,6 @@ from cifar10_ablation.training import distribute, loop, rundir, runlock
 from cifar10_ablation.training import run as run_lib
 from cifar10_ablation.training.stopping import EXIT_INTERRUPTED, Interrupted, StopRequest
 
-SWEEP_FILENAME = "sweep.json"
 LOCK_POLL_SECONDS = 2  # between looks at the runs another process is training
 
 
@@ -83,7 +82,7 @@ def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1, recorded
         Path(sweep_dir).mkdir(parents=True, exist_ok=True)
         fields = hparams.write_hparams_config(sweep_dir, configs)
         files.write_json_atomic(
-            Path(sweep_dir) / SWEEP_FILENAME,
+            Path(sweep_dir) / config_lib.SWEEP_FILENAME,
             {"runs": [name for name, _ in runs], "varying_fields": fields},
         )
     except (OSError, tf.errors.OpError) as error:

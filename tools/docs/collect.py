@@ -28,6 +28,7 @@ import experiments
 import readme
 import units
 
+from cifar10_ablation import config as config_lib
 from cifar10_ablation import switches as switches_lib
 from cifar10_ablation.reports import report
 from cifar10_ablation.sweeps import select
@@ -53,15 +54,6 @@ SWEEPS = {
     "lr/full_length": ("selection_fast_full_length.csv", "lr.log", "lr"),
     # the 83.4%: the tutorial schedule to 200K steps (docs/logs/long/run.sh)
     "long": ("results_long.csv", "long.log", "long"),
-}
-# Config columns a sweep's CSV holds from its first collected run on: a report writes only the
-# columns that vary between the runs it has (and a switch set away from its default), so a
-# sweep collected while it trains would add its axis later, which merge_rows refuses. The
-# swept learning rates; the bigger nets' downsampling and per-stage activations.
-ALWAYS = {
-    "lr/selection": ("learning_rate",),
-    "lr/full_length": ("learning_rate",),
-    **{f"depth/{name}": ("downsample", "stage_activations") for name in experiments.DEPTH},
 }
 # Sweep folders whose rows replace every committed row of the configs they ran (merge_rows, by
 # config), logs as in SWEEPS: maxout joins the activation scale (its log is
@@ -132,22 +124,21 @@ def _checked_write(path, text):
     partial.replace(path)
 
 
-def _report(folder, always=()):
+def _report(folder):
     """The folder's results.csv as its sweep's report writes it (a --select sweep's chosen flag
-    in every row), with the config columns `always` too (ALWAYS)."""
+    in every row; the axes of its whole grid from the first finished run on)."""
     chosen = select.chosen_flag(folder)
-    rows = report.collect(folder, [*always, *([chosen] if chosen else [])])
+    rows = report.collect(folder, [chosen] if chosen else [])
     report.write_csv(folder / "results.csv", rows)
 
 
-def merge_rows(folder, csv_path, key="config", always=()):
+def merge_rows(folder, csv_path, key="config"):
     """csv_path with the rows of the sweep in folder: by key "config", every committed row of a
     config (switch values) the sweep finished is replaced by the sweep's rows (a later sweep
-    adds configs to a committed CSV); by key "run", only the row of the same run is. `always`:
-    config columns written even where the runs in so far share a value (_report)."""
+    adds configs to a committed CSV); by key "run", only the row of the same run is."""
     if not any(folder.glob("*/results.json")):
         return
-    _report(folder, always)
+    _report(folder)
     new = (folder / "results.csv").read_text().splitlines()
     old = csv_path.read_text().splitlines() if csv_path.exists() else new[:1]
     if new[0] != old[0]:
@@ -168,16 +159,25 @@ def merge_rows(folder, csv_path, key="config", always=()):
 
 def _union_columns(old, new, csv_path):
     """Both CSVs' lines under one header: the committed one's columns, then any new ones; a
-    cell a row never had stays empty (not recorded). Config columns must agree: a row of a
-    config column the committed CSV lacks would be read as its default."""
+    cell a row never had stays empty (not recorded). A switch column one side lacks is its
+    default in that side's rows (a report writes every switch a run sets away from it); any
+    other config column the committed CSV lacks is refused: its value in those rows is not
+    known."""
     old_rows = list(csv.DictReader(old))
     new_rows = list(csv.DictReader(new))
     old_head, new_head = next(csv.reader([old[0]])), next(csv.reader([new[0]]))
     added = [c for c in new_head if c not in old_head]
-    configs = [c for c in added if c in switches_lib.FIELDS and old_rows]
-    if configs:
-        sys.exit(f"collect: results.csv adds the config columns {configs} to {csv_path}")
     head = old_head + added
+    defaults = {
+        name: switches_lib.value_name(value)
+        for name, value in switches_lib.SWITCH_DEFAULTS.items()
+        if name in head
+    }
+    # a row holds every column of its own CSV: the defaults fill only the switches it lacks
+    old_rows, new_rows = ([{**defaults, **row} for row in rows] for rows in (old_rows, new_rows))
+    unknown = [c for c in added if c in config_lib.FIELDS and c not in defaults]
+    if unknown and old_rows:
+        sys.exit(f"collect: results.csv adds the config columns {unknown} to {csv_path}")
 
     def lines(rows):
         text = io.StringIO()
@@ -228,7 +228,7 @@ def main():
     logs = {}  # queue log -> its trimmed logs' folder, each trimmed once (sweeps share logs)
     for sweeps, key in ((SWEEPS, "run"), (MERGED, "config")):
         for name, (csv_name, log_name, trimmed_folder) in sweeps.items():
-            merge_rows(RUNS / name, docs / csv_name, key, ALWAYS.get(name, ()))
+            merge_rows(RUNS / name, docs / csv_name, key)
             if name in FILL_UNITS and (docs / csv_name).exists():
                 units.fill(docs / csv_name)
             write_curves(RUNS / name, docs / csv_name)
