@@ -113,11 +113,18 @@ def _select(plan, trials, runs):
 
     flags = cli.FLAGS
     folder = Path(flags.log_dir) / select.SELECTION_DIRNAME
+    runs_of_trials = [(name, config) for name, config, _ in trials]
+    recorded = {  # trials the --recorded CSVs hold at their value: read there, not trained
+        name: row
+        for path in flags.recorded
+        for name, row in grid.recorded_rows(runs_of_trials, path, (plan.flag,)).items()
+    }
     trained, skipped, failed = runner.run_sweep(
-        [(name, config) for name, config, _ in trials],
+        runs_of_trials,
         folder,
         flags.shard_index,
         flags.num_shards,
+        recorded=recorded,
         executor=_executor(),
     )
     print(
@@ -126,7 +133,7 @@ def _select(plan, trials, runs):
     for error in failed:
         print(f"selection run failed, its value is out: {error}", file=sys.stderr)
     failed_names = {error.split(":", 1)[0] for error in failed}
-    choices = select.choose(plan, [t for t in trials if t[0] not in failed_names])
+    choices = select.choose(plan, [t for t in trials if t[0] not in failed_names], recorded)
     print(select.write(flags.log_dir, plan, choices), end="", flush=True)
     return select.apply(plan, runs, choices, cli.grid_axes())
 

@@ -2,6 +2,7 @@
 skips the runs its committed CSV records, and a sweep with no CSV yet still starts."""
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -58,9 +59,31 @@ def test_each_bigger_net_skips_what_its_own_csv_records(tmp_path):
 
 
 def test_the_learning_rate_seeds_skip_those_committed_at_a_chosen_rate(tmp_path):
-    commands = _commands(tmp_path, "lr", "results_fast.csv", "results_fast_lr.csv")
+    commands = _commands(
+        tmp_path, "lr", "results_fast.csv", "results_fast_lr.csv", "selection_fast.csv"
+    )
     seeds = [c for c in commands if "--select=" in c]
     assert len(seeds) == 2
     assert all("--recorded=docs/results_fast_lr.csv" in c for c in seeds)
+    # and their choice reads the committed trials, as stage 1 skips them
+    trials = [c for c in commands if "lr/selection" in c]
+    assert len(trials) == 2
+    assert all("--recorded=docs/selection_fast.csv" in c for c in [*seeds, *trials])
     full_length = [c for c in commands if "full_length" in c]
     assert full_length and not any("--recorded" in c for c in full_length)
+
+
+@pytest.mark.parametrize("script", sorted(p.parent.name for p in LOGS.glob("*/run.sh")))
+def test_on_a_machine_laid_anew_every_sweep_skips_what_the_repo_records(script, tmp_path):
+    """With every committed CSV beside it, no sweep of a run script trains without one: the
+    first stage on a machine laid anew that had no --recorded trained again for hours."""
+    text = (LOGS / script / "run.sh").read_text()
+    # and the CSVs the script names that are not committed yet (docs/depth_$net.csv: a net's)
+    named = re.findall(r"docs/(\w+\.csv)", text)
+    flagfiles = (LOGS.parent.parent / "flags").glob("*.flags")
+    named += [
+        f"{p}_{f.stem}.csv" for p in re.findall(r"docs/(\w+)_\$net\.csv", text) for f in flagfiles
+    ]
+    committed = {*(p.name for p in LOGS.parent.glob("*.csv")), *named}
+    commands = _commands(tmp_path, script, *committed)
+    assert commands and all("--recorded=docs/" in c for c in commands)

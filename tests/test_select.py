@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cifar10_ablation import cli, files
+from cifar10_ablation.reports import report
 from cifar10_ablation.sweeps import grid, select
 
 SMOKE_FLAGS = [
@@ -132,6 +133,12 @@ def test_unfinished_trials_are_named_and_failed_values_are_out(selection_of):
     choices = select.choose(plan, trials[1:])  # the 0.01 trial failed: left out by the sweep
     assert [c["value"] for c in choices.values()] == [0.02]
     assert list(choices.values())[0]["by_value"] == {0.02: 0.3}
+    # the 0.01 trial as a results CSV records it (--recorded): read from its row
+    name = trials[0][0]
+    choices = select.choose(plan, trials, {name: {"run": name, "validation_accuracy": "0.4"}})
+    assert list(choices.values())[0]["by_value"] == {0.01: 0.4, 0.02: 0.3}
+    with pytest.raises(ValueError, match=f"recorded run {name} has no validation_accuracy"):
+        select.choose(plan, trials, {name: {"run": name, "validation_accuracy": ""}})
 
 
 def test_apply_sets_each_config_s_choice_and_recorded_rows_must_match_it(
@@ -158,21 +165,18 @@ def test_apply_sets_each_config_s_choice_and_recorded_rows_must_match_it(
 
 
 def test_a_selection_sweep_chooses_then_trains_the_seeds_at_the_choice(cifar_dir, tmp_path):
+    command = [
+        sys.executable,
+        "-m",
+        "cifar10_ablation.sweep",
+        f"--data_dir={cifar_dir}",
+        *SMOKE_FLAGS,
+        "--sweep=pool=max,avg",
+        "--select=learning_rate=0.001,0.05",
+        "--select_validation_examples=20",
+    ]
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cifar10_ablation.sweep",
-            f"--data_dir={cifar_dir}",
-            f"--log_dir={tmp_path}",
-            *SMOKE_FLAGS,
-            "--sweep=pool=max,avg",
-            "--select=learning_rate=0.001,0.05",
-            "--select_validation_examples=20",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
+        [*command, f"--log_dir={tmp_path}"], capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stderr[-3000:]
     chosen = json.loads((tmp_path / "selection.json").read_text())["choices"]
@@ -195,3 +199,16 @@ def test_a_selection_sweep_chooses_then_trains_the_seeds_at_the_choice(cifar_dir
     with open(tmp_path / "results.csv") as rows:
         [row] = list(csv.DictReader(rows))
     assert float(row["learning_rate"]) == chosen[0]["value"]
+    # On a machine laid anew, with the trials and seeds the repo records: nothing trains, and
+    # the choice is read from the trials' rows
+    trials = tmp_path / "trials.csv"
+    report.write_csv(trials, report.collect(tmp_path / "selection"))
+    anew = tmp_path / "anew"
+    done = subprocess.run(
+        [*command, f"--log_dir={anew}", f"--recorded={trials}",
+         f"--recorded={tmp_path / 'results.csv'}"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "selection: trained 0, already finished 4, failed 0" in done.stdout
+    assert json.loads((anew / "selection.json").read_text())["choices"] == chosen

@@ -98,7 +98,7 @@ def selection(flag_values=FLAGS):
     plan = select.Plan(
         flag, tuple(values), fv.select_max_steps, fv.select_validation_examples, fv.select_seeds
     )
-    trials = plan.runs(axes, train_values(fv), fv.log_dir)
+    trials = plan.runs(axes, train_values(fv), fv.log_dir, fv.recorded)
     configs = _checked_data(_with_data_dirs([c for _, c, _ in trials], fv.data_dir))
     configs = _short_runs(configs, fv, swept=dict(axes))
     return plan, [(n, c, p) for (n, _, p), c in zip(trials, configs, strict=True)]

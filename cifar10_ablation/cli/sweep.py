@@ -104,6 +104,9 @@ def sweep_output(fv):
         "report_only", False, "Only report the finished runs under --log_dir; train nothing."
     )
     define.multi_string(
-        "recorded", [], "A results CSV: its runs (name, switches, --max_steps) count as done."
+        "recorded",
+        [],
+        "A results CSV: its runs (name, switches, --max_steps) count as done; with --select, "
+        "its selection runs too (their validation accuracy read from it).",
     )
     training.every_flags(fv)

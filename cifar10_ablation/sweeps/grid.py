@@ -162,8 +162,14 @@ def recorded(runs, csv_path, fields=()):
     holds a row for at the run's max_steps and with its switches: a sweep laid anew on another
     machine skips them instead of training again what the repo already records. ValueError on
     a bad CSV. `fields` (e.g. a --select flag) must also be a column with the run's value."""
+    return set(recorded_rows(runs, csv_path, fields))
+
+
+def recorded_rows(runs, csv_path, fields=()):
+    """{name: its row} of the runs `recorded` finds: what a selection reads of a trial run
+    the repo records (its validation accuracy)."""
     rows = _results_rows(csv_path)
-    found = set()
+    found = {}
     for name, config in runs:
         wanted = {"run": name, "global_step": str(config.max_steps)}
         flat = config.to_dict()
@@ -172,12 +178,12 @@ def recorded(runs, csv_path, fields=()):
         wanted |= {k: switches.value_name(flat[k]) for k in NAMED_SETTINGS}
         defaults = {k: switches.value_name(v) for k, v in switches.SWITCH_DEFAULTS.items()}
         required = {k: switches.value_name(flat[k]) for k in fields}
-        if any(
-            all(row.get(k, defaults.get(k, v)) == v for k, v in wanted.items())
-            and all(row.get(k) == v for k, v in required.items())
-            for row in rows
-        ):
-            found.add(name)
+        for row in rows:
+            if all(row.get(k, defaults.get(k, v)) == v for k, v in wanted.items()) and all(
+                row.get(k) == v for k, v in required.items()
+            ):
+                found[name] = row
+                break
     return found
 
 

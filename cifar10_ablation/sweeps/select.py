@@ -38,15 +38,16 @@ class Plan:
     validation_examples: int = 5000
     seeds: int = 1
 
-    def runs(self, axes, base, sweep_dir):
+    def runs(self, axes, base, sweep_dir, recorded_csvs=()):
         """[(name, RunConfig, point)] of every trial: each grid point at each value and seed,
-        on the validation split, under `sweep_dir`/selection (names as a sweep of both)."""
+        on the validation split, under `sweep_dir`/selection (names as a sweep of both; a
+        trial a `recorded_csvs` row holds keeps its name there: grid.expand)."""
         trial_base = {**base, "validation_examples": self.validation_examples}
         if self.max_steps:
             trial_base["max_steps"] = self.max_steps
         trial_axes = [*axes, (self.flag, list(self.values))]
         folder = Path(sweep_dir) / SELECTION_DIRNAME
-        found = grid.expand(trial_axes, self.seeds, folder, trial_base)
+        found = grid.expand(trial_axes, self.seeds, folder, trial_base, recorded_csvs)
         return [(name, config, point_of(config, axes)) for name, config in found]
 
 
@@ -57,17 +58,26 @@ def point_of(config, axes):
     return tuple((name, switches.value_name(values[name])) for name, _ in axes)
 
 
-def choose(plan, trials):
+def choose(plan, trials, recorded=None):
     """{point: {"value", "validation_accuracy", "by_value": {value: mean or None}}}.
 
-    Reads each trial's results.json for its validation_accuracy only. ValueError naming the
-    trials not finished yet, or a config none of whose values finished.
+    Reads each trial's validation_accuracy only: from its results.json, or from its row of a
+    results CSV (`recorded`: {name: row}, grid.recorded_rows) for a trial the repo records.
+    ValueError naming the trials not finished yet, or a config none of whose values finished.
     """
     by_point, missing = {}, []
     for name, config, point in trials:
         value = config.to_dict()[plan.flag]
         path = Path(config.log_dir) / config_lib.RESULTS_FILENAME
         scores = by_point.setdefault(point, {}).setdefault(value, [])
+        row = (recorded or {}).get(name)
+        if row is not None:
+            if not row.get("validation_accuracy"):
+                raise ValueError(
+                    f"the recorded run {name} has no validation_accuracy: not a selection run"
+                )
+            scores.append(float(row["validation_accuracy"]))
+            continue
         if not path.exists():
             missing.append(name)
             continue

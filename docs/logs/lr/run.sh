@@ -8,7 +8,8 @@
 source docs/logs/stages.sh "$@"
 selection() {
     python -m cifar10_ablation.sweep --flagfile=flags/fast.flags --flagfile=flags/select.flags \
-        --data_dir=../shared/cifar10 --log_dir="$RUNS/lr/selection" "$@" \
+        --data_dir=../shared/cifar10 --log_dir="$RUNS/lr/selection" \
+        $(recorded docs/selection_fast.csv) "$@" \
         --sweep=learning_rate=0.01,0.02,0.04,0.08,0.16 --seeds=1
 }
 # 1. selection: the max-pool pair (tutorial, conv_linear_max), then the finding pair. 0.16 joined
@@ -21,11 +22,12 @@ stage 1 && selection --sweep=conv_relu=true,false --sweep=fc_relu=false --sweep=
 #    $RUNS/lr/selection, chooses, and trains 3 seeds per config at the fast preset on all
 #    50,000 images; a config whose choice is the shared 0.04 keeps the committed runs
 #    (docs/results_fast.csv, --recorded), and on a machine laid anew the seeds already
-#    committed at a chosen rate (docs/results_fast_lr.csv) are not trained again.
+#    committed at a chosen rate (docs/results_fast_lr.csv) are not trained again, nor are the
+#    trials stage 1 committed (docs/selection_fast.csv): the choice reads their rows.
 seeds() {
     python -m cifar10_ablation.sweep --flagfile=flags/fast.flags --data_dir=../shared/cifar10 \
         --log_dir="$RUNS/lr" --recorded=docs/results_fast.csv \
-        --recorded=docs/results_fast_lr.csv \
+        --recorded=docs/results_fast_lr.csv --recorded=docs/selection_fast.csv \
         --select=learning_rate=0.01,0.02,0.04,0.08,0.16 --select_max_steps=5000 \
         --select_validation_examples=5000 --seeds=3 "$@"
 }
