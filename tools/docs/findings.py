@@ -45,10 +45,10 @@ FAST_WITHIN_POINTS, FAST_MAX_STEPS = 1.0, 20_000
 
 
 def _named_runs(rows, switches, preset):
-    """({seed: test accuracy}, last step) of the rows with these switches (and LRN on)."""
+    """({seed: test accuracy}, last step) of the rows with these switches (a NAMED_ROWS entry)."""
     runs, steps = {}, 0
     for row in rows:
-        if all(row.get(k) == v for k, v in {**switches, "lrn": "true"}.items()):
+        if all(row.get(k) == v for k, v in switches.items()):
             if row["seed"] in runs:
                 raise ValueError(
                     f"results_{preset}.csv has two runs with seed {row['seed']} matching "
@@ -62,8 +62,8 @@ def _named_runs(rows, switches, preset):
 def describe_named(presets):
     """Per named config and preset: described runs (JSON-ready), for the lead table."""
     named = {}
-    for name, (switches, published) in NAMED_CONFIGS.items():
-        named[name] = {"published": published}
+    for name, switches in NAMED_ROWS.items():
+        named[name] = {"published": NAMED_CONFIGS[name][1]}
         for preset, rows in presets.items():
             runs, steps = _named_runs(rows, switches, preset)
             if runs:
