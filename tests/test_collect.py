@@ -111,7 +111,7 @@ def test_maxout_rows_replace_only_maxout_rows(collect, tmp_path, monkeypatch):
 def test_new_result_columns_join_new_switches_read_as_defaults_and_other_config_columns_are_refused(
     collect, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(collect, "_report", lambda folder: None)
+    monkeypatch.setattr(collect, "_report", lambda folder, always=(): None)
     scale = tmp_path / "activation_scale_quick.csv"
     scale.write_text("conv_activation,run,seed\nrelu,r0,0\n")
     sweep = _finished_sweep(
@@ -138,7 +138,7 @@ def test_new_result_columns_join_new_switches_read_as_defaults_and_other_config_
 def test_quick_rows_of_new_configs_join_and_rows_of_the_same_config_are_replaced(
     collect, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(collect, "_report", lambda folder: None)
+    monkeypatch.setattr(collect, "_report", lambda folder, always=(): None)
     header = "conv_activation,fc_activation,pool,lrn,run,seed,test_accuracy"
     quick = tmp_path / "results_quick.csv"
     quick.write_text(f"{header}\nrelu,linear,max,true,a,0,0.74\nlinear,relu,max,true,old,0,0.60\n")
@@ -156,7 +156,7 @@ def test_quick_rows_of_new_configs_join_and_rows_of_the_same_config_are_replaced
 def test_a_sweep_adds_its_runs_and_keeps_the_committed_rows_of_a_lost_machine(
     collect, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(collect, "_report", lambda folder: None)
+    monkeypatch.setattr(collect, "_report", lambda folder, always=(): None)
     header = "conv_activation,pool,run,seed,test_accuracy"
     vgg = tmp_path / "beyond_vgg.csv"
     vgg.write_text(f"{header}\nrelu,max,m0,0,0.83\nrelu,max,m1,1,0.84\n")

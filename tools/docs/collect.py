@@ -124,11 +124,12 @@ def _checked_write(path, text):
     partial.replace(path)
 
 
-def _report(folder):
+def _report(folder, always=()):
     """The folder's results.csv as its sweep's report writes it (a --select sweep's chosen flag
-    in every row; the axes of its whole grid from the first finished run on)."""
+    in every row; the axes of its whole grid from the first finished run on), with the config
+    columns `always` too (the committed CSV's: its rows and the new ones name the same)."""
     chosen = select.chosen_flag(folder)
-    rows = report.collect(folder, [chosen] if chosen else [])
+    rows = report.collect(folder, [*always, *([chosen] if chosen else [])])
     report.write_csv(folder / "results.csv", rows)
 
 
@@ -138,9 +139,10 @@ def merge_rows(folder, csv_path, key="config"):
     adds configs to a committed CSV); by key "run", only the row of the same run is."""
     if not any(folder.glob("*/results.json")):
         return
-    _report(folder)
+    old = csv_path.read_text().splitlines() if csv_path.exists() else []
+    _report(folder, [c for c in next(csv.reader(old[:1]), []) if c in config_lib.FIELDS])
     new = (folder / "results.csv").read_text().splitlines()
-    old = csv_path.read_text().splitlines() if csv_path.exists() else new[:1]
+    old = old or new[:1]
     if new[0] != old[0]:
         old, new = _union_columns(old, new, csv_path)
     header = next(csv.reader([old[0]]))
@@ -159,10 +161,10 @@ def merge_rows(folder, csv_path, key="config"):
 
 def _union_columns(old, new, csv_path):
     """Both CSVs' lines under one header: the committed one's columns, then any new ones; a
-    cell a row never had stays empty (not recorded). A switch column one side lacks is its
-    default in that side's rows (a report writes every switch a run sets away from it); any
-    other config column the committed CSV lacks is refused: its value in those rows is not
-    known."""
+    cell a row never had stays empty (not recorded). A switch column the committed CSV lacks
+    is its default in the committed rows (a report writes every switch a run sets away from
+    it); any other config column it lacks is refused: its value in those rows is not known.
+    (The new rows have every config column of the committed CSV: merge_rows asks for them.)"""
     old_rows = list(csv.DictReader(old))
     new_rows = list(csv.DictReader(new))
     old_head, new_head = next(csv.reader([old[0]])), next(csv.reader([new[0]]))
@@ -171,10 +173,9 @@ def _union_columns(old, new, csv_path):
     defaults = {
         name: switches_lib.value_name(value)
         for name, value in switches_lib.SWITCH_DEFAULTS.items()
-        if name in head
+        if name in added
     }
-    # a row holds every column of its own CSV: the defaults fill only the switches it lacks
-    old_rows, new_rows = ([{**defaults, **row} for row in rows] for rows in (old_rows, new_rows))
+    old_rows = [{**row, **defaults} for row in old_rows]
     unknown = [c for c in added if c in config_lib.FIELDS and c not in defaults]
     if unknown and old_rows:
         sys.exit(f"collect: results.csv adds the config columns {unknown} to {csv_path}")
