@@ -38,7 +38,7 @@ def main(argv):
     if len(argv) > 1:
         sys.exit(f"error: unexpected arguments: {' '.join(argv[1:])}")
     flags = cli.FLAGS
-    runs, recorded, plan, trials = [], set(), None, []
+    runs, recorded, plan, trials = [], {}, None, []
     try:
         if flags.executor == "ray" and not flags.report_only:
             ray_executor.check_installed()
@@ -69,7 +69,7 @@ def main(argv):
                 executor=_executor(),
             )  # fmt: skip
             print(f"trained {len(trained)}, already finished {len(skipped)}, failed {len(errors)}")
-        if runs and recorded >= {name for name, _ in runs}:  # its folder may hold no run
+        if runs and recorded.keys() >= {name for name, _ in runs}:  # its folder may hold no run
             table = f"every run is recorded in {' '.join(flags.recorded)}: no report here\n"
         else:
             chosen = select.chosen_flag(flags.log_dir)
@@ -101,9 +101,14 @@ def _executor():
 
 
 def _recorded(runs, plan):
-    """The runs --recorded CSVs hold (with --select, at the run's value of its flag)."""
+    """{name: its row} of the runs --recorded CSVs hold (with --select, at the run's value of
+    its flag): the grid's seeds, or --select's trials, whose rows the choice then reads."""
     fields = (plan.flag,) if plan else ()
-    return {n for path in cli.FLAGS.recorded for n in grid.recorded(runs, path, fields)}
+    return {
+        name: row
+        for path in cli.FLAGS.recorded
+        for name, row in grid.recorded_rows(runs, path, fields).items()
+    }
 
 
 def _select(plan, trials, runs):
@@ -114,11 +119,7 @@ def _select(plan, trials, runs):
     flags = cli.FLAGS
     folder = Path(flags.log_dir) / select.SELECTION_DIRNAME
     runs_of_trials = [(name, config) for name, config, _ in trials]
-    recorded = {  # trials the --recorded CSVs hold at their value: read there, not trained
-        name: row
-        for path in flags.recorded
-        for name, row in grid.recorded_rows(runs_of_trials, path, (plan.flag,)).items()
-    }
+    recorded = _recorded(runs_of_trials, plan)  # read there, not trained
     trained, skipped, failed = runner.run_sweep(
         runs_of_trials,
         folder,
