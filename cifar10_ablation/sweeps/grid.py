@@ -101,7 +101,8 @@ def expand(axes, seeds, sweep_dir, base, recorded_csvs=()):
     name (_known_name) keeps that name, so the run is skipped or resumed rather than trained
     again in a second folder.
     """
-    taken = _taken(sweep_dir, recorded_csvs)
+    rows = [row for path in recorded_csvs for row in _results_rows(path)]
+    taken = _taken(sweep_dir, rows)
     runs = []
     for values in itertools.product(*(v for _, v in axes)):
         point = dict(zip((n for n, _ in axes), values, strict=True))
@@ -112,7 +113,7 @@ def expand(axes, seeds, sweep_dir, base, recorded_csvs=()):
                 config = config_lib.from_flag_values(with_point(base, overrides))
             except ValueError as error:
                 raise ValueError(f"grid point {label}: {error}") from None
-            name = _known_name(config, point, taken)
+            name = _known_name(config, point, taken, rows)
             runs.append((name, dataclasses.replace(config, log_dir=str(Path(sweep_dir) / name))))
     if any(config.distribution == "multi_worker" for _, config in runs):
         raise ValueError(
@@ -123,28 +124,30 @@ def expand(axes, seeds, sweep_dir, base, recorded_csvs=()):
     return runs
 
 
-def _known_name(config, point, taken):
+def _known_name(config, point, taken, rows):
     """The run name of `config` at grid `point`: its settings and swept values (switches.run_name),
-    or the name `taken` ({name: settings known of it}) holds the same run under: those tokens in
+    or a name `taken` ({name: settings known of it}) holds the same run under: those tokens in
     another order, or the swept values alone (the names before the settings joined them) where
-    its known settings are the config's."""
+    its known settings are the config's. A name whose recorded row (`rows`) is this run finished
+    comes first, so a partial folder under another of its names does not hide that row and
+    train the run again."""
     settings = name_settings(config, point)
     name = switches.run_name({**settings, **point}, config.seed)
-    if name in taken:
-        return name
     tokens = frozenset(switches.name_tokens({**settings, **point}))
-    found = next((t for t in sorted(taken) if _reordered(t, tokens, config.seed)), None)
-    if found is None and settings:
-        swept_only = frozenset(switches.name_tokens(point))
-        found = next(
-            (
-                t
-                for t in sorted(taken)
-                if _reordered(t, swept_only, config.seed) and _same_settings(taken[t], config)
-            ),
-            None,
-        )
-    return found or name
+    swept_only = frozenset(switches.name_tokens(point))
+    known = [
+        *([name] if name in taken else []),
+        *(t for t in sorted(taken) if t != name and _reordered(t, tokens, config.seed)),
+        *(
+            t
+            for t in sorted(taken)
+            if settings
+            and _reordered(t, swept_only, config.seed)
+            and _same_settings(taken[t], config)
+        ),
+    ]
+    finished = [t for t in known if _row_of(t, config, rows) is not None]
+    return (finished or known or [name])[0]
 
 
 def _same_settings(known, config):
@@ -169,22 +172,30 @@ def recorded_rows(runs, csv_path, fields=()):
     """{name: its row} of the runs `recorded` finds: what a selection reads of a trial run
     the repo records (its validation accuracy)."""
     rows = _results_rows(csv_path)
-    found = {}
-    for name, config in runs:
-        wanted = {"run": name, "global_step": str(config.max_steps)}
-        flat = config.to_dict()
-        wanted |= {k: switches.value_name(flat[k]) for k in switches.SWITCH_DEFAULTS}
-        # arch, dataset, schedule, ...: matched where the CSV has the column (varied there)
-        wanted |= {k: switches.value_name(flat[k]) for k in NAMED_SETTINGS}
-        defaults = {k: switches.value_name(v) for k, v in switches.SWITCH_DEFAULTS.items()}
-        required = {k: switches.value_name(flat[k]) for k in fields}
-        for row in rows:
-            if all(row.get(k, defaults.get(k, v)) == v for k, v in wanted.items()) and all(
-                row.get(k) == v for k, v in required.items()
-            ):
-                found[name] = row
-                break
-    return found
+    found = {name: _row_of(name, config, rows, fields) for name, config in runs}
+    return {name: row for name, row in found.items() if row is not None}
+
+
+def _row_of(name, config, rows, fields=()):
+    """The first of `rows` that records run `name` of `config` finished: its name, its
+    max_steps, its switches (a column a CSV lacks at its default), the NAMED_SETTINGS columns
+    it has, and `fields` as columns with the run's values; None if none does."""
+    flat = config.to_dict()
+    wanted = {"run": name, "global_step": str(config.max_steps)}
+    wanted |= {k: switches.value_name(flat[k]) for k in switches.SWITCH_DEFAULTS}
+    # arch, dataset, schedule, ...: matched where the CSV has the column (varied there)
+    wanted |= {k: switches.value_name(flat[k]) for k in NAMED_SETTINGS}
+    defaults = {k: switches.value_name(v) for k, v in switches.SWITCH_DEFAULTS.items()}
+    required = {k: switches.value_name(flat[k]) for k in fields}
+    return next(
+        (
+            row
+            for row in rows
+            if all(row.get(k, defaults.get(k, v)) == v for k, v in wanted.items())
+            and all(row.get(k) == v for k, v in required.items())
+        ),
+        None,
+    )
 
 
 def _results_rows(csv_path):
@@ -199,9 +210,9 @@ def _results_rows(csv_path):
     return rows
 
 
-def _taken(sweep_dir, csv_paths):
+def _taken(sweep_dir, rows):
     """{run name: [the settings known of it]} of the sweep folder's runs and the recorded CSVs'
-    rows. A folder's settings are its config.json's (fields it lacks at their defaults, as
+    `rows`. A folder's settings are its config.json's (fields it lacks at their defaults, as
     RunConfig loads it; none known without one), a row's the NAMED_SETTINGS columns it has."""
     folder = Path(sweep_dir)
     try:
@@ -211,10 +222,9 @@ def _taken(sweep_dir, csv_paths):
     taken = {}
     for path in folders:
         taken.setdefault(path.name, []).append(_saved_settings(path))
-    for csv_path in csv_paths:
-        for row in _results_rows(csv_path):
-            known = {k: row[k] for k in NAMED_SETTINGS if k in row}
-            taken.setdefault(row["run"], []).append(known)
+    for row in rows:
+        known = {k: row[k] for k in NAMED_SETTINGS if k in row}
+        taken.setdefault(row["run"], []).append(known)
     return taken
 
 
