@@ -117,18 +117,16 @@ def test_a_recorded_row_named_before_settings_joined_names_is_found(grid_of, tmp
         "schedule-fast_conv_relu-true_seed0",
         "conv_relu-false_seed0",
     ]
-    assert grid.recorded(runs, results) == {"conv_relu-false_seed0"}
+    assert set(grid.recorded_rows(runs, results)) == {"conv_relu-false_seed0"}
     # A row that says it ran on another dataset is not this run, by name nor as recorded.
     results.write_text(f"{head},dataset\nlinear,linear,avg,true,conv_relu-false_seed0,0,2,mnist\n")
     runs = grid_of(*args, "--sweep=conv_relu=true,false", f"--recorded={results}")
     assert runs[1][0] == "schedule-fast_conv_relu-false_seed0"
     renamed = [("conv_relu-false_seed0", runs[1][1])]
-    assert grid.recorded(renamed, results) == set()
+    assert set(grid.recorded_rows(renamed, results)) == set()
 
 
-def test_a_partial_folder_under_a_new_name_does_not_hide_the_run_s_recorded_row(
-    grid_of, tmp_path
-):
+def test_a_partial_folder_under_a_new_name_does_not_hide_the_run_s_recorded_row(grid_of, tmp_path):
     """A run laid anew (or stopped) under its new name, whose finished row the repo records
     under its old name: the row's name wins, so the run is skipped, not trained again."""
     results = tmp_path / "recorded.csv"
@@ -142,7 +140,7 @@ def test_a_partial_folder_under_a_new_name_does_not_hide_the_run_s_recorded_row(
     (partial / config_lib.CONFIG_FILENAME).write_text(json.dumps(new.resolved().to_dict()))
     runs = grid_of(*args, *sweep)
     assert [name for name, _ in runs] == ["conv_relu-false_seed0"]
-    assert grid.recorded(runs, results) == {"conv_relu-false_seed0"}
+    assert set(grid.recorded_rows(runs, results)) == {"conv_relu-false_seed0"}
     # A row at other steps is not this run finished: the partial folder keeps the run.
     results.write_text(f"{head}\nlinear,linear,avg,true,conv_relu-false_seed0,0,3\n")
     assert [name for name, _ in grid_of(*args, *sweep)] == [partial.name]

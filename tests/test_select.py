@@ -156,12 +156,13 @@ def test_apply_sets_each_config_s_choice_and_recorded_rows_must_match_it(
     recorded = tmp_path / "recorded.csv"
     head = "conv_activation,fc_activation,pool,lrn,learning_rate,run,seed,global_step\n"
     recorded.write_text(head + "relu,relu,max,true,0.04,pool-max_seed0,0,4\n")
-    assert grid.recorded(runs, recorded, ("learning_rate",)) == set()
+    assert set(grid.recorded_rows(runs, recorded, ("learning_rate",))) == set()
     recorded.write_text(head + "relu,relu,max,true,0.01,pool-max_seed0,0,4\n")
-    assert grid.recorded(runs, recorded, ("learning_rate",)) == {"pool-max_seed0"}
+    assert set(grid.recorded_rows(runs, recorded, ("learning_rate",))) == {"pool-max_seed0"}
     no_rate = head.replace("learning_rate,", "") + "relu,relu,max,true,pool-max_seed0,0,4\n"
     recorded.write_text(no_rate)
-    assert grid.recorded(runs, recorded, ("learning_rate",)) == set()  # no rate: cannot tell
+    # no rate: cannot tell
+    assert set(grid.recorded_rows(runs, recorded, ("learning_rate",))) == set()
 
 
 def test_a_selection_sweep_chooses_then_trains_the_seeds_at_the_choice(cifar_dir, tmp_path):

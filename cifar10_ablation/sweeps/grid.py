@@ -160,17 +160,12 @@ def _same_settings(known, config):
     )
 
 
-def recorded(runs, csv_path, fields=()):
-    """The names of `runs` a results CSV (a sweep's results.csv, or one committed under docs/)
-    holds a row for at the run's max_steps and with its switches: a sweep laid anew on another
-    machine skips them instead of training again what the repo already records. ValueError on
-    a bad CSV. `fields` (e.g. a --select flag) must also be a column with the run's value."""
-    return set(recorded_rows(runs, csv_path, fields))
-
-
 def recorded_rows(runs, csv_path, fields=()):
-    """{name: its row} of the runs `recorded` finds: what a selection reads of a trial run
-    the repo records (its validation accuracy)."""
+    """{name: its row} of `runs` a results CSV (a sweep's results.csv, or one committed under
+    docs/) holds a row for at the run's max_steps and with its switches (_row_of): a sweep laid
+    anew on another machine skips them instead of training again what the repo already
+    records, and a selection reads a recorded trial's validation accuracy there. ValueError on
+    a bad CSV. `fields` (e.g. a --select flag) must also be a column with the run's value."""
     rows = _results_rows(csv_path)
     found = {name: _row_of(name, config, rows, fields) for name, config in runs}
     return {name: row for name, row in found.items() if row is not None}

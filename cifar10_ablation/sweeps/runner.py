@@ -72,8 +72,8 @@ def run_sweep(runs, sweep_dir, shard_index=0, num_shards=1, parallel=1, recorded
     `executor` trains them (executors.py, ray_executor.py); by default a LocalExecutor of
     `parallel` processes.
     Skipped runs are those finished before, or meanwhile by another sweep process on the same
-    directory, and those named in `recorded` (finished elsewhere: grid.recorded); runs another
-    process is training are waited for at the end. SIGTERM or SIGINT stop the runs in flight
+    directory, and those named in `recorded` (finished elsewhere: grid.recorded_rows); runs
+    another process is training are waited for at the end. SIGTERM or SIGINT stop the runs in flight
     with a checkpoint and raise Interrupted.
     """
     configs = [c for _, c in runs]
