@@ -22,6 +22,9 @@ SHARED_CSV = "results_fast.csv"
 # The peak rates docs/logs/lr/run.sh tries (tests/test_learning_rates.py checks the script).
 VALUES = (0.01, 0.02, 0.04, 0.08, 0.16)
 SHARED_VALUE = 0.04  # flags/fast.flags' --learning_rate (checked by the same test)
+# The training images stage 3 holds out for validation (run.sh's --validation_examples, checked
+# by the same test): the full-length check's sampling error.
+FULL_LENGTH_HELD_OUT = 5000
 # The conv-ReLU pairs whose effect the choice may change: (with ReLU, without).
 PAIRS = (("tutorial", "conv_linear_max"), ("finding_conv_relu", "finding_no_conv_relu"))
 
@@ -79,8 +82,10 @@ def _steps(rows):
 
 def full_length(rows, choice):
     """Whether the tutorial net's short-selection choice is also its best at full length: a rate
-    measured above it says it does not hold; it holds once it and a rate on each side of it are
-    in (stage 3 trains one at a time, so a part of them must not read as a verdict)."""
+    measured above it by more than the sampling error of the validation images alone says it
+    does not hold; one above it within that error cannot be told apart at one seed each; the
+    choice holds once it leads with a rate on each side of it in (stage 3 trains one at a time,
+    so a part of them must not read as a verdict)."""
     found = validation_by_value(rows, "tutorial")
     if not found:
         return (
@@ -98,10 +103,24 @@ def full_length(rows, choice):
     if choice is None:
         return text + "The short selection has not chosen yet."
     said = f"The short selection's choice, {choice},"
-    if choice in means and best != choice:
-        return text + f"{said} does not hold: {best} is best at full length (one seed each)."
     if choice not in means:
         return text + f"{said} is not measured at full length yet: no verdict."
+    if best != choice:
+        ahead = means[best] - means[choice]
+        noise = stats.sampling_half_width(means[best], means[choice], FULL_LENGTH_HELD_OUT)
+        by = (
+            f"{100 * ahead:.2f} points above it, against ±{100 * noise:.2f} points (95%) from "
+            f"sampling the {FULL_LENGTH_HELD_OUT:,} validation images alone, before any "
+            "seed-to-seed variation"
+        )
+        if ahead > noise:
+            return (
+                text + f"{said} does not hold: {best} is best at full length, {by} (one seed each)."
+            )
+        return (
+            text + f"{said} is not contradicted: {best} reads {by}, so one seed each cannot tell "
+            "these rates apart."
+        )
     if min(means) < choice < max(means):
         return text + f"{said} holds (one seed each)."
     return text + f"{said} is the best so far; no verdict until a rate on each side of it is in."
