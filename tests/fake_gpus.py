@@ -1,6 +1,7 @@
 """Runs the sweep command line with faked GPUs: TensorFlow sees as many as CUDA_VISIBLE_DEVICES
-lists (FAKE_GPUS when unset), and each memory-growth call is logged to FAKE_GPU_LOG as
-"pid CUDA_VISIBLE_DEVICES device". A spawned pool worker imports this file as its main module,
+lists (FAKE_GPUS when unset), and each listing and memory-growth call is logged to FAKE_GPU_LOG
+as "pid list CUDA_VISIBLE_DEVICES TF_NUM_INTRAOP_THREADS" and "pid growth CUDA_VISIBLE_DEVICES
+device enable". A spawned pool worker imports this file as its main module,
 so the fake holds in the workers too; TensorFlow's own devices are those of the machine."""
 
 import os
@@ -21,7 +22,7 @@ def _list_physical_devices(device_type=None):
         return _real_list(device_type)
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     ids = visible.split(",") if visible else map(str, range(int(os.environ["FAKE_GPUS"])))
-    _log("list", visible or "-")
+    _log("list", visible or "-", os.environ.get("TF_NUM_INTRAOP_THREADS", "-"))
     return [tf.config.PhysicalDevice(f"/physical_device:GPU:{i}", "GPU") for i in ids]
 
 

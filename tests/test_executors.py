@@ -56,6 +56,13 @@ def test_workers_get_their_gpus_round_robin(gpus, workers, per_gpu, sets):
     assert executors.gpu_sets(gpus, workers, per_gpu) == sets
 
 
+@pytest.mark.parametrize(
+    "workers, cores, threads", [(2, 2, 1), (2, 16, 8), (3, 16, 5), (4, 2, 1), (1, 2, 2)]
+)
+def test_cpu_workers_share_the_cores_out_at_least_one_thread_each(workers, cores, threads):
+    assert executors.cpu_threads(workers, cores) == threads
+
+
 def test_without_a_gpu_nothing_is_placed_and_no_memory_growth_is_set(monkeypatch):
     calls = []
     monkeypatch.setattr(tf.config.experimental, "set_memory_growth", lambda *a: calls.append(a))
@@ -97,6 +104,25 @@ def test_parallel_workers_start_as_quietly_as_one_run(cifar_dir, tmp_path):
     assert "trained 2, already finished 0, failed 0" in text
     assert [x for x in text.splitlines() if any(s in x for s in STARTUP_LINES)] == []
     assert done.stderr == ""
+    # the two runs' progress and evaluation lines, interleaved in one log, each name its run
+    steps = [x for x in done.stdout.splitlines() if x.startswith("step ")]
+    assert {x.split()[-1] for x in steps} == {"pool-max_seed0", "pool-avg_seed0"}
+
+
+def test_parallel_workers_without_a_gpu_each_take_a_share_of_the_cores(cifar_dir, tmp_path):
+    log = tmp_path / "gpus.log"  # no GPU: fake_gpus.py only logs each worker's environment
+    env = {**os.environ, "FAKE_GPUS": "0", "FAKE_GPU_LOG": str(log)}
+    for name in ("CUDA_VISIBLE_DEVICES", "TF_NUM_INTRAOP_THREADS"):
+        env.pop(name, None)
+    done = _sweep(f"--data_dir={cifar_dir}", f"--log_dir={tmp_path / 'sweep'}",
+                  "--sweep=pool=max", "--max_steps=1", "--parallel=2", *SMALL,
+                  script=str(TESTS / "fake_gpus.py"), env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    listed = [x.split()[:4] for x in log.read_text().splitlines() if x.split()[1] == "list"]
+    driver = listed[0][0]  # it lists the GPUs before it starts the workers
+    threads = {pid: t for pid, _, _, t in listed if pid != driver}
+    assert threads and set(threads.values()) == {str(executors.cpu_threads(2))}
+    assert {t for pid, _, _, t in listed if pid == driver} == {"-"}  # the driver's are its own
 
 
 def test_float16_with_loss_scaling_and_xla_train_on_cpu(cifar_dir, tmp_path, monkeypatch):

@@ -123,6 +123,18 @@ def test_a_bigger_net_s_run_is_priced_on_each_host_from_its_slowest_to_fastest_c
         performance.fragments(bench_copy, build_docs.FLAGS)
 
 
+def test_two_runs_at_once_are_set_against_the_same_runs_in_turn(bench_copy):
+    log = bench_copy / "bench" / "avx2_host" / "concurrent_runs.log"
+    lines = log.read_text().splitlines()
+    result = json.loads(lines[-1])
+    result["at once, 1 thread each"]["rate_vs_in_turn"] = [0.9, 0.95]
+    log.write_text("\n".join([*lines[:-1], json.dumps(result)]) + "\n")
+    note = " ".join(performance.fragments(bench_copy, build_docs.FLAGS)["concurrent_runs"].split())
+    assert "train 0.90x-0.95x the images/s of the same runs one after the other when each" in note
+    assert "and 1.08x-1.14x when each uses every core" in note  # the log's other way, as measured
+    assert note.endswith("Side by side does not pay here: train one run at a time.")
+
+
 def test_a_log_without_its_json_line_is_one_clear_error(bench_copy):
     log = bench_copy / "bench" / "xla.log"
     log.write_text("\n".join(log.read_text().splitlines()[:-1]) + "\n")

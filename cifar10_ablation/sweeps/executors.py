@@ -10,9 +10,11 @@ names, HParams files and report are the same whichever trained them.
 With G GPUs and --parallel=N, each worker gets its own GPU set, round robin, through
 CUDA_VISIBLE_DEVICES set before TensorFlow starts in it: with N <= G worker w sees GPUs w, w+N,
 ...; with N > G worker w sees GPU w mod G, and at most --runs_per_gpu workers share a GPU (N is
-cut to G x runs_per_gpu, with a line saying so). Without GPUs nothing is set. A worker loads
-TensorFlow as quietly as a single run (console.load_tensorflow) before anything imports it, which
-is why this module imports no TensorFlow at its top.
+cut to G x runs_per_gpu, with a line saying so). Without GPUs each of the N workers gets its
+share of the cores as TensorFlow's intra-op threads (cpu_threads, through TF_NUM_INTRAOP_THREADS
+unless the environment sets it). A worker loads TensorFlow as quietly as a single run
+(console.load_tensorflow) before anything imports it, which is why this module imports no
+TensorFlow at its top.
 """
 
 import multiprocessing
@@ -56,15 +58,27 @@ def gpu_sets(gpus, workers, runs_per_gpu=1):
     return [gpus[w % len(gpus)] for w in range(min(workers, len(gpus) * runs_per_gpu))]
 
 
-def start_worker(counter, sets, verbose=False):
-    """Pool initializer: takes the next GPU set, loads TensorFlow quietly, and stops its run on
-    SIGTERM/SIGINT as a lone trainer does. (A worker replacing a dead one takes a set again.)"""
+def cpu_threads(workers, cores=None):
+    """Intra-op threads for each of `workers` CPU-only workers: the cores shared out, at least
+    one each. Two tutorial-net trainings at once on 2 cores train 1.14-1.20x the images/s of the
+    two in turn with one thread each, 1.08-1.14x with every core each
+    (bench/concurrent_runs.py; docs/PERFORMANCE.md)."""
+    cores = cores or len(os.sched_getaffinity(0))
+    return max(1, cores // workers)
+
+
+def start_worker(counter, sets, threads, verbose=False):
+    """Pool initializer: takes the next GPU set (or, `threads` given, its share of the cores),
+    loads TensorFlow quietly, and stops its run on SIGTERM/SIGINT as a lone trainer does. (A
+    worker replacing a dead one takes a set again.)"""
     global _worker_stop
     with counter.get_lock():
         index = counter.value
         counter.value += 1
     if sets[index % len(sets)] is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = sets[index % len(sets)]
+    if threads is not None:
+        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(threads))
     console.load_tensorflow(verbose)
     _worker_stop = StopRequest()
     _worker_stop.install()
@@ -87,10 +101,11 @@ class LocalExecutor:
                     f"--runs_per_gpu={self.runs_per_gpu}: {len(sets)} workers",
                     flush=True,
                 )
+            threads = cpu_threads(len(sets)) if set(sets) == {None} else None
             context = multiprocessing.get_context("spawn")
             counter = context.Value("i", 0)
             self.pool = context.Pool(
-                len(sets), initializer=start_worker, initargs=(counter, sets, self.verbose)
+                len(sets), initializer=start_worker, initargs=(counter, sets, threads, self.verbose)
             )
         return self
 

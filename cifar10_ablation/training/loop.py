@@ -130,7 +130,7 @@ class Trainer:
 
     def _run(self):
         config, state = self.config, self.state
-        progress = summaries.Progress(config.max_steps)
+        progress = summaries.Progress(config.max_steps, self.run_dir.name)
         if state.step == 0 and self.chief:
             self._histograms(0)
         window, total = _Timer(), _Timer()  # since the last progress line; this invocation

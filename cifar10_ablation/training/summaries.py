@@ -130,14 +130,17 @@ class RunSummaries:
 class Progress:
     """A status line per summary: step, loss, accuracy, lr, images/s, ETA (redrawn on a tty).
 
+    In a log (not a tty) each line ends with the run's `name`, so that the lines of runs trained
+    at once into one log (a sweep's --parallel workers, sweeps side by side) stay apart.
     Not keras.utils.Progbar: it writes ANSI colour codes into non-tty logs too and averages the
     values over its own updates, while docs/logs/ and the tests read these `step N/M  loss` lines.
     """
 
-    def __init__(self, max_steps):
+    def __init__(self, max_steps, name=""):
         self.max_steps = max_steps
         self.width = len(str(max_steps))
         self.interactive = sys.stdout.isatty()
+        self.suffix = f"  {name}" if name and not self.interactive else ""
 
     def update(self, step, values, steps_per_second):
         eta = int((self.max_steps - step) / max(steps_per_second, 1e-9))
@@ -148,7 +151,7 @@ class Progress:
             f"ETA {eta // 3600:d}:{eta // 60 % 60:02d}:{eta % 60:02d}"
         )
         print(
-            f"\r{line}" if self.interactive else line,
+            f"\r{line}" if self.interactive else line + self.suffix,
             end="" if self.interactive else "\n",
             flush=True,
         )
@@ -158,6 +161,6 @@ class Progress:
         newline = "\n" if self.interactive else ""
         print(
             f"{newline}step {step}: {split} accuracy {results[f'{split}_accuracy']:.4f} "
-            f"(averaged), {results[f'{split}_accuracy_raw']:.4f} (raw)",
+            f"(averaged), {results[f'{split}_accuracy_raw']:.4f} (raw){self.suffix}",
             flush=True,
         )

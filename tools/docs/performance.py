@@ -110,6 +110,33 @@ def _range(values, fmt=_rate):
     return fmt(low) if fmt(low) == fmt(high) else f"{fmt(low)}-{fmt(high)}"
 
 
+def concurrent_note(bench):
+    """Two trainings side by side against one after the other (bench/concurrent_runs.py's log on
+    the AVX2 host): what a sweep's CPU workers and the long runs' second seeds are set by."""
+    log = "avx2_host/concurrent_runs.log"
+    found = last_json(bench / log)
+    ratio = {
+        way: _range(found[way]["rate_vs_in_turn"], "{:.2f}x".format)
+        for way in ("at once", "at once, 1 thread each")
+    }
+    repeats = len(found["in turn"]["wall_seconds"])
+    return markdown.wrap(
+        f"**Two runs at once.** On the 2-core AVX2 host, {found['runs']} tutorial-schedule "
+        f"trainings side by side ({found['steps']} steps each, {repeats} repeats, each run's own "
+        f"training images/s summed; [`bench/{log}`](bench/{log})) train "
+        f"{ratio['at once, 1 thread each']} the images/s of the same runs one after the other "
+        f"when each has one intra-op thread (half the cores), and {ratio['at once']} when each "
+        "uses every core. "
+        + (
+            "So a sweep's `--parallel` workers without a GPU each get their share of the cores, "
+            "and the long runs' second seeds train side by side "
+            "([`logs/long/run.sh`](logs/long/run.sh))."
+            if min(found["at once, 1 thread each"]["rate_vs_in_turn"]) > 1
+            else "Side by side does not pay here: train one run at a time."
+        )
+    )
+
+
 def run_rates(docs_dir):
     """What the bench's projection leaves out: the rates the committed runs of the tutorial net
     (results_*.csv, every config) trained at, per recorded CPU; "" where none recorded one."""
@@ -367,6 +394,7 @@ def fragments(docs_dir, flags_dir):
         "time_table": time_table(hosts, images),
         "depth_table": depth_table(bench, flags_dir),
         "run_rates": run_rates(docs_dir),
+        "concurrent_runs": concurrent_note(bench),
         "options_table": options_table(options),
         "families_table": families_table(bench),
         "gpu_table": gpu_table(bench),
