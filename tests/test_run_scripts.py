@@ -10,11 +10,8 @@ from pathlib import Path
 import pytest
 
 LOGS = Path(__file__).resolve().parent.parent / "docs" / "logs"
-# Stands in for python: prints the command line the script would run (and the intra-op threads
-# it would give TensorFlow, if set), trains nothing.
-FAKE_PYTHON = (
-    '#!/bin/bash\necho "python $*${TF_NUM_INTRAOP_THREADS:+ [threads $TF_NUM_INTRAOP_THREADS]}"\n'
-)
+# Stands in for python: prints the command line the script would run, trains nothing.
+FAKE_PYTHON = '#!/bin/bash\necho "python $*"\n'
 
 
 def _commands(tmp_path, script, *committed):
@@ -32,7 +29,6 @@ def _commands(tmp_path, script, *committed):
     (bin_dir / "git").write_text("#!/bin/bash\necho abc1234\n")  # the start line's commit
     (bin_dir / "git").chmod(0o755)
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "RUNS": str(tmp_path / "r")}
-    env.pop("TF_NUM_INTRAOP_THREADS", None)
     done = subprocess.run(
         ["bash", f"docs/logs/{script}/run.sh"], cwd=tmp_path, env=env, capture_output=True,
         text=True, timeout=60,
@@ -52,14 +48,6 @@ def test_the_long_runs_skip_what_results_long_csv_records_once_it_exists(tmp_pat
     assert len(before) == 4 and not any("--recorded" in c for c in before)
     after = _commands(tmp_path / "committed", "long", "results_long.csv")
     assert all("--recorded=docs/results_long.csv" in c for c in after)
-
-
-def test_the_long_runs_second_seeds_train_side_by_side_with_half_the_cores_each(tmp_path):
-    commands = _commands(tmp_path, "long", "results_long.csv")
-    first, second = commands[:2], commands[2:]
-    assert all("--seeds=1" in c and "[threads" not in c for c in first)
-    half = max(1, len(os.sched_getaffinity(0)) // 2)  # nproc's count
-    assert len(second) == 2 and all(c.endswith(f"--seeds=2 [threads {half}]") for c in second)
 
 
 def test_each_bigger_net_skips_what_its_own_csv_records(tmp_path):

@@ -14,20 +14,11 @@ long() {
         --validation_examples=5000 --eval_every=10000 --data_dir=../shared/cifar10 \
         --log_dir="$RUNS/long" $(recorded docs/results_long.csv) "$@"
 }
-tutorial_net() { long --sweep=conv_relu=true --sweep=fc_relu=true --sweep=pool=max "$@"; }
-finding_relu() { long --sweep=conv_relu=true --sweep=fc_relu=false --sweep=pool=avg "$@"; }
 # 1. seed 0 of both nets first (~5 hours a run on 2 cores), so that one pair of curves answers
-#    early.
-stage 1 && tutorial_net --seeds=1
-stage 1 && finding_relu --seeds=1
-# 2. seed 1 of both (--seeds=2 skips the finished seed 0), the two at once with half the cores
-#    each: on 2 cores two tutorial-schedule runs so train 1.14-1.20x the images/s of the two one
-#    after the other (bench/concurrent_runs.py, docs/PERFORMANCE.md); ~9 h a run on the AVX2
-#    host. Their progress lines name their runs in the one log.
-if stage 2; then
-    export TF_NUM_INTRAOP_THREADS=${TF_NUM_INTRAOP_THREADS:-$(($(nproc) > 1 ? $(nproc) / 2 : 1))}
-    tutorial_net --seeds=2 &
-    finding_relu --seeds=2 &
-    wait
-fi
+#    early; 2. seed 1 of both (--seeds=2 skips the finished seed 0).
+for seeds in 1 2; do
+    stage $seeds && long --sweep=conv_relu=true --sweep=fc_relu=true --sweep=pool=max --seeds=$seeds
+    stage $seeds && long --sweep=conv_relu=true --sweep=fc_relu=false --sweep=pool=avg \
+        --seeds=$seeds
+done
 finished
