@@ -112,7 +112,7 @@ def _range(values, fmt=_rate):
 
 def concurrent_note(bench):
     """Two trainings side by side against one after the other (bench/concurrent_runs.py's log on
-    the AVX2 host): what a sweep's CPU workers and the long runs' second seeds are set by."""
+    the AVX2 host): what a sweep's CPU workers are set by."""
     log = "avx2_host/concurrent_runs.log"
     found = last_json(bench / log)
     ratio = {
@@ -128,9 +128,8 @@ def concurrent_note(bench):
         f"when each has one intra-op thread (half the cores), and {ratio['at once']} when each "
         "uses every core. "
         + (
-            "So a sweep's `--parallel` workers without a GPU each get their share of the cores, "
-            "and the long runs' second seeds train side by side "
-            "([`logs/long/run.sh`](logs/long/run.sh))."
+            "So a sweep's `--parallel` workers without a GPU each get their share of the cores. "
+            "These are 500-step runs; at steady state the gain may be smaller."
             if min(found["at once, 1 thread each"]["rate_vs_in_turn"]) > 1
             else "Side by side does not pay here: train one run at a time."
         )

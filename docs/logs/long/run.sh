@@ -15,7 +15,10 @@ long() {
         --log_dir="$RUNS/long" $(recorded docs/results_long.csv) "$@"
 }
 # 1. seed 0 of both nets first (~5 hours a run on 2 cores), so that one pair of curves answers
-#    early; 2. seed 1 of both (--seeds=2 skips the finished seed 0).
+#    early; 2. seed 1 of both (--seeds=2 skips the finished seed 0). One at a time, not side by
+#    side: a finished run is a result the repo keeps, and two at once trained at about the rate
+#    of one in their first hour here (2026-12-07), less than bench/concurrent_runs.py's
+#    500-step runs gain, while a machine lost mid-run would cost both.
 for seeds in 1 2; do
     stage $seeds && long --sweep=conv_relu=true --sweep=fc_relu=true --sweep=pool=max --seeds=$seeds
     stage $seeds && long --sweep=conv_relu=true --sweep=fc_relu=false --sweep=pool=avg \
