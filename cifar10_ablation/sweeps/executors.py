@@ -60,9 +60,9 @@ def gpu_sets(gpus, workers, runs_per_gpu=1):
 
 def cpu_threads(workers, cores=None):
     """Intra-op threads for each of `workers` CPU-only workers: the cores shared out, at least
-    one each. Two tutorial-net trainings at once on 2 cores train 1.14-1.20x the images/s of the
-    two in turn with one thread each, 1.08-1.14x with every core each
-    (bench/concurrent_runs.py; docs/PERFORMANCE.md)."""
+    one each. Two 500-step tutorial-net trainings at once on 2 cores trained 1.14-1.20x the
+    images/s of the two in turn with one thread each, 1.08-1.14x with every core each
+    (bench/concurrent_runs.py; docs/PERFORMANCE.md); long runs may gain less."""
     cores = cores or len(os.sched_getaffinity(0))
     return max(1, cores // workers)
 
