@@ -10,17 +10,23 @@ tutorial reports) and the raw weights. Writes both to TensorBoard (`eval/...`) a
 
 import sys
 
-from cifar10_ablation import cli, console
+from cifar10_ablation import cli, console, data
+from cifar10_ablation import config as config_lib
 
 
 def main(argv):
     if len(argv) > 1:
         sys.exit(f"error: unexpected arguments: {' '.join(argv[1:])}")
+    flags = cli.FLAGS
+    try:  # before TensorFlow loads (~5-10 s): a wrong --log_dir or data dir is one line at once
+        config = config_lib.load_run_config(flags.log_dir)
+        data.check(config.dataset, flags.data_dir or config.data_dir)
+    except ValueError as error:  # DataError too
+        sys.exit(f"error: {error}")
     console.load_tensorflow()
     # The library imports TensorFlow, so it is imported once TensorFlow has loaded quietly.
     from cifar10_ablation.training import evaluation
 
-    flags = cli.FLAGS
     try:
         results = evaluation.evaluate_run(flags.log_dir, flags.checkpoint, flags.data_dir)
     except (ValueError, OSError) as error:

@@ -17,7 +17,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from cifar10_ablation import cli, console, schedules
+from cifar10_ablation import cli, console, data, schedules
 from cifar10_ablation import config as config_lib
 from cifar10_ablation.training import runlock
 from cifar10_ablation.training.stopping import EXIT_INTERRUPTED
@@ -59,18 +59,31 @@ def _lock(run_dir):
 
 
 def _train(config):
+    dataset = _data_before_tensorflow(config)
     console.load_tensorflow()
     # The library imports TensorFlow, so it is imported once TensorFlow has loaded quietly.
     from cifar10_ablation.training import disk, loop, stopping
     from cifar10_ablation.training import run as run_lib
 
     try:
-        run_lib.train(config, overwrite=cli.FLAGS.overwrite)
+        run_lib.train(config, overwrite=cli.FLAGS.overwrite, dataset=dataset)
     except (ValueError, loop.TrainingDiverged, disk.DiskFull) as error:
         sys.exit(f"error: {error}")
     except stopping.Interrupted as stopped:
         print(stopped, file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
+
+
+def _data_before_tensorflow(config):
+    """The run's data, read (numpy) before TensorFlow loads, which takes ~5-10 s: missing or
+    damaged files, or a hold-out the data cannot give, are one line at once. None for
+    tensorflow-datasets' copy, which needs TensorFlow: run.train reads it."""
+    try:
+        if data.check(config.dataset, config.data_dir) == "tfds":
+            return None
+        return data.load(config.dataset, config.data_dir, config.validation_examples)
+    except ValueError as error:  # DataError too
+        sys.exit(f"error: {error}")
 
 
 def run_main():

@@ -3,6 +3,7 @@ layering (importing the library defines no flags, modules import without cycles)
 
 import ast
 import importlib
+import json
 import re
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from absl import flags
 
 import cifar10_ablation
 from cifar10_ablation import cli, console
+from cifar10_ablation import config as config_lib
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cifar10_ablation"
 COMMANDS = {"train": cli.TRAIN, "eval": cli.EVAL, "sweep": cli.SWEEP}
@@ -61,14 +63,27 @@ def test_a_bad_flag_is_one_line_and_a_non_zero_exit(command, args, message):
     assert text.startswith(message), text
 
 
-def test_errors_after_tensorflow_loads_are_one_line_too(tmp_path):
-    """TensorFlow's start-up lines (oneDNN, CUDA probing, absl::InitializeLog) stay hidden."""
-    text, status = _run("train", f"--data_dir={tmp_path / 'none'}", f"--log_dir={tmp_path / 'r'}")
+def test_errors_after_tensorflow_loads_are_one_line_too(cifar_dir, tmp_path):
+    """TensorFlow's start-up lines (oneDNN, CUDA probing, absl::InitializeLog) stay hidden. (A
+    missing or damaged data dir is found before TensorFlow loads; a run folder holding another
+    config only after.)"""
+    run = tmp_path / "r"
+    run.mkdir()
+    saved = config_lib.RunConfig.flat(data_dir=str(cifar_dir), log_dir=str(run), pool="max")
+    (run / config_lib.CONFIG_FILENAME).write_text(json.dumps(saved.to_dict()))
+    args = [f"--data_dir={cifar_dir}", f"--log_dir={run}", "--pool=avg"]
+    text, status = _run("train", *args)
     assert status != 0 and len(text.strip().splitlines()) == 1, text
-    assert text.startswith(f"error: data_dir {tmp_path / 'none'} does not exist"), text
-    verbose, _ = _run("train", f"--data_dir={tmp_path / 'none'}", "--verbosity=0")
+    assert text.startswith(f"error: {run} holds a run with another configuration"), text
+    verbose, _ = _run("train", *args, "--verbosity=0")
     lines = verbose.strip().splitlines()  # --verbosity shows TensorFlow's lines before it
-    assert len(lines) > 1 and "does not exist" in lines[-1], verbose
+    assert len(lines) > 1 and "another configuration" in lines[-1], verbose
+
+
+def test_a_missing_data_dir_is_one_line_before_tensorflow_loads(tmp_path):
+    text, status = _run("train", f"--data_dir={tmp_path / 'none'}", "--verbosity=0")
+    assert status != 0 and text.startswith(f"error: data_dir {tmp_path / 'none'} does not exist")
+    assert len(text.strip().splitlines()) == 1, text  # even verbose: TensorFlow never loaded
 
 
 def test_a_library_warning_on_the_way_to_an_error_stays_hidden(tmp_path):

@@ -45,8 +45,11 @@ def library_versions():
     }
 
 
-def train(config, overwrite=False, stop=None):
+def train(config, overwrite=False, stop=None, dataset=None):
     """Trains (or continues) the run `config` describes to config.max_steps; returns results.
+
+    `dataset`: its data with the validation hold-out taken, when the caller read it already
+    (train.py does, before TensorFlow loads); else read here.
 
     Raises DataError, RunDirError, CheckpointMismatch or ValueError before writing anything
     when the data, the run directory or the config is unusable; TrainingDiverged on NaN loss;
@@ -59,14 +62,15 @@ def train(config, overwrite=False, stop=None):
     strategy = distribute.strategy_for(config.distribution)  # before TF sets up its devices
     if stop is None and not distribute.is_multi_worker(strategy):
         with StopRequest().installed() as stop:
-            return _train(config, overwrite, strategy, stop, started)
+            return _train(config, overwrite, strategy, stop, started, dataset)
     # Multi-worker workers save together, so none can stop alone: killed, they resume as before.
-    return _train(config, overwrite, strategy, stop or StopRequest(), started)
+    return _train(config, overwrite, strategy, stop or StopRequest(), started, dataset)
 
 
-def _train(config, overwrite, strategy, stop, started):
+def _train(config, overwrite, strategy, stop, started, dataset):
     chief = distribute.is_chief(strategy)
-    dataset = data.load(config.dataset, config.data_dir).with_validation(config.validation_examples)
+    if dataset is None:
+        dataset = data.load(config.dataset, config.data_dir, config.validation_examples)
     config = rundir.resolve_run_config(config, overwrite and chief)
     run_dir = Path(config.log_dir)
     config = rundir.with_replicas(config, strategy.num_replicas_in_sync)
