@@ -27,7 +27,7 @@ PROBE_SIZE = 500  # test images the diagnostics are measured on
 def predict_classes(model, dataset, jit_compile=False):
     """Predicted class per example of `dataset`, in order, and its labels: two int32 arrays."""
 
-    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
+    @tf.function(jit_compile=jit_compile, reduce_retracing=True, autograph=False)
     def classes(images):
         return tf.argmax(model(images, training=False), axis=-1, output_type=tf.int32)
 

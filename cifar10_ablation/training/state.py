@@ -37,6 +37,7 @@ class AveragedWeights(tf.Module):
             tf.Variable(v, trainable=False, name=v.name.replace("/", "_")) for v in variables
         ]
 
+    @tf.autograph.experimental.do_not_convert  # plain ops: nothing for AutoGraph to rewrite
     def update(self, variables, step):
         decay = averaging_decay(step, self.max_decay)
         for average, variable in zip(self.averages, variables, strict=True):

@@ -22,7 +22,7 @@ def compile_train_steps(state, strategy, global_batch, jit_compile, sums_variabl
     variables = model.trainable_variables
     loss_scaling = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
 
-    @tf.function(jit_compile=jit_compile)
+    @tf.function(jit_compile=jit_compile, autograph=False)  # no tensor-dependent Python branch
     def gradients_and_sums(images, labels):
         """One replica's gradients of the global batch's mean loss (the optimizer sums the
         replicas'), and its [loss, cross-entropy, correct, examples] sums."""

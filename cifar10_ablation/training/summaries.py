@@ -7,8 +7,8 @@
 
 Off the chief (multi-worker) the writer is a no-op. `histogram` writes what
 `tf.summary.histogram` writes (the same 30 buckets, edges and plugin metadata, so the Histograms
-and Distributions dashboards read it unchanged), but counts the buckets with
-`tf.math.bincount`: TensorBoard 2.21 counts them through a [values, buckets] float64 one-hot,
+and Distributions dashboards read it unchanged), but counts the buckets with NumPy's
+`bincount`: TensorBoard 2.21 counts them through a [values, buckets] float64 one-hot,
 which for conv1's activations on the 500-image probe batch (18.4M values) is 4.4 GB and took a
 500-step training run's peak resident memory to 6.9 GB. Ours buckets a million values at a
 time, so its float64 temporaries stay near 8 MB.
@@ -31,28 +31,27 @@ def histogram_buckets(data, bucket_count=BUCKET_COUNT):
     """float64 [bucket_count, 3] rows of (left edge, right edge, count), as TensorBoard's.
 
     Equal-width buckets from min to max, the max in the last one; all values equal: every edge
-    is that value and the last bucket holds them all; no values: all zeros.
+    is that value and the last bucket holds them all; no values: all zeros. In NumPy: TF's eager
+    ops spent ~50 ms a histogram in dispatch alone, ~0.7 s per summary of the tutorial net's 14
+    on 2 cores (measured), however small the tensors.
     """
-    data = tf.reshape(data, [-1])
-    size = tf.size(data)
-    if int(size) == 0:
-        return tf.zeros((bucket_count, 3), tf.float64)
-    low = tf.cast(tf.reduce_min(data), tf.float64)
-    high = tf.cast(tf.reduce_max(data), tf.float64)
-    if float(high - low) == 0.0:
-        edges = tf.fill([bucket_count], high)
-        counts = tf.concat([tf.zeros(bucket_count - 1, tf.float64), [tf.cast(size, tf.float64)]], 0)
-        return tf.stack([edges, edges, counts], axis=1)
+    data = np.asarray(tf.convert_to_tensor(data)).reshape(-1)  # a variable: its (primary) value
+    if data.size == 0:
+        return np.zeros((bucket_count, 3))
+    low, high = float(data.min()), float(data.max())
+    if high == low:
+        counts = np.zeros(bucket_count)
+        counts[-1] = data.size
+        edges = np.full(bucket_count, high)
+        return np.stack([edges, edges, counts], axis=1)
     width = (high - low) / bucket_count
-    counts = tf.zeros(bucket_count, tf.float64)
-    for start in range(0, int(size), CHUNK):  # float64 temporaries of CHUNK values at a time
-        chunk = tf.cast(data[start : start + CHUNK], tf.float64)
-        indices = tf.minimum(tf.cast(tf.floor((chunk - low) / width), tf.int32), bucket_count - 1)
-        counts += tf.math.bincount(
-            indices, minlength=bucket_count, maxlength=bucket_count, dtype=tf.float64
-        )
-    edges = tf.concat([tf.linspace(low, high, bucket_count + 1)[:-1], [high]], 0)
-    return tf.stack([edges[:-1], edges[1:], counts], axis=1)
+    counts = np.zeros(bucket_count)
+    for start in range(0, data.size, CHUNK):  # float64 temporaries of CHUNK values at a time
+        chunk = data[start : start + CHUNK].astype(np.float64)
+        indices = np.minimum(np.floor((chunk - low) / width).astype(np.int64), bucket_count - 1)
+        counts += np.bincount(indices, minlength=bucket_count)
+    edges = np.concatenate([np.linspace(low, high, bucket_count + 1)[:-1], [high]])
+    return np.stack([edges[:-1], edges[1:], counts], axis=1)
 
 
 def histogram(name, data, step=None):
