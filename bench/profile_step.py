@@ -50,7 +50,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data_dir", default="../shared/cifar10")
     parser.add_argument("--synthetic", action="store_true", help="random images, no data dir")
+    parser.add_argument("--batch_size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--inter_op_threads", type=int, default=0, help="0: TF's default")
     parser.add_argument("--conv_relu", choices=("true", "false"), default="true")
@@ -67,8 +69,9 @@ def main():
         {
             "conv_activation": switches.activation("conv", args.conv_relu == "true", None),
             "pool": args.pool,
+            "batch_size": args.batch_size,
         },
-        warmup=50,
+        warmup=args.warmup,
         steps=args.steps,
         around_timed=lambda: tf.profiler.experimental.Profile(trace_dir),
     )

@@ -37,7 +37,9 @@ def cpu():
 
 
 def tensorflow_build():
-    """TensorFlow's version and build, and whether its oneDNN kernels are on in this process."""
+    """TensorFlow's version and build, whether its oneDNN kernels are on in this process, and
+    the intra-op threads the environment gave it (a --parallel CPU worker's share of the cores,
+    which sets a run's pace; None: TensorFlow's default, every core)."""
     import tensorflow as tf
     from tensorflow.python.util import _pywrap_util_port  # TF's own answer; no public API
 
@@ -47,6 +49,7 @@ def tensorflow_build():
         "cuda_build": bool(build.get("is_cuda_build")),
         "onednn": bool(_pywrap_util_port.IsMklEnabled()),
         "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA"),
+        "intra_op_threads": os.environ.get("TF_NUM_INTRAOP_THREADS"),
         "gpus": len(tf.config.list_physical_devices("GPU")),
     }
 

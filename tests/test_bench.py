@@ -65,8 +65,9 @@ def test_conv_grad_bench_times_every_pass_and_checks_the_alternatives():
 
 def test_profile_step_lists_the_ops_of_the_real_training_step(tmp_path):
     lines = run_bench(
-        "profile_step.py", "--synthetic", "--steps=25", "--top=50", f"--trace_dir={tmp_path}"
-    )
+        "profile_step.py", "--synthetic", "--batch_size=8", "--warmup=25", "--steps=25",
+        "--top=50", f"--trace_dir={tmp_path}",
+    )  # fmt: skip
     assert lines[0].startswith("25 steps, ")
     ops = "\n".join(lines[1:])
     for op in ("Conv2DBackpropFilter", "Conv2DBackpropInput", "MatMul", "MaxPool"):
@@ -77,7 +78,14 @@ def test_profile_step_lists_the_ops_of_the_real_training_step(tmp_path):
 
 def test_train_throughput_prints_rates_for_both_nets():
     result = json.loads(
-        run_bench("train_throughput.py", "--synthetic", "--steps=25", "--warmup=25")[-1]
+        run_bench(
+            "train_throughput.py",
+            "--synthetic",
+            "--batch_size=8",
+            "--steps=5",
+            "--warmup=5",
+            "--steps_per_execution=5",
+        )[-1]
     )
     assert set(result["train_images_per_second"]) == {"tutorial", "conv_relu=false,pool=avg"}
     assert all(rate > 0 for rate in result["train_images_per_second"].values())
