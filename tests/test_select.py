@@ -18,8 +18,8 @@ SMOKE_FLAGS = [
     "--max_steps=4",
     "--summary_every=2",
     "--histogram_every=4",
-    "--eval_every=2",
-    "--checkpoint_every=2",
+    "--eval_every=4",
+    "--checkpoint_every=4",
     "--steps_per_execution=2",
     "--nodiagnostics",
 ]
