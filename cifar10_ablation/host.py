@@ -32,8 +32,13 @@ def cpu():
         "model": model,
         "isa": {flag: flag in flags for flag in ISA_FLAGS},
         "cores": os.cpu_count(),
-        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "usable_cores": usable_cores(),
     }
+
+
+def usable_cores():
+    """The cores this process may run on (its CPU affinity); None where the OS keeps none."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
 
 
 def tensorflow_build():

@@ -21,7 +21,7 @@ import multiprocessing
 import os
 import signal
 
-from cifar10_ablation import console
+from cifar10_ablation import console, host
 from cifar10_ablation.training.stopping import StopRequest
 
 _worker_stop = None  # a pool worker's stop request (start_worker)
@@ -63,7 +63,7 @@ def cpu_threads(workers, cores=None):
     one each. Two 500-step tutorial-net trainings at once on 2 cores trained 1.14-1.20x the
     images/s of the two in turn with one thread each, 1.08-1.14x with every core each
     (bench/concurrent_runs.py; docs/PERFORMANCE.md); long runs may gain less."""
-    cores = cores or len(os.sched_getaffinity(0))
+    cores = cores or host.usable_cores() or os.cpu_count()
     return max(1, cores // workers)
 
 
