@@ -15,7 +15,7 @@ from tensorboard.backend.event_processing import event_accumulator
 from cifar10_ablation import cli
 from cifar10_ablation import config as config_lib
 from cifar10_ablation.data import cifar10
-from cifar10_ablation.training import loop, precision, rundir
+from cifar10_ablation.training import evaluation, loop, precision, rundir
 from cifar10_ablation.training import run as run_lib
 from cifar10_ablation.training import state as state_lib
 
@@ -85,6 +85,33 @@ def test_schedules():
     assert float(fast(200)) == pytest.approx(0.05)
     assert float(fast(600)) == pytest.approx(0.025, rel=1e-3)  # cosine half-way
     assert float(fast(1000)) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_evaluation_predicts_the_models_classes_and_traces_once_per_model():
+    traces = []
+
+    def traced(x):  # runs when the model is traced, not when a traced graph runs
+        traces.append(x.shape)
+        return x
+
+    model = keras.Sequential(
+        [
+            keras.Input((24, 24, 3)),
+            keras.layers.Lambda(traced),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10),
+        ]
+    )
+    images = np.random.default_rng(0).uniform(-1, 1, (1100, 24, 24, 3)).astype("float32")
+    dataset = tf.data.Dataset.from_tensor_slices((images, np.arange(1100) % 10)).batch(500)
+    expected = np.argmax(model.predict(images, batch_size=500, verbose=0), axis=-1)
+    traces.clear()
+    for _ in range(3):  # as every --eval_every does
+        predictions, labels = evaluation.predict_classes(model, dataset)
+        np.testing.assert_array_equal(predictions, expected)
+    np.testing.assert_array_equal(labels, np.arange(1100) % 10)
+    # traced once for the model: full batches, then a shape that also takes the partial last one
+    assert len(traces) == 2
 
 
 def test_short_run_writes_events_checkpoints_results_and_resumes(cifar_dir, tmp_path):
