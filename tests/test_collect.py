@@ -241,3 +241,28 @@ def test_the_readme_summary_block_is_replaced_whole():
     text = f"# title\n\n{readme.START}\nold\nlines\n{readme.END}\n\n## rest\n"
     new = readme.replace_block(text, "new summary\n")
     assert new == f"# title\n\n{readme.START}\nnew summary\n{readme.END}\n\n## rest\n"
+
+
+def test_curves_of_runs_without_events_are_read_from_the_committed_logs(collect, tmp_path, capsys):
+    docs, logs = tmp_path / "docs", tmp_path / "docs" / "logs" / "fast"
+    logs.mkdir(parents=True)
+    (docs / "results_fast.csv").write_text(
+        "pool,run,seed,global_step,test_accuracy\n"
+        "max,logged_seed0,0,200,0.65\nmax,unlogged_seed1,1,200,0.66\nmax,kept_seed2,2,200,0.5\n"
+    )
+    kept = "run,step,train_loss,validation_accuracy,test_accuracy\nkept_seed2,200,0.25,,0.5\n"
+    (docs / "curves_results_fast.csv").write_text(kept)
+    (logs / "run.log").write_text(
+        "== start stage 1 Mon Nov 30 10:05:33 UTC 2026 abc\n"
+        "~/runs/fast/logged_seed0: training x from step 0 to 200 on binary:~/data\n"
+        "step 200/200  loss 1.5000  accuracy 0.5  lr 0  9 images/s  ETA 0:00:00\n"
+        "step 200: test accuracy 0.6500 (averaged), 0.6000 (raw)\n"
+        "~/runs/fast/kept_seed2: training x from step 0 to 200 on binary:~/data\n"
+        "step 200/200  loss 9.0000  accuracy 0.5  lr 0  9 images/s  ETA 0:00:00\n"
+        "step 200: test accuracy 0.5000 (averaged), 0.6000 (raw)\n"
+    )
+    collect.write_log_curves("fast", docs / "results_fast.csv", logs)
+    assert (docs / "curves_results_fast.csv").read_text() == (
+        f"{kept}logged_seed0,200,1.5,,0.65\n"  # the committed curve of kept_seed2 left as it was
+    )
+    assert "no committed log holds the whole of fast/unlogged_seed1" in capsys.readouterr().out

@@ -68,3 +68,45 @@ def test_the_legend_names_only_the_settings_that_differ_between_runs(tmp_path):
     ]
     one = runs[:1]  # one run: nothing differs, its folder names it
     assert curves.labels(one, settings) == {one[0]: one[0]}
+
+
+def _stretch(folder, run, first, points):
+    """A trimmed queue log's lines of one process training a run: {step: (loss, test acc)}."""
+    lines = [f"~/runs/{folder}/{run}: training {run} from step {first} to 300 on binary:~/data"]
+    for step, (loss, test) in points.items():
+        lines.append(
+            f"step {step:>4}/300  loss {loss:.4f}  accuracy 0.5  lr 0.1  9 images/s  ETA 0"
+        )
+        if test is not None:
+            lines.append(f"step {step}: test accuracy {test:.4f} (averaged), 0.1000 (raw)")
+    return lines
+
+
+def test_a_run_s_curve_from_its_logs_is_the_stretch_that_ends_at_its_result_and_those_it_resumed():
+    old = _stretch("fast", "seed0", 0, {100: (2.0, 0.5), 300: (1.5, 0.6)})  # an earlier run
+    first = _stretch("fast", "seed0", 0, {100: (1.8, 0.55), 200: (1.6, 0.65)})  # cut at 250
+    other = _stretch("beyond/vgg", "seed0", 0, {300: (1.0, 0.7)})  # another sweep's run
+    resumed = _stretch("fast", "seed0", 250, {300: (1.2, 0.7)})
+    logs = [
+        "\n".join(["== start stage 1 Mon Nov 30 10:05:33 UTC 2026 abc", *old, *first, "== done"]),
+        "\n".join(["== start stage 2 Tue Dec  1 02:54:16 UTC 2026 def", *other, *resumed]),
+    ]
+    segments = curves.log_segments(logs)
+    assert [s[:3] for s in segments] == [
+        ("fast", "seed0", 0), ("fast", "seed0", 0), ("beyond/vgg", "seed0", 0),
+        ("fast", "seed0", 250),
+    ]  # fmt: skip
+    empty = {"validation_accuracy": None}
+    assert curves.log_curve(segments, "fast", "seed0", 300, 0.70004) == [
+        {"step": 100, "train_loss": 1.8, **empty, "test_accuracy": 0.55},
+        {"step": 200, "train_loss": 1.6, **empty, "test_accuracy": 0.65},
+        {"step": 300, "train_loss": 1.2, **empty, "test_accuracy": 0.7},
+    ]
+    assert [r["test_accuracy"] for r in curves.log_curve(segments, "fast", "seed0", 300, 0.6)] == [
+        0.5,
+        0.6,
+    ]
+    assert curves.log_curve(segments, "fast", "seed0", 300, 0.65) is None  # no run ended there
+    assert curves.log_curve(segments, "fast", "seed0", 250, 0.7) is None  # nor at that step
+    # a resumed run whose first steps no log holds has no curve
+    assert curves.log_curve(curves.log_segments(logs[1:]), "fast", "seed0", 300, 0.7) is None

@@ -1,5 +1,6 @@
 """The docs are generated: the committed ones are exactly what the report writes from the CSVs."""
 
+import fnmatch
 import json
 import re
 import shutil
@@ -73,6 +74,26 @@ def test_the_readme_s_first_screen_is_the_generated_summary():
     assert readme.replace_block(text, summary) == text  # collect.py writes it there
 
 
+def test_data_md_names_which_results_csvs_record_the_archive_s_checksum_and_which_cannot():
+    """DATA.md's two lists of CSVs (backquoted names, glob patterns allowed) are exactly the
+    committed result CSVs with and without the data_sha256 and tensorflow columns."""
+    paragraph = (DOCS / "DATA.md").read_text().split("**Recorded with each row.**")[1]
+    paragraph = paragraph.split("\n\n")[0]
+    recording, lacking = paragraph.split("do not, and cannot now:")
+    csvs = {
+        path.name: {"data_sha256", "tensorflow"} <= set(path.read_text().split("\n")[0].split(","))
+        for path in DOCS.glob("*.csv")
+        if not path.name.startswith("curves_") and path.name != "published.csv"
+    }
+
+    def named(text):
+        patterns = re.findall(r"`([\w*.]+\.csv)`", text)
+        return {name for name in csvs if any(fnmatch.fnmatch(name, p) for p in patterns)}
+
+    assert named(recording) == {name for name, has in csvs.items() if has}
+    assert named(lacking) == {name for name, has in csvs.items() if not has}
+
+
 def test_no_committed_doc_or_log_holds_a_path_of_this_machine():
     for path in DOCS.rglob("*"):
         if path.is_file() and path.suffix != ".png":
@@ -140,7 +161,7 @@ def test_presets_without_a_csv_leave_no_trace(synthetic):
     assert "| config | published % | quick preset % |" in text
     assert "tutorial schedule %" not in text and "## Fast" not in text and "## Tutorial" not in text
     assert "| `finding_conv_relu` | 83.4 | 74.1 ± 0.1 (n=3) |" in text
-    assert "cannot yet be split into schedule length and data" in text
+    assert "cannot yet be split into schedule and data" in text
     assert "fast preset is" not in text
     assert "{{" not in text
 
@@ -207,9 +228,11 @@ def test_the_fast_claim_is_computed_from_the_csvs(synthetic, off_by, holds):
     assert header in text
     assert "| `tutorial` | ~86 (83.0 per cifar10_eval.py) | 85.0 / 85.1 (n=2) |" in text
     assert "## Tutorial schedule" in text and "## Fast preset" in text
-    assert "Schedule length (tutorial schedule minus the shorter preset): fast" in text
+    assert "The tutorial schedule minus the shorter preset: fast" in text
     split = " ".join(text.split("Schedule and data, in short,")[1].split("\n\n")[0].split())
-    assert split.startswith("for `finding_conv_relu`: schedule length is worth -0.1 points over")
+    assert split.startswith(
+        "for `finding_conv_relu`: the tutorial schedule is worth -0.1 points over"
+    )
     # finding_conv_relu 80.05% (83.4 published), the control 85.05% (83.0 and ~86 published)
     assert (
         "it remains 3.3 points below its published 83.4%, where the tutorial net, the control,"
@@ -242,8 +265,8 @@ def test_a_schedule_gain_that_rounds_to_zero_reads_plus_zero(synthetic):
     )
     build_docs.write_docs(synthetic)
     text = " ".join((synthetic / "RESULTS.md").read_text().split())
-    gains = text.split("`tutorial`, published ~86%:")[1].split("Schedule length")[1]
-    assert gains.startswith(" (tutorial schedule minus the shorter preset): fast +0.0 points")
+    gains = text.split("`tutorial`, published ~86%:")[1].split("minus the shorter preset")[1]
+    assert gains.startswith(": fast +0.0 points")
     assert "-0.0" not in text and markdown.signed_points(-0.0123, 2) == "-1.23"
 
 
@@ -334,6 +357,11 @@ def test_the_opening_says_what_holds_from_the_fast_preset_s_adjusted_drops(synth
         "seed 0 of `tutorial` at the fast preset is that screening run itself (same flags, seed "
         f"and accuracies in `tuning_fast*.csv`); without it its mean is {100 * without:.2f}%"
     ) in text
+    # and its pair's effect without seed 0: 0.01 - (-0.001 + 0.004) / 2 on seeds 1 and 2
+    assert (
+        "and `tutorial` − `conv_linear_max` +0.85 points (n=2, too few seeds for an interval)"
+        in text
+    )
 
 
 def test_the_opening_says_why_a_drop_whose_interval_excludes_zero_is_not_separated():
@@ -346,12 +374,24 @@ def test_the_readme_costs_table_gives_the_unadjusted_interval_beside_the_adjuste
     import readme
 
     drop = {"field": "conv_activation", "context": {"pool": "max"}, "difference": -0.0002}
-    drop |= {"low": 0.0002, "high": 0.0015, "n_a": 3, "separated": False}  # lost to Holm
+    drop |= {"low": 0.0002, "high": 0.0015, "n_a": 3, "n_b": 3, "separated": False}  # Holm
+    # a ResNet's drop against a one-seed config: no interval, its unset switch not named
+    lone = {
+        "field": "conv_activation",
+        "context": {"downsample": "stride", "stage_activations": ""},
+    }
+    lone |= {"difference": 0.4, "low": None, "high": None, "n_a": 3, "n_b": 1}
     table = readme.conv_relu_costs(
-        {"reference": {"title": "net", "drops": [drop]}, "experiments": {}}
+        {"reference": {"title": "net", "drops": [drop]}, "experiments": {"r": {"title": "resnet",
+         "drops": [lone]}}}
+    )  # fmt: skip
+    assert "| drop (points) | 95% interval (unadjusted) | Holm-adjusted verdict | family" in table
+    # two decimals, so the interval is seen to exclude 0, and no "-0.0"; the family is the net's
+    # tested drops
+    assert (
+        "| net | pool=max | -0.02 | 0.02 to 0.15 | not separated once adjusted for the family | 1 |"
+        in table
     )
-    assert "| drop (points) | 95% interval (unadjusted) | Holm-adjusted verdict |" in table
-    # two decimals, so the interval is seen to exclude 0, and no "-0.0"
     assert table.endswith(
-        "| net | pool=max | -0.02 | 0.02 to 0.15 | not separated once adjusted for the family |"
+        "| resnet | downsample=stride | +40.00 | none (n=3 and 1) | no interval yet | 0 |"
     )

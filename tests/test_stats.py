@@ -165,18 +165,6 @@ def test_the_check_fails_an_interval_that_undercovers(rng):
     assert _coverage(x.mean(-1) - half, x.mean(-1) + half, 0.7) < 0.9
 
 
-def test_the_sampling_error_of_two_one_seed_accuracies_covers_95_percent(rng):
-    """Two accuracies each counted on 5,000 images (one seed each): the interval of their
-    difference from sampling the images alone covers the true difference 95% of the time."""
-    images, p1, p2 = 5000, 0.833, 0.838
-    a = rng.binomial(images, p1, SIMULATIONS) / images
-    b = rng.binomial(images, p2, SIMULATIONS) / images
-    half = stats.sampling_half_width(a, b, images)
-    assert _coverage(b - a - half, b - a + half, p2 - p1) == pytest.approx(0.95, abs=COVERAGE_BAND)
-    # by hand: 1.96 x sqrt((0.25 + 0.25) / 10,000) = 1.96 x 0.0070711
-    assert stats.sampling_half_width(0.5, 0.5, 10_000) == pytest.approx(0.013859, abs=1e-6)
-
-
 def _seeded(rng, means, sds, n, seed_sd=0.02):
     """Runs of several configs sharing n seeds: a common per-seed effect plus their own noise."""
     seed_effect = rng.normal(0, seed_sd, (SIMULATIONS, n))

@@ -139,14 +139,6 @@ def welch_difference(a, b):
     return welch_test(a, b)[:3]
 
 
-def sampling_half_width(a, b, images):
-    """Half the 95% interval of the difference of two accuracies `a` and `b`, each measured on
-    `images` images, from the sampling of those images alone (normal approximation to the
-    binomial, unpaired): the least noise a one-seed comparison carries, before any variation
-    from seed to seed."""
-    return _NORMAL_QUANTILE * np.sqrt((a * (1 - a) + b * (1 - b)) / images)
-
-
 def holm(p_values):
     """Holm's step-down adjusted p-values along the last axis, in the input order (arrays of
     families too). With the m p-values sorted, p_(1) <= ... <= p_(m), the i-th adjusted value

@@ -120,7 +120,7 @@ def drops(summary):
     return found
 
 
-def _setting(context):
+def setting_text(context):
     """A drop's setting of the other switches, as text; a switch left unset (a ResNet's
     stage_activations) is not named."""
     return ", ".join(f"{k}={v}" for k, v in context.items() if v not in ("", None))
@@ -138,7 +138,7 @@ def drop_text(d, where=None):
     drop gets, the verdict Holm-adjusted over its family (d["separated"]); WHERE is the drop's
     setting of the other switches unless given."""
     if where is None:
-        where = _setting(d["context"]) or "every setting"
+        where = setting_text(d["context"]) or "every setting"
     n = verdicts.seeds_text(d["n_a"], d["n_b"])
     points = f"{100 * d['difference']:.2f} points"
     if d["low"] is None:
@@ -207,7 +207,7 @@ def section(name, entry, published):
 def _against_published(summary, row, experiment):
     """The best config here against the published figure, and what besides the net differs."""
     best = max(summary["configs"], key=lambda c: c["mean"])
-    setting = _setting({k: best["config"][k] for k in summary["fields"]})
+    setting = setting_text({k: best["config"][k] for k in summary["fields"]})
     picked = f", picked after the runs from {len(summary['configs'])}" if setting else ""
     which = f"the best config here ({setting}{picked})" if setting else "here"
     gap = markdown.signed_points(best["mean"] - row["test_accuracy"])
@@ -276,7 +276,7 @@ def answers(entries):
             sentences.append(f"{POOLING_TEXT[pool]}, no net's drop is separated from 0.")
             continue
         entry, d = largest[pool]
-        where = _setting(d["context"])
+        where = setting_text(d["context"])
         sentence = (
             f"{POOLING_TEXT[pool]}, the largest conv-ReLU drop separated from 0 is in "
             f"{entry['title']}, with {where}: {100 * d['difference']:.1f} points"

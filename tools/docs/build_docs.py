@@ -137,6 +137,16 @@ def windows_table(summary):
     return markdown.table(header, rows), changed
 
 
+def _curve_runs(src_dir, presets):
+    """{preset: the runs its committed curves CSV holds}."""
+    paths = {p: src_dir / curves.csv_name(f"results_{p}.csv") for p in presets}
+    return {
+        p: {row["run"] for row in curves.read_csv(path)}
+        for p, path in paths.items()
+        if path.exists()
+    }
+
+
 def build(src_dir):
     """(fragments, summary) from the CSVs in src_dir."""
     src_dir = Path(src_dir)
@@ -158,6 +168,7 @@ def build(src_dir):
     fragments = {
         "lead_table": findings.lead_table(named, presets),
         "gap": findings.gap(named, presets),
+        "preset_curves": findings.preset_curves(presets, _curve_runs(src_dir, presets)),
         "fast_claim": claim_text,
         "screening": screening,
         "windows_preset": main,

@@ -199,6 +199,45 @@ def write_curves(folder, csv_path):
         print(f"collect: {folder} -> {path} ({len(rows)} evaluations)")
 
 
+def write_log_curves(folder, csv_path, trimmed_folder):
+    """The curves of the CSV's runs that its curves CSV lacks, read from the committed trimmed
+    logs (curves.log_curve): a run trained on a machine since laid anew left no events here.
+    Says which runs no committed log holds."""
+    if not csv_path.exists() or not trimmed_folder.is_dir():
+        return
+    texts = sorted((path.read_text() for path in trimmed_folder.glob("run*.log")), key=_log_order)
+    path = csv_path.with_name(curves.csv_name(csv_path))
+    have = {row["run"] for row in curves.read_csv(path)} if path.exists() else set()
+    with open(csv_path, newline="") as f:
+        wanted = [row for row in csv.DictReader(f) if row["run"] not in have]
+    segments, rows, unlogged = curves.log_segments(texts), [], []
+    for row in wanted:
+        found = curves.log_curve(
+            segments, folder, row["run"], int(row["global_step"]), float(row["test_accuracy"])
+        )
+        rows += [{"run": row["run"], **point} for point in found or ()]
+        unlogged += [] if found else [row["run"]]
+    if rows:
+        curves.merge_csv(path, rows)
+        print(f"collect: {trimmed_folder} -> {path} ({len(rows)} evaluations, from the logs)")
+    if unlogged:
+        print(f"collect: no committed log holds the whole of {folder}/{', '.join(unlogged)}")
+
+
+def _log_order(text):
+    """A trimmed log's place among its folder's: when it started; first, one written before the
+    queue (fast_batch128/'s starts with its sweep's line)."""
+    return _log_started(text) if _STARTED.match(text) else datetime.datetime.min
+
+
+def _log_started(text):
+    """When a trimmed log's first stage started (its first line): the logs' order."""
+    started = _STARTED.match(text)
+    if not started:
+        sys.exit(f"collect: a queue log should start with '== start ...': {text[:60]!r}")
+    return datetime.datetime.strptime(started[1], "%a %b %d %H:%M:%S UTC %Y")
+
+
 def trimmed_log_path(folder, trimmed):
     """Where a queue log's trimmed text goes in folder: the committed log that starts with the
     same line (this log, collected before), else run-<its start, UTC>.log: a machine laid anew
@@ -207,11 +246,7 @@ def trimmed_log_path(folder, trimmed):
     for path in sorted(folder.glob("run*.log")):
         if path.read_text().split("\n", 1)[0] == first:
             return path
-    started = _STARTED.match(first)
-    if not started:
-        sys.exit(f"collect: a queue log should start with '== start ...': {first!r}")
-    when = datetime.datetime.strptime(started[1], "%a %b %d %H:%M:%S UTC %Y")
-    return folder / f"run-{when:%Y%m%d-%H%M}.log"
+    return folder / f"run-{_log_started(first):%Y%m%d-%H%M}.log"
 
 
 def _copy_log(log_name, trimmed_folder):
@@ -235,6 +270,7 @@ def main():
             write_curves(RUNS / name, docs / csv_name)
             if log_name:
                 logs[log_name] = docs / "logs" / trimmed_folder
+                write_log_curves(name, docs / csv_name, docs / "logs" / trimmed_folder)
     for log_name, folder in logs.items():
         _copy_log(log_name, folder)
     print(build_docs.write_docs(docs), end="")

@@ -6,12 +6,15 @@
 
 A row per evaluation of a run: the step, the training loss logged at that step (train/loss, the
 mean since the previous summary), and the validation and test accuracy (averaged weights) the
-run evaluated there (empty where it did not). So a convergence claim ("schedule length is worth
-+0.0 points") can be checked against the curve it rests on. collect.py writes the CSVs from the
-long runs' folders; build_docs.py draws a plot per CSV.
+run evaluated there (empty where it did not). So a convergence claim ("the tutorial schedule is
+worth +0.0 points over the fast preset") can be checked against the curves it rests on.
+collect.py writes the CSVs from the long runs' folders; build_docs.py draws a plot per CSV. The
+runs whose folders are gone (a machine since laid anew) are read from their trimmed queue logs
+instead (`log_curve`).
 """
 
 import csv
+import re
 from pathlib import Path
 
 from tensorboard.backend.event_processing import event_accumulator
@@ -79,6 +82,78 @@ def sweep_curves(folder):
         {"run": results.parent.name, **row}
         for results in sorted(Path(folder).glob("*/results.json"))
         for row in run_curve(results.parent)
+    ]
+
+
+# The lines of a trimmed queue log (collect.trim keeps them) that a curve is read from: a run's
+# start (its folder under the queue's default RUNS, ~/runs), its step lines (every 5,000th and
+# the last: the loss is the mean since the previous line, as train/loss) and its evaluations.
+_LOG_RUN = re.compile(r"^~/runs/(\S+)/([^/\s]+): training \S+ from step (\d+) to \d+ ")
+_LOG_STEP = re.compile(r"^step +(\d+)/\d+ +loss (\S+) ")
+_LOG_EVAL = re.compile(r"^step (\d+): (validation|test) accuracy (\S+) \(averaged\)")
+_LOG_DIGITS = 4  # the log's accuracies are rounded to 4 decimals
+
+
+def log_segments(texts):
+    """[(folder, run, first step, {step: row})] of trimmed queue logs (oldest first), in order:
+    each stretch one process trained a run, from its "training ... from step N" line to the
+    next run's or stage's line."""
+    segments, current = [], None
+    for text in texts:
+        for line in text.splitlines():
+            start = _LOG_RUN.match(line)
+            if start or line.startswith("== "):
+                current = None
+            if start:
+                current = (start[1], start[2], int(start[3]), {})
+                segments.append(current)
+                continue
+            step, evaluation = _LOG_STEP.match(line), _LOG_EVAL.match(line)
+            if current is None or not (step or evaluation):
+                continue
+            at = int((step or evaluation)[1])
+            row = current[3].setdefault(at, dict.fromkeys(COLUMNS[2:]))
+            if step:
+                row["train_loss"] = float(step[2])
+            else:
+                row[f"{evaluation[2]}_accuracy"] = float(evaluation[3])
+    return segments
+
+
+def log_curve(segments, folder, run, final_step, test_accuracy):
+    """The run's curve from `log_segments` ([{step, train_loss, ...}] at each evaluated step),
+    or None when no stretch of folder/run ends at final_step with test_accuracy (to the log's
+    4 decimals): a folder may have held an earlier run of that name (fast/ held the first fast
+    preset's), whose stretches are not this run's. The last stretch that matches is the run's
+    end; the stretches before it that each began earlier join it (a resumed run), back to step
+    0, each cut at the step the next one resumed from."""
+    own = [s for s in segments if s[:2] == (folder, run)]
+    ends = [
+        i
+        for i, (*_, rows) in enumerate(own)
+        if rows
+        and max(rows) == final_step
+        and rows[final_step]["test_accuracy"] is not None
+        and round(test_accuracy, _LOG_DIGITS) == rows[final_step]["test_accuracy"]
+    ]
+    if not ends:
+        return None
+    chain = [own[ends[-1]]]
+    for earlier in reversed(own[: ends[-1]]):
+        if chain[0][2] == 0:
+            break
+        if earlier[2] < chain[0][2]:
+            chain.insert(0, earlier)
+    if chain[0][2] != 0:
+        return None  # the run's first steps were logged nowhere committed
+    curve = {}
+    for (*_, first, rows), following in zip(chain, [*chain[1:], None], strict=True):
+        until = following[2] if following else final_step + 1
+        curve.update({at: row for at, row in rows.items() if first < at <= until})
+    return [
+        {"step": at, **row}
+        for at, row in sorted(curve.items())
+        if row["validation_accuracy"] is not None or row["test_accuracy"] is not None
     ]
 
 

@@ -1,10 +1,11 @@
 """What RESULTS.md says about the four named configs, computed from the preset CSVs.
 
 The lead table (published figure, then each committed preset), the distance to the published
-figures split into schedule length and the rest (the tutorial net on the tutorial schedule is
-the control), the claim that the fast preset is within FAST_WITHIN_POINTS of the
-tutorial schedule at no more than FAST_MAX_STEPS steps, and the README's headline sentence.
-Presets are the {preset: flat rows} of docs.py, longest schedule first.
+figures split into what the tutorial schedule adds over a shorter preset and the rest (the
+tutorial net on the tutorial schedule is the control), where each preset's curves are, the claim
+that the fast preset is within FAST_WITHIN_POINTS of the tutorial schedule at no more than
+FAST_MAX_STEPS steps, and the README's headline sentence. Presets are the {preset: flat rows} of
+docs.py, longest schedule first.
 """
 
 from cifar10_ablation.reports import markdown, stats, verdicts
@@ -30,6 +31,8 @@ NAMED_CONFIGS = {
         0.372,
     ),
 }
+# The named configs' conv-ReLU pairs: (with the conv ReLUs, without).
+CONV_RELU_PAIRS = (("tutorial", "conv_linear_max"), ("finding_conv_relu", "finding_no_conv_relu"))
 # Each named config as its rows in a results CSV hold it (the four are the LRN net's).
 NAMED_ROWS = {name: {**held, "lrn": "true"} for name, (held, _) in NAMED_CONFIGS.items()}
 PUBLISHED_TEXT = {
@@ -40,6 +43,11 @@ PUBLISHED_TEXT = {
 }
 # The control's two published figures: cifar10_eval.py's docstring and the tutorial's text.
 CONTROL_PUBLISHED = {"83.0% (cifar10_eval.py)": 0.830, "~86% (the tutorial's text)": 0.86}
+# Said once, where the first difference between presets is given.
+PRESETS_DIFFER = (
+    " (a shorter preset differs in batch size, rate and momentum as well as length:"
+    " `flags/<preset>.flags`)."
+)
 # The fast preset's claim, checked against the tutorial schedule.
 FAST_WITHIN_POINTS, FAST_MAX_STEPS = 1.0, 20_000
 
@@ -98,31 +106,34 @@ def _label(preset):
 
 
 def gap(named, presets):
-    """How far from the published figures, and how much of it the schedule's length explains:
-    the tutorial schedule minus a shorter preset is schedule length; what the tutorial schedule
-    leaves is data and every other difference, the tutorial net itself being the control."""
+    """How far from the published figures, and how much of it the schedule explains: the
+    tutorial schedule minus a shorter preset (which is shorter, and differs in batch, rate and
+    momentum too: not length alone); what the tutorial schedule leaves is data and every other
+    difference, the tutorial net itself being the control."""
     sentences = []
     if "tutorial" not in presets:
         sentences.append(
             "No tutorial-schedule runs are committed yet (`results_tutorial.csv`), so the "
-            "distance to the published figures cannot yet be split into schedule length and data."
+            "distance to the published figures cannot yet be split into schedule and data."
         )
+    said_presets = False
     for name, entry in named.items():
         published = entry["published"]
         at = {p: entry[p]["mean"] for p in presets if p in entry}
         if published is None or not at:
             continue
         parts = [
-            f"{_label(p)} {markdown.percent(at[p])}% ({_distance(published, at[p])} it)" for p in at
+            f"{_label(p)} {markdown.percent(at[p])}% ({distance(published, at[p])} it)" for p in at
         ]
         short = PUBLISHED_TEXT[name].split(" (")[0]  # "~86", not its note
         text = f"`{name}`, published {short}%: " + ", ".join(parts) + "."
         shorter = [p for p in at if p != "tutorial"]
         if "tutorial" in at and shorter:
-            text += " Schedule length (tutorial schedule minus the shorter preset): " + ", ".join(
+            text += " The tutorial schedule minus the shorter preset: " + ", ".join(
                 f"{p} {markdown.signed_points(at['tutorial'] - at[p])} points" for p in shorter
             )
-            text += "."
+            text += "." if said_presets else PRESETS_DIFFER
+            said_presets = True
         if name == "tutorial" and "tutorial" in at:
             text += (
                 " With the schedule held equal, this distance is what the data (a JPEG copy) and"
@@ -147,18 +158,38 @@ def _split(named, presets):
         if p != "tutorial" and p in finding
     ]
     against = " and ".join(
-        f"{_distance(value, control['mean'])} {text}" for text, value in CONTROL_PUBLISHED.items()
+        f"{distance(value, control['mean'])} {text}" for text, value in CONTROL_PUBLISHED.items()
     )
     return (
         "Schedule and data, in short, for `finding_conv_relu`: "
-        + (f"schedule length is worth {', '.join(gains)}; " if gains else "")
-        + f"at the tutorial schedule it remains {_distance(finding['published'], at)} its "
+        + (f"the tutorial schedule is worth {', '.join(gains)}; " if gains else "")
+        + f"at the tutorial schedule it remains {distance(finding['published'], at)} its "
         f"published {PUBLISHED_TEXT['finding_conv_relu']}%, where the tutorial net, the control, "
         f"lies {against}: the share of the distance that is the data and setup, not the config."
     )
 
 
-def _distance(published, measured):
+def preset_curves(presets, curve_runs):
+    """Where each preset's per-run curves are committed (curve_runs: {preset: the runs its
+    curves CSV holds}), with how many of its runs they cover: a schedule claim is checked
+    against them. The runs a preset's CSV lists and no curve holds had no log committed."""
+    parts = []
+    for preset, rows in presets.items():
+        held = curve_runs.get(preset, set())
+        covered = sum(row["run"] in held for row in rows)
+        name = f"curves_results_{preset}"
+        where = f"[`{name}.png`]({name}.png) ([`{name}.csv`]({name}.csv))" if held else "none"
+        parts.append(f"{_label(preset)} {where}, {covered} of its {len(rows)} runs")
+    return markdown.wrap(
+        "Each run's curve (at each evaluation: the step, the training loss, and the accuracy of "
+        "the averaged weights on validation or, without a validation split, on test), per preset: "
+        + "; ".join(parts)
+        + ". The curves of the runs trained on machines since laid anew are read from their "
+        "committed logs; a run no committed log holds from its first step has none."
+    )
+
+
+def distance(published, measured):
     """'N points below' or 'above'; 'level with' where N rounds to 0.0, which has no side."""
     gap = markdown.percent(abs(published - measured))
     if gap == markdown.percent(0):
@@ -220,9 +251,10 @@ def headline(named, presets):
 
 
 def screening_reused(named, rows, screening_rows, preset="fast"):
-    """{name: (seed, mean of the others)} for each named config whose run at `preset` is a
-    screening run itself (same seed, step and both accuracies as a tuning_*.csv row): it was
-    picked on test accuracy, so a reader should know the mean without it."""
+    """{name: (seed, mean of the others, its conv-ReLU pair's effect without that seed or
+    None)} for each named config whose run at `preset` is a screening run itself (same seed,
+    step and both accuracies as a tuning_*.csv row): it was picked on test accuracy, so a reader
+    should know the mean and the effect without it."""
     keys = ("seed", "global_step", "test_accuracy", "test_accuracy_raw")
     screened = {tuple(r.get(k) for k in keys) for r in screening_rows}
     reused = {}
@@ -233,8 +265,22 @@ def screening_reused(named, rows, screening_rows, preset="fast"):
                 row.get(k) == v for k, v in switches.items()
             ):
                 others = [a for s, a in entry["accuracies"].items() if s != row["seed"]]
-                reused[name] = (row["seed"], sum(others) / len(others) if others else None)
+                mean = sum(others) / len(others) if others else None
+                effect = _effect_without(named, name, preset, row["seed"])
+                reused[name] = (row["seed"], mean, effect)
     return reused
+
+
+def _effect_without(named, name, preset, seed):
+    """The conv-ReLU effect of name's pair at preset, paired by seed, without `seed` (compare's
+    dict, with its pair's names), or None when name is in no pair or a side has no run left."""
+    pair = next((p for p in CONV_RELU_PAIRS if name in p), None)
+    if pair is None or any(preset not in named[n] for n in pair):
+        return None
+    relu, linear = (
+        {s: a for s, a in named[n][preset]["accuracies"].items() if s != seed} for n in pair
+    )
+    return {**stats.compare(relu, linear), "pair": pair} if relu and linear else None
 
 
 def _drop(drops, **context):
@@ -287,8 +333,9 @@ def at_a_glance(named, presets, tuned="", drops=(), drops_preset=None, reused=No
             f"published figure, {'further' if further else 'no further'} than the control lies "
             "from either of its published figures"
             + (
-                ", so the data alone does not explain that gap (the 83.4% section below tests "
-                "what else)."
+                ", so the data alone does not explain that gap, if the JPEG copy costs each "
+                "config about what it costs the control (the 83.4% section below tests what "
+                "else)."
                 if further
                 else "."
             )
@@ -306,11 +353,22 @@ def at_a_glance(named, presets, tuned="", drops=(), drops_preset=None, reused=No
     caveats = [
         "the data is a JPEG copy of CIFAR-10 (`DATA.md`)",
         "verdicts are Holm-adjusted within each section, with n seeds as each table says",
-        "the fast preset's settings were first chosen on test accuracy, and are re-checked on "
-        "validation data, per config, below",
+        "the fast preset's settings were first chosen on test accuracy; its rate is re-checked "
+        "on validation data, per config, below, its batch size (256 against 128) is not",
     ]
-    for name, (seed, rest) in (reused or {}).items():
+    for name, (seed, rest, effect) in (reused or {}).items():
         without = f"; without it its mean is {markdown.percent(rest, 2)}%" if rest else ""
+        if effect:
+            n = verdicts.seeds_text(effect["n_a"], effect["n_b"])
+            interval = (
+                f"95% interval {markdown.interval(effect['low'], effect['high'])}, {n}"
+                if effect["low"] is not None
+                else f"{n}, too few seeds for an interval"
+            )
+            without += (
+                f" and `{effect['pair'][0]}` − `{effect['pair'][1]}` "
+                f"{markdown.signed_points(effect['difference'], 2)} points ({interval})"
+            )
         caveats.append(
             f"seed {seed} of `{name}` at the fast preset is that screening run itself (same "
             f"flags, seed and accuracies in `tuning_fast*.csv`){without}"

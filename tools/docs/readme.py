@@ -70,25 +70,29 @@ def reproduce_table(named, summaries):
 
 
 def conv_relu_costs(beyond_summary):
-    """Per net and pooling: the conv-ReLU drop (relu minus linear), its interval and verdict."""
+    """Per net and pooling: the conv-ReLU drop (relu minus linear), its interval and verdict,
+    and the size of the family its verdict is adjusted over (every tested drop of that net, the
+    FC ReLUs' too)."""
     entries = [beyond_summary.get("reference"), *beyond_summary["experiments"].values()]
     rows = []
     for entry in filter(None, entries):
+        family = sum(1 for d in entry["drops"] if d["low"] is not None)
         for d in entry["drops"]:
             if d["field"] != "conv_activation":
                 continue
-            where = ", ".join(f"{k}={v}" for k, v in d["context"].items()) or "-"
+            where = beyond.setting_text(d["context"]) or "-"
+            seeds = verdicts.seeds_text(d["n_a"], d["n_b"])
             interval = (
                 f"{markdown.percent(d['low'], 2)} to {markdown.percent(d['high'], 2)}"
                 if d["low"] is not None
-                else f"none (n={d['n_a']})"
+                else f"none ({seeds})"
             )
             if d["low"] is None:
                 verdict = "no interval yet"
             else:
                 verdict = "separated" if d["separated"] else verdicts.unseparated(d)
             drop = markdown.signed_points(d["difference"], 2)
-            rows.append([entry["title"], where, drop, interval, verdict])
+            rows.append([entry["title"], where, drop, interval, verdict, str(family)])
     # the interval is each drop's own; the verdict is Holm-adjusted, so the two can disagree
     header = [
         "net",
@@ -96,6 +100,7 @@ def conv_relu_costs(beyond_summary):
         "drop (points)",
         "95% interval (unadjusted)",
         "Holm-adjusted verdict",
+        "family (drops)",
     ]
     return markdown.table(header, rows) if rows else ""
 
