@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from tensorboard.backend.event_processing import event_accumulator
 
-from cifar10_ablation import cli, files
+from cifar10_ablation import cli, files, models
 from cifar10_ablation import config as config_lib
 from cifar10_ablation.reports import report
+from cifar10_ablation.switches import Switches
 from cifar10_ablation.training import precision, rundir
 from cifar10_ablation.training import run as run_lib
 from cifar10_ablation.training import state as state_lib
@@ -174,13 +175,23 @@ def test_cli_resnet20_trains_and_eval_rebuilds_it(cifar_dir, tmp_path):
         "--arch=resnet20",
         "--conv_relu=false",
         "--pool=avg",
+        "--downsample=max",
         f"--data_dir={cifar_dir}",
         f"--log_dir={run_dir}",
         "--max_steps=4",
         *SMOKE_FLAGS,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "training arch-resnet20_conv_relu-false_pool-avg_schedule-tutorial_seed0" in done.stdout
+    name = "arch-resnet20_conv_relu-false_pool-avg_downsample-max_schedule-tutorial_seed0"
+    assert f"training {name}" in done.stdout
+    # the non-linearity left, counted on the net it trained: no activation, the max-pool
+    # downsampling's windows
+    results = json.loads((run_dir / "results.json").read_text())
+    built = models.build_model(
+        Switches(conv_activation="linear", pool="avg", downsample="max"), arch="resnet20"
+    )
+    assert results["activation_units"] == 0
+    assert results["max_pool_windows"] == models.max_pool_windows(built) > 0
     saved = config_lib.load_run_config(run_dir)
     assert (saved.arch, saved.switches.conv_activation, saved.switches.pool) == (
         "resnet20",

@@ -144,3 +144,17 @@ def test_a_partial_folder_under_a_new_name_does_not_hide_the_run_s_recorded_row(
     # A row at other steps is not this run finished: the partial folder keeps the run.
     results.write_text(f"{head}\nlinear,linear,avg,true,conv_relu-false_seed0,0,3\n")
     assert [name for name, _ in grid_of(*args, *sweep)] == [partial.name]
+
+
+def test_the_hparams_row_writes_a_stage_list_as_run_names_do(tmp_path):
+    from cifar10_ablation.sweeps import hparams
+
+    for stages, shown in (("linear+linear+relu", "linear+linear+relu"), ("", "")):
+        run = tmp_path / (stages or "unset")
+        config = config_lib.RunConfig.flat(
+            arch="resnet20", pool="avg", stage_activations=stages, log_dir=str(run)
+        )
+        hparams.write_run_hparams(config, ["stage_activations"])
+        start = _hparams(run, "_hparams_/session_start_info").session_start_info
+        assert start.hparams["stage_activations"].string_value == shown
+        assert start.hparams["arch"].string_value == "resnet20"

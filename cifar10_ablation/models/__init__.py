@@ -6,8 +6,9 @@
 - tutorial, vgg, resnet, linear: the tutorial net and the other architectures (resnet: ResNet-20,
   ResNet-56 and the CIFAR ResNet-18)
 
-Every net maps [batch, 24, 24, channels] standardized crops to 10 logits (`softmax_linear`),
-with Keras layers and keras.ops only, so they run on any Keras backend.
+Every net maps [batch, size, size, channels] standardized images (the tutorial's 24x24 crops, or
+whole 32x32 images with --augmentation=pad_crop) to 10 logits (`softmax_linear`), with Keras
+layers and keras.ops only, so they run on any Keras backend.
 """
 
 import math

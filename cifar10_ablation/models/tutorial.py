@@ -29,7 +29,8 @@ SPLIT_BIAS_GRAD_CONVS = ("conv1", "conv2")
 def build(switches, channels=3, image_size=layers.IMAGE_SIZE):
     """The tutorial net with `switches` (a maxout activation gets its layer `maxout_pieces` times
     the units, so the widths after the activation stay the tutorial's); `channels`: the input's
-    (3: CIFAR-10, 1: MNIST). Maps [batch, 24, 24, channels] float32 to [batch, 10] logits."""
+    (3: CIFAR-10, 1: MNIST). Maps [batch, image_size, image_size, channels] float32 to
+    [batch, 10] logits."""
     pieces = switches.maxout_pieces
 
     def conv(name, bias, x):

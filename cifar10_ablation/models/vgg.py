@@ -19,7 +19,7 @@ WEIGHT_DECAY = 5e-4 / 2
 
 
 def build(switches, channels=3, image_size=layers.IMAGE_SIZE):
-    """The VGG-style net: [batch, 24, 24, channels] -> [batch, 10] logits."""
+    """The VGG-style net: [batch, image_size, image_size, channels] -> [batch, 10] logits."""
     inputs = keras.Input((image_size, image_size, channels), name="images")
     x = inputs
     for stage, (filters, convs) in enumerate(STAGES, start=1):

@@ -29,6 +29,10 @@ ALWAYS_COLUMNS = ("arch", "dataset", "schedule")
 
 
 def _hparam_value(value):
+    """A value the HParams table takes: a list of stages as run names and CSVs write it
+    ("linear+linear+relu"), other non-scalars as JSON."""
+    if isinstance(value, list | tuple):
+        return switches.value_name(value)
     return value if isinstance(value, bool | int | float | str) else json.dumps(value)
 
 

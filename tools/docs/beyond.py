@@ -24,6 +24,13 @@ PUBLISHED_COLUMNS = ("key", "source", "where", "arch", "dataset", "setting", "te
 RELU_UNITS = "relu_units"
 # The switches whose removal the drops measure: an activation relu against linear.
 REMOVED = ("conv_activation", "fc_activation")
+# A ResNet's published net, which a config with no ReLU is set against where no ReLU net shares
+# its setting (drops()).
+PUBLISHED_NET = {"conv_activation": "relu", "downsample": "stride", "stage_activations": ""}
+PUBLISHED_NET_TEXT = "the published net (all ReLUs, downsample=stride)"
+# A config with no non-linear layer left is one affine map: its runs check that floor, and
+# docs/logs/depth/run.sh gives it one seed.
+FLOOR_CHECK = "the affine floor, which one seed checks"
 # The answers' two cases (pooling()): the finding turns on whether max pooling is kept.
 POOLING_TEXT = {
     "max": "With max pooling kept",
@@ -99,8 +106,57 @@ def published_table(published):
     return markdown.table(header, [[str(c).replace("|", "\\|") for c in r] for r in rows])
 
 
-def drops(summary):
-    """Per removable switch and setting of the others: relu minus linear, with its interval."""
+def drops(summary, rows=(), arch=None):
+    """Per removable switch and setting of the others: relu minus linear, with its interval.
+    A ResNet's config with no ReLU that has no ReLU partner in its own setting (ResNet-18's
+    run.sh trains no ReLU net with max-pool downsampling) is set against the published net
+    instead, all ReLUs with stride downsampling (`against`). A drop whose linear side keeps no
+    non-linear layer at all is marked `floor` (`rows` give its counts; `arch` whether LRN is
+    left): its linear side is an affine map, and one seed may be all it needs."""
+    found = _same_setting_drops(summary)
+    found += _against_published_net(summary, found)
+    if arch is not None and "lrn" not in switches.present(arch):
+        affine = {
+            tuple(sorted((f, r.get(f)) for f in summary["fields"]))
+            for r in rows
+            if r.get("activation_units") == 0 and r.get("max_pool_windows") == 0
+        }
+        for d in found:
+            linear = {**d["context"], d["field"]: "linear"}
+            d["floor"] = tuple(sorted((f, linear.get(f)) for f in summary["fields"])) in affine
+    return found
+
+
+def _against_published_net(summary, found):
+    """The drops of a ResNet's configs without any ReLU that no same-setting drop covers, each
+    against the published net (all ReLUs, downsample=stride), paired by seed."""
+    if "downsample" not in summary["fields"]:
+        return []
+    configs = summary["configs"]
+    published = next(
+        (c for c in configs if all(c["config"].get(k, v) == v for k, v in PUBLISHED_NET.items())),
+        None,
+    )
+    covered = [d["context"] for d in found if d["field"] == "conv_activation"]
+    extra = []
+    for c in configs:
+        config = c["config"]
+        if config.get("conv_activation") != "linear" or config.get("stage_activations"):
+            continue
+        context = {f: config[f] for f in summary["fields"] if f != "conv_activation"}
+        if published is None or context in covered:
+            continue
+        on, off = published["accuracies"], c["accuracies"]
+        by_seed = {seed: on[seed] - off[seed] for seed in sorted(set(on) & set(off))}
+        extra.append(
+            {"field": "conv_activation", "context": context, "by_seed": by_seed}
+            | {"against": PUBLISHED_NET_TEXT}
+            | stats.compare(on, off)
+        )
+    return extra
+
+
+def _same_setting_drops(summary):
     found = []
     for field in REMOVED:
         if field not in summary["fields"]:
@@ -126,6 +182,13 @@ def setting_text(context):
     return ", ".join(f"{k}={v}" for k, v in context.items() if v not in ("", None))
 
 
+def drop_where(d):
+    """Where a drop was measured: its setting of the other switches, and what it is set against
+    when that is not the ReLU net in the same setting."""
+    where = setting_text(d["context"]) or "every setting"
+    return f"{where}, against {d['against']}" if d.get("against") else where
+
+
 def pooling(context):
     """Whether a drop's setting keeps max pooling (the finding turns on it): "max" for the
     tutorial net's pool=max and a ResNet's downsample=max, else "none" (average pooling or
@@ -138,9 +201,11 @@ def drop_text(d, where=None):
     drop gets, the verdict Holm-adjusted over its family (d["separated"]); WHERE is the drop's
     setting of the other switches unless given."""
     if where is None:
-        where = setting_text(d["context"]) or "every setting"
+        where = drop_where(d)
     n = verdicts.seeds_text(d["n_a"], d["n_b"])
     points = f"{100 * d['difference']:.2f} points"
+    if d["low"] is None and d.get("floor"):
+        return f"{where}: {points} ({n}: {FLOOR_CHECK})"
     if d["low"] is None:
         return f"{where}: {points} ({n}: an interval needs {stats.MIN_SEEDS} seeds each)"
     how = "paired by seed" if d["method"] == stats.PAIRED else "Welch"
@@ -151,8 +216,9 @@ def drop_text(d, where=None):
     return f"{where}: {verdicts.unseparated(d)} ({points}, {interval})"
 
 
-def describe(title, rows, summary=None):
-    """What the answers need of one experiment (JSON-ready); `summary` if already made."""
+def describe(title, rows, summary=None, arch=None):
+    """What the answers need of one experiment (JSON-ready); `summary` if already made; `arch`
+    (whose switches it has) to find the drops whose linear side is an affine map."""
     summary = summary or report.summarize(rows)
     by_cpu = {cpu: [s / 60 for s in pair] for cpu, pair in summary["run_seconds_by_cpu"].items()}
     if not by_cpu:  # question 2 weighs every experiment by its time per run
@@ -161,7 +227,7 @@ def describe(title, rows, summary=None):
     return {
         "title": title,
         "summary": summary,
-        "drops": stats.holm_adjust(drops(summary)),
+        "drops": stats.holm_adjust(drops(summary, rows, arch)),
         "minutes": by_cpu,
         "hours_all_runs": slowest * summary["runs"] / 60,  # every run at the slowest one's time
         # max-pool windows per image of its max-pool configs (None where no row counts them)
@@ -182,7 +248,7 @@ def section(name, entry, published):
     )
     steps = " or ".join(f"{s:,}" for s in summary["steps"])
     lines = [
-        f"## {_capital(title)}",
+        f"### {_capital(title)}",
         "",
         markdown.wrap(
             f"{summary['runs']} run{'s' if summary['runs'] != 1 else ''} of {steps} steps "
@@ -221,8 +287,9 @@ def _against_published(summary, row, experiment):
         f"Published for {row['arch']}: {markdown.percent(row['test_accuracy'], 2)}% "
         f"({row['source']} {row['where']}, {row['setting']}); {which} "
         f"{markdown.percent(best['mean'])}%, {gap} points{within if inside else ''}. Besides the "
-        f"data, the two differ in {', '.join(differs[:-1])}{' and ' if len(differs) > 1 else ''}"
-        f"{differs[-1]}."
+        f"data (a JPEG copy, [`DATA.md`](DATA.md); what it costs the tutorial net against its "
+        f"published figures: [`RESULTS.md`](RESULTS.md)), the two differ in "
+        f"{', '.join(differs[:-1])}{' and ' if len(differs) > 1 else ''}{differs[-1]}."
     )
 
 
@@ -233,6 +300,7 @@ def answers(entries):
     their estimates) are one family, Holm-adjusted here on copies of the drops."""
     q3, pools, weighed = [], [], {}  # weighed: pool -> [(entry, drop)] with an interval
     untested = []  # titles with a drop that has no interval yet (fewer than MIN_SEEDS seeds)
+    floors = []  # (entry, drop) of an affine linear side too few seeds to weigh: the floor check
     listed = []  # (entry, drop copy) in the order of q3
     for entry in entries:
         for d in entry["drops"]:
@@ -244,7 +312,9 @@ def answers(entries):
             pools += [pool] if pool not in pools else []
             if d["low"] is not None:
                 weighed.setdefault(pool, []).append((entry, d))
-            if d["low"] is None and entry["title"] not in untested:
+            if d["low"] is None and d.get("floor"):
+                floors.append((entry, d))
+            elif d["low"] is None and entry["title"] not in untested:
                 untested.append(entry["title"])
     leads = {pool: lead(found) for pool, found in weighed.items()}
     family = [d for _, d in listed] + [o for o in leads.values() if o is not None]
@@ -276,7 +346,7 @@ def answers(entries):
             sentences.append(f"{POOLING_TEXT[pool]}, no net's drop is separated from 0.")
             continue
         entry, d = largest[pool]
-        where = setting_text(d["context"])
+        where = drop_where(d)
         sentence = (
             f"{POOLING_TEXT[pool]}, the largest conv-ReLU drop separated from 0 is in "
             f"{entry['title']}, with {where}: {100 * d['difference']:.1f} points"
@@ -301,6 +371,14 @@ def answers(entries):
         sentences.append(
             "Max pooling is not one amount of non-linearity across these nets; max-pool windows "
             "per image: " + ", ".join(f"{t} {int(w):,}" for t, w in counted) + "."
+        )
+    for entry, d in floors:
+        n = verdicts.seeds_text(d["n_a"], d["n_b"])
+        sentences.append(
+            f"{_capital(entry['title'])} with no ReLU and {setting_text(d['context'])} keeps no "
+            f"non-linear layer, so it is one affine map: the ReLU net lies "
+            f"{100 * d['difference']:.1f} points above that floor ({n}; the floor's runs check "
+            "it, they are not weighed)."
         )
     if untested:
         want = f"for want of {stats.MIN_SEEDS} seeds"
@@ -391,10 +469,16 @@ def build(src_dir, reference=None):
     for name, experiment in experiments.EXPERIMENTS.items():
         path = src_dir / experiment.csv
         found = report.read_csv(path) if path.exists() else None
-        entries[name] = describe(experiment.title, found) if found else None
+        entries[name] = describe(experiment.title, found, arch=experiment.arch) if found else None
         fragments[f"{name}_section"] = (
             section(name, entries[name], published) if entries[name] else ""
         )
+    for part, wanted in (("bigger_sections", True), ("smaller_sections", False)):
+        fragments[part] = "".join(
+            fragments[f"{name}_section"]
+            for name, experiment in experiments.EXPERIMENTS.items()
+            if (experiment in experiments.bigger()) is wanted
+        )  # "" without a committed section: the part's heading is left out
     fragments["not_run"] = not_run(
         [experiments.EXPERIMENTS[name] for name, entry in entries.items() if entry is None]
     )

@@ -9,6 +9,7 @@ the column), hollow where the net keeps no max pooling either. The published ReL
 
 from pathlib import Path
 
+import beyond
 import experiments
 import findings
 
@@ -103,6 +104,7 @@ def costs(found):
                     "reference": reference["config"],
                     "amount": amount(p, most),
                     "units": p["units"],
+                    "windows": p["windows"],
                 }
             )
         families[net] = stats.holm_adjust(family)
@@ -117,7 +119,9 @@ def cost_table(families):
         for c in family:
             n = verdicts.seeds_text(c["n_a"], c["n_b"])
             cost = f"{markdown.signed_points(c['difference'], 2)} ({n})"
-            if c["low"] is None:
+            if c["low"] is None and c["units"] == 0 and c["windows"] == 0:
+                interval, verdict = beyond.FLOOR_CHECK, ""  # no non-linear layer: one affine map
+            elif c["low"] is None:
                 interval, verdict = "no interval yet", ""
             else:
                 interval = f"{markdown.percent(c['low'], 2)} to {markdown.percent(c['high'], 2)}"

@@ -80,7 +80,7 @@ def conv_relu_costs(beyond_summary):
         for d in entry["drops"]:
             if d["field"] != "conv_activation":
                 continue
-            where = beyond.setting_text(d["context"]) or "-"
+            where = beyond.drop_where(d)
             seeds = verdicts.seeds_text(d["n_a"], d["n_b"])
             interval = (
                 f"{markdown.percent(d['low'], 2)} to {markdown.percent(d['high'], 2)}"
