@@ -32,7 +32,12 @@ def test_the_rates_are_the_ones_the_run_script_tries_and_the_preset_sets():
     swept = re.search(r"--sweep=learning_rate=([\d.,]+)", script)[1]
     assert tuple(float(v) for v in swept.split(",")) == lr.VALUES
     assert f"--learning_rate={lr.SHARED_VALUE}\n" in (ROOT / "flags" / "fast.flags").read_text()
-    full_length = script[script.index("stage 3 &&") :]
+    assert f"--batch_size={lr.SHARED_BATCH}\n" in (ROOT / "flags" / "fast.flags").read_text()
+    batch = script[script.index("stage 4 &&") :]  # the batch check: the selection's rates
+    assert f"--sweep=batch_size={lr.BATCH_CHECKED} " in batch
+    assert re.search(r"--sweep=learning_rate=([\d.,]+)", batch)[1] == swept
+    assert f"docs/{lr.BATCH_CSV}" in batch and "--flagfile=flags/select.flags" in batch
+    full_length = script[script.index("stage 3 &&") : script.index("stage 4 &&")]
     assert "--validation_examples=" in full_length  # chosen on validation, at full length too
 
 
@@ -165,3 +170,26 @@ def test_the_full_length_check_says_whether_the_short_choice_holds(tmp_path):
     # ...unless a rate measured beats the choice beyond the sampling error
     assert "does not hold: 0.04 is best" in check(all_three[:2], 0.02)
     assert lr.full_length([], 0.04).startswith("Not measured yet")
+
+
+def test_the_batch_check_sets_the_preset_s_batch_against_the_other_on_validation():
+    def trials(best, size):
+        return [
+            _row("tutorial", rate, 0, 0.9, best - abs(rate - 0.04), steps=5000)
+            | {"batch_size": size}
+            for rate in lr.VALUES
+        ]
+
+    spread = (0.830, 0.832, 0.828)  # two single runs differ by seed alone by up to 1.22 points
+    shared = trials(0.81, 256)
+    text, checked = lr.batch_check(shared, trials(0.80, 128)[:-1], spread)
+    assert not checked and text.startswith("The preset's batch size is not re-checked yet")
+    text, checked = lr.batch_check(shared, trials(0.80, 128), spread)
+    assert checked
+    assert "best at batch 256 is 81.00% (rate 0.04), at batch 128 80.00% (rate 0.04)" in text
+    assert text.endswith("Batch 256 stands (one seed each).")
+    text, _ = lr.batch_check(shared, trials(0.815, 128), spread)
+    assert text.endswith("one seed each cannot tell the two batch sizes apart.")
+    assert "Batch 128 reads 0.50 points above it, against ±1.22 points (95%)" in text
+    text, _ = lr.batch_check(shared, trials(0.83, 128), spread)
+    assert "Batch 256 does not stand: batch 128 reads 2.00 points above it" in text

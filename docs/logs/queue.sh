@@ -52,6 +52,10 @@ lr 1
 lr 2
 long 1
 lr 3
+# the fast preset's batch size on validation (5 runs of ~15 minutes on the AVX2 host), added
+# while long 2 was under way (2026-12-07): ahead of its remaining ~15 hours, as it finishes
+# within a session and completes issue 41's re-check of the preset
+lr 4
 long 2
 depth 1
 depth 2

@@ -193,7 +193,13 @@ def build(src_dir):
         named, presets.get("fast", []), [row for rows in screening_rows.values() for row in rows]
     )
     fragments["at_a_glance"] = findings.at_a_glance(
-        named, presets, lr_text["lr_glance"], beyond_summary["reference"]["drops"], main, reused
+        named,
+        presets,
+        lr_text["lr_glance"],
+        beyond_summary["reference"]["drops"],
+        main,
+        reused,
+        bool(lr_text["lr_batch_checked"]),
     )
     fragments.update(long_runs.fragments(src_dir)[0])
     budget_text, budget_points = budget.fragments(src_dir)

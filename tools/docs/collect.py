@@ -52,6 +52,7 @@ SWEEPS = {
     "lr/selection": ("selection_fast.csv", "lr.log", "lr"),
     "lr": ("results_fast_lr.csv", "lr.log", "lr"),
     "lr/full_length": ("selection_fast_full_length.csv", "lr.log", "lr"),
+    "lr/batch": ("selection_fast_batch.csv", "lr.log", "lr"),
     # the 83.4%: the tutorial schedule to 200K steps (docs/logs/long/run.sh)
     "long": ("results_long.csv", "long.log", "long"),
 }

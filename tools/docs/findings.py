@@ -299,7 +299,9 @@ def _drop_said(d):
     return f"{points} ({interval}), {'separated' if d['separated'] else verdicts.unseparated(d)}"
 
 
-def at_a_glance(named, presets, tuned="", drops=(), drops_preset=None, reused=None):
+def at_a_glance(
+    named, presets, tuned="", drops=(), drops_preset=None, reused=None, batch_checked=False
+):
     """The page's opening, read in half a minute: the finding as measured, what holds, what
     does not, and the caveats. `drops`: the conv-ReLU drops of `drops_preset` (beyond.drops,
     one Holm family), whose verdicts say what holds; `tuned`: whether they survive a learning
@@ -354,7 +356,12 @@ def at_a_glance(named, presets, tuned="", drops=(), drops_preset=None, reused=No
         "the data is a JPEG copy of CIFAR-10 (`DATA.md`)",
         "verdicts are Holm-adjusted within each section, with n seeds as each table says",
         "the fast preset's settings were first chosen on test accuracy; its rate is re-checked "
-        "on validation data, per config, below, its batch size (256 against 128) is not",
+        "on validation data, per config, below, "
+        + (
+            "and its batch size (256 against 128) for the tutorial net"
+            if batch_checked
+            else "its batch size (256 against 128) is not yet"
+        ),
     ]
     for name, (seed, rest, effect) in (reused or {}).items():
         without = f"; without it its mean is {markdown.percent(rest, 2)}%" if rest else ""

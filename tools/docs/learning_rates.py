@@ -18,11 +18,14 @@ from cifar10_ablation.reports import markdown, report, stats, verdicts
 
 SELECTION_CSV = "selection_fast.csv"
 FULL_LENGTH_CSV = "selection_fast_full_length.csv"
+BATCH_CSV = "selection_fast_batch.csv"  # stage 4: the tutorial net at BATCH_CHECKED
 CHOSEN_CSV = "results_fast_lr.csv"
 SHARED_CSV = "results_fast.csv"
 # The peak rates docs/logs/lr/run.sh tries (tests/test_learning_rates.py checks the script).
 VALUES = (0.01, 0.02, 0.04, 0.08, 0.16)
 SHARED_VALUE = 0.04  # flags/fast.flags' --learning_rate (checked by the same test)
+SHARED_BATCH = 256  # flags/fast.flags' --batch_size (checked by the same test)
+BATCH_CHECKED = 128  # the first fast preset's, which the screening set 256 against
 # The conv-ReLU pairs whose effect the choice may change.
 PAIRS = findings.CONV_RELU_PAIRS
 
@@ -78,6 +81,63 @@ def _steps(rows):
     return " or ".join(f"{s:,}" for s in sorted({r["global_step"] for r in rows}))
 
 
+def _seed_noise(spread):
+    """(half-width, its text): 95% of the difference two single runs show by seed alone, from
+    the tutorial net's seed-to-seed sd at the preset (`spread`: its test accuracies, one per
+    seed; t with n-1 degrees of freedom, times sqrt 2)."""
+    sd = float(np.std(spread, ddof=1))
+    noise = float(stats.t_quantile(len(spread) - 1)) * sd * np.sqrt(2)
+    return noise, (
+        f"±{100 * noise:.2f} points (95%) that two single runs differ by seed alone (the "
+        f"tutorial net's test accuracy at the preset: sd {100 * sd:.2f} points over "
+        f"{len(spread)} seeds)"
+    )
+
+
+def batch_check(selection_rows, batch_rows, spread=()):
+    """Whether the preset's batch size, first chosen on test accuracy, stands on validation:
+    the tutorial net's best validation accuracy over the rates at the preset's batch (the
+    selection's trials) against its best at BATCH_CHECKED (stage 4: the same rates, length and
+    split), judged against what seed alone makes two single runs differ by (`_seed_noise`).
+    ("", False) until stage 4 has every rate; else (text, True)."""
+    at = {}
+    for size, rows in ((SHARED_BATCH, selection_rows), (BATCH_CHECKED, batch_rows)):
+        found = validation_by_value(rows, "tutorial")
+        means = {v: sum(a) / len(a) for v, a in found.items()}
+        if len(means) < len(VALUES):
+            return (
+                "The preset's batch size is not re-checked yet: stage 4 of "
+                "[`logs/lr/run.sh`](logs/lr/run.sh) trains the tutorial net at batch "
+                f"{BATCH_CHECKED} at each rate on the validation split.",
+                False,
+            )
+        best = max(means, key=means.get)
+        at[size] = (best, means[best])
+    (rate, shared), (other_rate, other) = at[SHARED_BATCH], at[BATCH_CHECKED]
+    text = (
+        f"**The preset's batch size, {SHARED_BATCH}, first chosen on test accuracy (above), "
+        f"re-checked on validation data** the same way (rows [`{BATCH_CSV}`]({BATCH_CSV}), stage "
+        f"4): the tutorial net's best at batch {SHARED_BATCH} is {markdown.percent(shared, 2)}% "
+        f"(rate {rate}), at batch {BATCH_CHECKED} {markdown.percent(other, 2)}% (rate "
+        f"{other_rate}), each at {_steps(batch_rows)} steps. "
+    )
+    if shared >= other:
+        return text + f"Batch {SHARED_BATCH} stands (one seed each).", True
+    ahead = other - shared
+    if len(spread) < 2:
+        return text + f"Batch {BATCH_CHECKED} reads {100 * ahead:.2f} points above it.", True
+    noise, yardstick = _seed_noise(spread)
+    if ahead > noise:
+        return text + (
+            f"Batch {SHARED_BATCH} does not stand: batch {BATCH_CHECKED} reads "
+            f"{100 * ahead:.2f} points above it, against {yardstick}."
+        ), True
+    return text + (
+        f"Batch {BATCH_CHECKED} reads {100 * ahead:.2f} points above it, against {yardstick}: "
+        "one seed each cannot tell the two batch sizes apart."
+    ), True
+
+
 def full_length(rows, choice, spread=()):
     """Whether the tutorial net's short-selection choice is also its best at full length. The
     yardstick is the difference two single runs can show by seed alone: 95% of it, from the
@@ -113,13 +173,8 @@ def full_length(rows, choice, spread=()):
                 f"{choice}; no verdict until the tutorial net has 2 seeds at the preset to "
                 "measure what one seed's difference can be."
             )
-        sd = float(np.std(spread, ddof=1))
-        noise = float(stats.t_quantile(len(spread) - 1)) * sd * np.sqrt(2)
-        by = (
-            f"{100 * ahead:.2f} points above it, against ±{100 * noise:.2f} points (95%) that two "
-            f"single runs differ by seed alone (the tutorial net's test accuracy at the preset: "
-            f"sd {100 * sd:.2f} points over {len(spread)} seeds)"
-        )
+        noise, yardstick = _seed_noise(spread)
+        by = f"{100 * ahead:.2f} points above it, against {yardstick}"
         if ahead > noise:
             return (
                 text + f"{said} does not hold: {best} is best at full length, {by} (one seed each)."
@@ -312,9 +367,12 @@ def fragments(src_dir):
         "lr_seed_files",
     )
     if not selection:
-        return dict.fromkeys((*names, "lr_effects_table", "lr_effects_note", "lr_glance"), ""), {}
+        others = ("lr_effects_table", "lr_effects_note", "lr_glance", "lr_batch_checked")
+        return dict.fromkeys((*names, *others), ""), {}
     choices = choose(selection)
     tutorial = choices["tutorial"]["choice"]
+    spread = list(_accuracies(_rows(src_dir, SHARED_CSV), "tutorial", SHARED_VALUE).values())
+    batch_text, batch_checked = batch_check(selection, _rows(src_dir, BATCH_CSV), spread)
     found = effects(_rows(src_dir, SHARED_CSV), _rows(src_dir, CHOSEN_CSV), choices)
     pending = [f"`{n}`" for n, c in choices.items() if c["choice"] is None]
     still = "Still training (stage 1 of [`logs/lr/run.sh`](logs/lr/run.sh)): "
@@ -327,17 +385,16 @@ def fragments(src_dir):
         "lr_stands": markdown.wrap(
             _stands(tutorial)
             + " "
-            + full_length(
-                _rows(src_dir, FULL_LENGTH_CSV),
-                tutorial,
-                list(_accuracies(_rows(src_dir, SHARED_CSV), "tutorial", SHARED_VALUE).values()),
-            )
+            + full_length(_rows(src_dir, FULL_LENGTH_CSV), tutorial, spread)
+            + " "
+            + batch_text
         ),
         "lr_effects_table": effects_table(found),
         "lr_survives": _paragraph(survives(found)),
         "lr_glance": glance(found),
         "lr_edge": _paragraph(at_the_edge(choices)),
         "lr_seed_files": _paragraph(seed_files(src_dir)),
+        "lr_batch_checked": "yes" if batch_checked else "",
         "lr_effects_note": markdown.wrap(
             verdicts.family_note(tested, "effects of this table", findings.METHOD)
         ),
