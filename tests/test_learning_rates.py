@@ -187,7 +187,18 @@ def test_the_batch_check_sets_the_preset_s_batch_against_the_other_on_validation
     text, checked = lr.batch_check(shared, trials(0.80, 128), spread)
     assert checked
     assert "best at batch 256 is 81.00% (rate 0.04), at batch 128 80.00% (rate 0.04)" in text
-    assert text.endswith("Batch 256 stands (one seed each).")
+    assert text.endswith(
+        "Batch 256 stands: the rule picks it, 1.00 points above batch 128, against ±1.22 points "
+        "(95%) that two single runs differ by seed alone (the tutorial net's test accuracy at the "
+        "preset: sd 0.20 points over 3 seeds), so the lead itself is not told from seed noise at "
+        "one seed each."
+    )
+    text, _ = lr.batch_check(shared, trials(0.79, 128), spread)  # 2 points: beyond seed noise
+    assert "stands: the rule picks it, 2.00 points above batch 128" in text
+    assert text.endswith("3 seeds), beyond what seed alone gives.")
+    assert lr.batch_check(shared, trials(0.80, 128), spread[:1])[0].endswith(
+        "Batch 256 stands (one seed each)."
+    )
     text, _ = lr.batch_check(shared, trials(0.815, 128), spread)
     assert text.endswith("one seed each cannot tell the two batch sizes apart.")
     assert "Batch 128 reads 0.50 points above it, against ±1.22 points (95%)" in text

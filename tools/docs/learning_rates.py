@@ -119,8 +119,20 @@ def batch_check(selection_rows, batch_rows, spread=()):
         f"re-checked on validation data** the same way (rows [`{BATCH_CSV}`]({BATCH_CSV}), stage "
         f"4): the tutorial net's best at batch {SHARED_BATCH} is {markdown.percent(shared, 2)}% "
         f"(rate {rate}), at batch {BATCH_CHECKED} {markdown.percent(other, 2)}% (rate "
-        f"{other_rate}), each at {_steps(batch_rows)} steps. "
+        f"{other_rate}), each at {_steps(batch_rows)} steps (so batch {BATCH_CHECKED} sees half "
+        "the images, as in the screening, which held the steps equal too). "
     )
+    if shared >= other and len(spread) >= 2:
+        noise, yardstick = _seed_noise(spread)
+        told = (
+            "beyond what seed alone gives"
+            if shared - other > noise
+            else "so the lead itself is not told from seed noise at one seed each"
+        )
+        return text + (
+            f"Batch {SHARED_BATCH} stands: the rule picks it, {100 * (shared - other):.2f} points "
+            f"above batch {BATCH_CHECKED}, against {yardstick}, {told}."
+        ), True
     if shared >= other:
         return text + f"Batch {SHARED_BATCH} stands (one seed each).", True
     ahead = other - shared
