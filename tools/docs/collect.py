@@ -16,6 +16,7 @@ docs/README_SUMMARY.md. Refuses to write a committed file that would hold a path
 
 import csv
 import datetime
+import functools
 import io
 import os
 import re
@@ -200,18 +201,26 @@ def write_curves(folder, csv_path):
         print(f"collect: {folder} -> {path} ({len(rows)} evaluations)")
 
 
+@functools.cache
+def _log_segments(trimmed_folder):
+    """curves.log_segments of a folder's trimmed logs, oldest first; read once per collect, as
+    several sweeps share a folder (beyond/, lr/)."""
+    texts = sorted((path.read_text() for path in trimmed_folder.glob("run*.log")), key=_log_order)
+    return curves.log_segments(texts)
+
+
 def write_log_curves(folder, csv_path, trimmed_folder):
     """The curves of the CSV's runs that its curves CSV lacks, read from the committed trimmed
     logs (curves.log_curve): a run trained on a machine since laid anew left no events here.
-    Says which runs no committed log holds."""
+    Says which runs no committed log holds. Called before this collect trims its queue logs
+    into the folder, so the cached segments are the committed ones."""
     if not csv_path.exists() or not trimmed_folder.is_dir():
         return
-    texts = sorted((path.read_text() for path in trimmed_folder.glob("run*.log")), key=_log_order)
     path = csv_path.with_name(curves.csv_name(csv_path))
     have = {row["run"] for row in curves.read_csv(path)} if path.exists() else set()
     with open(csv_path, newline="") as f:
         wanted = [row for row in csv.DictReader(f) if row["run"] not in have]
-    segments, rows, unlogged = curves.log_segments(texts), [], []
+    segments, rows, unlogged = _log_segments(trimmed_folder), [], []
     for row in wanted:
         found = curves.log_curve(
             segments, folder, row["run"], int(row["global_step"]), float(row["test_accuracy"])

@@ -383,9 +383,10 @@ def fragments(src_dir):
         return dict.fromkeys((*names, *others), ""), {}
     choices = choose(selection)
     tutorial = choices["tutorial"]["choice"]
-    spread = list(_accuracies(_rows(src_dir, SHARED_CSV), "tutorial", SHARED_VALUE).values())
+    shared = _rows(src_dir, SHARED_CSV)
+    spread = list(_accuracies(shared, "tutorial", SHARED_VALUE).values())
     batch_text, batch_checked = batch_check(selection, _rows(src_dir, BATCH_CSV), spread)
-    found = effects(_rows(src_dir, SHARED_CSV), _rows(src_dir, CHOSEN_CSV), choices)
+    found = effects(shared, _rows(src_dir, CHOSEN_CSV), choices)
     pending = [f"`{n}`" for n, c in choices.items() if c["choice"] is None]
     still = "Still training (stage 1 of [`logs/lr/run.sh`](logs/lr/run.sh)): "
     tested = [c for c in found if not c["pending"]]
