@@ -181,13 +181,15 @@ class Switches:
         """The flags that set `arch`'s switches to these values, shortest form: {flag: value}.
 
         Only the arch's switches, in run-name order: a ReLU or linear group as its bool flag
-        (`conv_relu`), another activation by name (`conv_activation`); `lrn` only when off.
+        (`conv_relu`), another activation by name (`conv_activation`); `lrn` only when off; no
+        conv group beside `stage_activations`, which sets every stage's conv activation.
         """
         has, settings = present(arch), {}
         for group in GROUPS:
             name = getattr(self, f"{group}_activation")
-            if f"{group}_activation" in has:
-                relu = {"relu": True, "linear": False}.get(name)
+            staged = group == "conv" and "stage_activations" in has and self.stage_activations
+            if f"{group}_activation" in has and not staged:
+                relu = relu_flag(name)
                 settings.update(
                     {f"{group}_activation": name} if relu is None else {f"{group}_relu": relu}
                 )
@@ -209,6 +211,12 @@ SWITCH_DEFAULTS = {name: getattr(Switches(), name) for name in FIELDS if name !=
 def present(arch):
     """The switches `arch` has, in run-name order."""
     return [name for name in SWITCH_DEFAULTS if name not in LACKS[arch]]
+
+
+def relu_flag(activation):
+    """The --conv_relu/--fc_relu value that sets `activation` (relu: True, linear: False), or None
+    for an activation only --conv_activation/--fc_activation names."""
+    return {"relu": True, "linear": False}.get(activation)
 
 
 def value_name(value):

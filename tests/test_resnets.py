@@ -124,9 +124,9 @@ def test_run_names_and_config_json_carry_the_new_switches():
         stage_activations="linear+linear+linear+relu",
     )
     assert config.run_name() == (
-        "arch-resnet18_augmentation-pad_crop_conv_relu-true_pool-avg_downsample-max_"
+        "arch-resnet18_augmentation-pad_crop_pool-avg_downsample-max_"
         "stage_activations-linear+linear+linear+relu_schedule-tutorial_seed0"
-    )
+    )  # no conv_relu: stage_activations sets every stage's conv activation
     assert config.to_dict()["stage_activations"] == ["linear", "linear", "linear", "relu"]
     assert config_lib.RunConfig.from_dict(config.to_dict()) == config
     assert config.image_size == 32 and config_lib.RunConfig().image_size == 24

@@ -53,8 +53,10 @@ class Plan:
 
 def point_of(config, axes):
     """The grid point a config is at: its values of the swept flags, as run names write them
-    (a swept conv_relu/fc_relu read back from the activation, as Switches.as_flags writes it)."""
-    values = {**config.to_dict(), **config.switches.as_flags(config.arch)}
+    (a swept conv_relu/fc_relu read back from the activation)."""
+    values = config.to_dict()
+    for group in switches.GROUPS:
+        values[f"{group}_relu"] = switches.relu_flag(values[f"{group}_activation"])
     return tuple((name, switches.value_name(values[name])) for name, _ in axes)
 
 
