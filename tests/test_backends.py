@@ -131,14 +131,15 @@ def test_two_fit_steps_give_tensorflows_losses_and_weights(tensorflow_results, b
         weights = sorted(k for k in expected if k.startswith(f"{i}/trained/"))
         assert weights, switches
         for key in weights:
-            # The tolerance is 0.1% of the largest move the two steps made in this weight. XLA on
+            # The tolerance is 5% of the largest move the two steps made in this weight. XLA on
             # CPU sums in an order that varies with the threads it gets, and near a kink of maxout
-            # or abs that flips which side a unit takes: in CI one first-layer weight of the
-            # maxout/abs net differed by 7e-6 after moves up to 0.04 (2026-12-08). A wrong
-            # gradient differs by the size of the move itself.
+            # or abs that flips which side a unit takes: in two 4-worker suite runs the maxout/abs
+            # net's first conv weights differed by up to 7.2e-6 and 7.8e-6, 0.5% of their largest
+            # move, 1.5e-3 (2026-12-08); alone, by 5e-8. A wrong gradient differs by about the
+            # size of the move itself.
             moved = np.abs(expected[key] - start[key.replace("trained/", "")]).max()
             np.testing.assert_allclose(
-                results[key], expected[key], rtol=0, atol=1e-3 * moved, err_msg=f"{switches} {key}"
+                results[key], expected[key], rtol=0, atol=0.05 * moved, err_msg=f"{switches} {key}"
             )
         # The steps moved the weights: the equality is not just of the shared start.
         assert not np.allclose(results[f"{i}/trained/0"], start[f"{i}/0"]), switches
